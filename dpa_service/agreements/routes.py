@@ -1,0 +1,99 @@
+"""HTTP: request a workspace's DPA, read an agreement, download a version's PDF."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.response import Stream
+from sqlalchemy.orm import Session
+
+from dpa_service.accounts.guards import roles
+from dpa_service.accounts.service import Principal
+from dpa_service.agreements import service
+from dpa_service.agreements.schemas import AgreementOut, AgreementRequest, VersionOut, version_out
+from dpa_service.counterparties.routes import WorkspaceIdParam
+
+READERS = ("app", "admin", "legal", "sales")
+
+
+class AgreementController(Controller):
+    tags = ["agreements"]
+
+    @post(
+        "/api/v1/workspaces/{workspace_id:str}/agreements",
+        guards=[roles("app", "admin")],
+        sync_to_thread=True,
+    )
+    def request_dpa(
+        self,
+        workspace_id: WorkspaceIdParam,
+        db: NamedDependency[Session],
+        state: State,
+        request: Request[Principal, None, State],
+        data: JSONBody[AgreementRequest | None] = None,
+    ) -> Response[VersionOut]:
+        """The workspace's DPA: its current version, or a new one if details changed or asked for.
+
+        201 when a new version was made, 200 when the current one still holds. 503 with
+        Retry-After when the converter is saturated.
+        """
+        outcome = service.request_dpa(
+            session=db,
+            pool=state.pool,
+            archive=state.archive,
+            settings=state.settings,
+            workspace_id=workspace_id,
+            new_version=bool(data and data.new_version),
+            actor=request.user.actor,
+        )
+        db.commit()
+        body = version_out(outcome.version, workspace_id, state.settings.public_url)
+        return Response(body, status_code=201 if outcome.created else 200)
+
+    @get("/api/v1/agreements/{agreement_id:uuid}", guards=[roles(*READERS)], sync_to_thread=True)
+    def show(
+        self, agreement_id: FromPath[UUID], db: NamedDependency[Session], state: State
+    ) -> AgreementOut:
+        agreement, counterparty = service.get_agreement(session=db, agreement_id=str(agreement_id))
+        versions = [
+            version_out(v, counterparty.external_id, state.settings.public_url)
+            for v in agreement.versions
+        ]
+        return AgreementOut(
+            agreement_id=agreement.id,
+            workspace_id=counterparty.external_id,
+            created_at=agreement.created_at.isoformat(),
+            current_version=versions[-1].version,
+            versions=versions,
+        )
+
+    @get(
+        "/api/v1/agreements/{agreement_id:uuid}/versions/{number:int}/pdf",
+        guards=[roles(*READERS)],
+        sync_to_thread=True,
+        media_type="application/pdf",
+    )
+    def download(
+        self,
+        agreement_id: FromPath[UUID],
+        number: FromPath[int],
+        db: NamedDependency[Session],
+        state: State,
+    ) -> Stream:
+        """The exact archived PDF bytes; its SHA-256 is in the ETag and X-Content-SHA256."""
+        version = service.get_version(session=db, agreement_id=str(agreement_id), number=number)
+        chunks = state.archive.stream(version.draft_pdf_key)
+        return Stream(
+            chunks,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="dpa-{version.agreement_id}-v{number}.pdf"',
+                "ETag": f'"{version.draft_pdf_sha256}"',
+                "X-Content-SHA256": version.draft_pdf_sha256,
+                "Cache-Control": "private, no-store",
+            },
+        )

@@ -1,0 +1,58 @@
+"""Agreement request and response bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class AgreementRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    new_version: bool = False
+
+
+class TemplateRef(msgspec.Struct):
+    version: int
+    sha256: str
+
+
+class VersionOut(msgspec.Struct):
+    agreement_id: str
+    workspace_id: str
+    version: int
+    state: str
+    sha256: str
+    pages: int
+    template_versions: dict[str, TemplateRef]
+    subprocessor_list_version: int
+    created_at: str
+    download_url: str
+
+
+class AgreementOut(msgspec.Struct):
+    agreement_id: str
+    workspace_id: str
+    created_at: str
+    current_version: int
+    versions: list[VersionOut]
+
+
+def version_out(version: Any, workspace_id: str, public_url: str) -> VersionOut:
+    return VersionOut(
+        agreement_id=version.agreement_id,
+        workspace_id=workspace_id,
+        version=version.number,
+        state=version.state,
+        sha256=version.draft_pdf_sha256,
+        pages=version.pages,
+        template_versions={
+            k: TemplateRef(version=v["version"], sha256=v["sha256"])
+            for k, v in version.template_versions.items()
+        },
+        subprocessor_list_version=version.subprocessor_list_version,
+        created_at=version.created_at.isoformat(),
+        download_url=(
+            f"{public_url.rstrip('/')}/api/v1/agreements/{version.agreement_id}"
+            f"/versions/{version.number}/pdf"
+        ),
+    )

@@ -1,0 +1,158 @@
+"""create_app(settings) -> Litestar: plugins, routes, lifespan. Nothing else."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio.to_thread
+from litestar import Litestar, MediaType, Request, Response
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import ValidationException
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from dpa_service import migrations
+from dpa_service.accounts.guards import TokenAuthentication
+from dpa_service.agreements.routes import AgreementController
+from dpa_service.archive.base import Archive, ArchiveError
+from dpa_service.archive.local import LocalArchive
+from dpa_service.config import Settings
+from dpa_service.counterparties.routes import WorkspaceController
+from dpa_service.db import make_engine, make_session_factory
+from dpa_service.errors import DomainError
+from dpa_service.rendering.converter import (
+    ConverterBusy,
+    ConverterError,
+    ConverterPool,
+    ConverterUnavailable,
+    PoolSettings,
+)
+from dpa_service.system.routes import health, ready
+
+log = logging.getLogger(__name__)
+
+
+def pool_settings(settings: Settings) -> PoolSettings:
+    return PoolSettings(
+        size=settings.converter_workers,
+        timeout_s=settings.converter_timeout_s,
+        max_conversions=settings.converter_max_conversions,
+        queue_limit=settings.converter_queue,
+        python=settings.uno_python,
+        soffice=settings.soffice,
+    )
+
+
+def _problem(
+    status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> Response[Any]:
+    return Response(
+        {"status_code": status, "detail": detail, **extra},
+        status_code=status,
+        headers=headers,
+        media_type=MediaType.JSON,
+    )
+
+
+def _on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return _problem(exc.status_code, exc.detail, exc.headers)
+
+
+def _on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    # Litestar says 400 for a body that does not fit the schema; we say 422 Unprocessable Content.
+    return _problem(422, "the request does not match the schema", extra=exc.extra)
+
+
+def _on_converter_error(_: Request[Any, Any, Any], exc: ConverterError) -> Response[Any]:
+    if isinstance(exc, ConverterBusy | ConverterUnavailable):
+        return _problem(503, str(exc), {"Retry-After": str(exc.retry_after)})
+    log.error("conversion failed: %s", exc)
+    return _problem(500, "the document could not be converted to PDF")
+
+
+def _on_archive_error(_: Request[Any, Any, Any], exc: ArchiveError) -> Response[Any]:
+    log.error("archive: %s", exc)
+    return _problem(503, f"archive unavailable: {exc}", {"Retry-After": "5"})
+
+
+def create_app(
+    settings: Settings,
+    *,
+    pool: ConverterPool | None = None,
+    archive: Archive | None = None,
+    engine: Engine | None = None,
+) -> Litestar:
+    """Build the app. A pool passed in is shared and left running; otherwise the app owns one."""
+    engine = engine or make_engine(settings.database_url)
+    migrations.ensure_migrated(engine)  # refuse to start on an unmigrated database
+    session_factory = make_session_factory(engine)
+    archive = archive or LocalArchive(settings.archive_dir)
+    owns_pool = pool is None
+    pool = pool or ConverterPool(pool_settings(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if owns_pool:
+            await anyio.to_thread.run_sync(pool.start)
+        try:
+            yield
+        finally:
+            if owns_pool:
+                pool.close()
+
+    def provide_db(state: State) -> Iterator[Session]:
+        session: Session = state.session_factory()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    return Litestar(
+        route_handlers=[health, ready, WorkspaceController, AgreementController],
+        dependencies={"db": Provide(provide_db)},
+        middleware=[
+            DefineMiddleware(
+                TokenAuthentication,
+                exclude=["^/health", "^/ready", "^/schema"],
+                exclude_from_auth_key="exclude_from_auth",
+            )
+        ],
+        exception_handlers={
+            DomainError: _on_domain_error,
+            ValidationException: _on_validation_error,
+            ConverterError: _on_converter_error,
+            ArchiveError: _on_archive_error,
+        },
+        state=State(
+            {
+                "settings": settings,
+                "engine": engine,
+                "session_factory": session_factory,
+                "archive": archive,
+                "pool": pool,
+            }
+        ),
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="dpa-service",
+            version="1",
+            description="GDPR Data Processing Agreements for Klusaro workspaces.",
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http", scheme="bearer", description="API token"
+                    )
+                }
+            ),
+            security=[{"BearerToken": []}],
+        ),
+        debug=False,
+    )

@@ -1,0 +1,70 @@
+"""The embedded archive: a local folder (default `signed/`), each file written once and read-only."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from dpa_service.archive.base import ArchiveError, ObjectExists, ObjectMissing, StoredObject
+
+
+class LocalArchive:
+    name = "local"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        parts = PurePosixPath(key).parts
+        if not parts or any(p in ("..", "") or p.startswith("/") for p in parts):
+            raise ArchiveError(f"invalid archive key {key!r}")
+        return self.root.joinpath(*parts)
+
+    def put(self, key: str, data: bytes, sha256: str, content_type: str) -> StoredObject:
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise ArchiveError(f"checksum mismatch before writing {key}")
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)  # atomic, and fails if the key exists: write-once
+        except FileExistsError:
+            raise ObjectExists(f"{key} already exists in the archive") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+        path.chmod(0o444)
+        if hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+            raise ArchiveError(f"checksum mismatch after writing {key}")
+        return StoredObject(key=key, sha256=sha256, size=len(data))
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise ObjectMissing(f"{key} is not in the archive") from None
+
+    def stream(self, key: str, chunk_size: int = 65536) -> Iterator[bytes]:
+        path = self._path(key)
+        if not path.is_file():
+            raise ObjectMissing(f"{key} is not in the archive")
+
+        def chunks() -> Iterator[bytes]:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(chunk_size):
+                    yield chunk
+
+        return chunks()
+
+    def check(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArchiveError(f"archive folder {self.root} is not usable: {exc}") from exc
+        if not os.access(self.root, os.W_OK):
+            raise ArchiveError(f"archive folder {self.root} is not writable")

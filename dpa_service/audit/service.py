@@ -1,0 +1,113 @@
+"""Append audit events to an agreement's hash chain, and walk the chains to find any break."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dpa_service.audit.models import AuditEvent
+from dpa_service.db import utcnow
+
+GENESIS = "0" * 64
+
+
+def _digest(event: AuditEvent) -> str:
+    body = {
+        "agreement_id": event.agreement_id,
+        "seq": event.seq,
+        "version": event.version,
+        "type": event.type,
+        "actor": event.actor,
+        "data": event.data,
+        "created_at": event.created_at.isoformat(),
+        "prev_hash": event.prev_hash,
+    }
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record(
+    *,
+    session: Session,
+    agreement_id: str,
+    type: str,
+    actor: str,
+    data: dict[str, Any] | None = None,
+    version: int | None = None,
+) -> AuditEvent:
+    """Add the next event of the agreement's chain to the session (committed by the caller)."""
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash)
+        .where(AuditEvent.agreement_id == agreement_id)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    event = AuditEvent(
+        agreement_id=agreement_id,
+        seq=seq,
+        version=version,
+        type=type,
+        actor=actor,
+        data=data or {},
+        created_at=utcnow(),
+        prev_hash=prev,
+        hash="",
+    )
+    event.hash = _digest(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    agreement_id: str
+    seq: int
+    reason: str
+
+
+def verify_chains(*, session: Session) -> tuple[int, list[ChainBreak]]:
+    """Return (events checked, breaks). A deleted, inserted or edited row breaks its chain."""
+    breaks: list[ChainBreak] = []
+    checked = 0
+    ids = session.scalars(select(AuditEvent.agreement_id).distinct()).all()
+    for agreement_id in ids:
+        prev, expected_seq = GENESIS, 1
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.agreement_id == agreement_id)
+            .order_by(AuditEvent.seq)
+        )
+        for event in events:
+            checked += 1
+            if event.seq != expected_seq:
+                breaks.append(
+                    ChainBreak(agreement_id, event.seq, f"event {expected_seq} is missing")
+                )
+            elif event.prev_hash != prev:
+                breaks.append(
+                    ChainBreak(agreement_id, event.seq, "does not follow the previous event")
+                )
+            elif _digest(event) != event.hash:
+                breaks.append(
+                    ChainBreak(agreement_id, event.seq, "was altered after it was written")
+                )
+            prev, expected_seq = event.hash, event.seq + 1
+    return checked, breaks
+
+
+def count(*, session: Session, agreement_id: str) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.agreement_id == agreement_id)
+        )
+        or 0
+    )

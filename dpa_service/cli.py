@@ -1,0 +1,242 @@
+"""The `dpa-service` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+import msgspec
+
+from dpa_service.config import REPO_ROOT, Settings, SettingsError
+
+DEMO_WORKSPACE_ID = "demo-workspace"
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from dpa_service.db import make_engine
+
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return make_engine(settings.database_url)
+
+
+@click.group()
+def main() -> None:
+    """dpa-service: GDPR Data Processing Agreements for Klusaro."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (and register the built-in templates)."""
+    from dpa_service import migrations
+
+    settings = _settings()
+    engine = _engine(settings)
+    migrations.upgrade(engine)
+    click.echo(f"database at revision {migrations.current(engine)}")
+
+
+def _demo(settings: Settings) -> None:
+    from dpa_service.accounts.service import create_token
+    from dpa_service.counterparties.schemas import parse_details
+    from dpa_service.counterparties.service import upsert_workspace
+    from dpa_service.db import make_session_factory
+
+    engine = _engine(settings)
+    details = parse_details((REPO_ROOT / "examples" / "workspace.json").read_bytes())
+    with make_session_factory(engine)() as session:
+        upsert_workspace(session=session, workspace_id=DEMO_WORKSPACE_ID, details=details)
+        _, secret = create_token(session=session, role="app", name="demo")
+        session.commit()
+    base = settings.public_url.rstrip("/")
+    click.echo(
+        f"""
+Demo workspace {DEMO_WORKSPACE_ID!r} is ready. An `app` API token was made for it:
+
+    export DPA_TOKEN={secret}
+
+Get its DPA (the first call renders version 1) and download the PDF:
+
+    curl -s -X POST -H "Authorization: Bearer $DPA_TOKEN" {base}/api/v1/workspaces/{DEMO_WORKSPACE_ID}/agreements
+    curl -s -H "Authorization: Bearer $DPA_TOKEN" -o dpa.pdf "<download_url from the answer>"
+
+API reference: {base}/schema/openapi.json
+"""
+    )
+
+
+@main.command()
+@click.option("--host", default=None, help="Default DPA_HOST (127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Default DPA_PORT (8000).")
+@click.option("--demo", is_flag=True, help="Migrate, add a demo workspace and print a token first.")
+def serve(host: str | None, port: int | None, demo: bool) -> None:
+    """Run the HTTP service."""
+    import uvicorn
+
+    from dpa_service import migrations
+    from dpa_service.app import create_app
+
+    settings = _settings()
+    if demo:
+        migrations.upgrade(_engine(settings))
+        _demo(settings)
+    try:
+        app = create_app(settings)
+    except migrations.NotMigrated as exc:
+        raise click.ClickException(str(exc)) from None
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,
+    )
+
+
+@main.command()
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+)
+@click.option(
+    "--output", "output_path", type=click.Path(dir_okay=False, path_type=Path), required=True
+)
+def generate(input_path: Path, output_path: Path) -> None:
+    """One DPA from a workspace JSON file to a PDF, with the built-in templates; no server or database."""
+    from dpa_service.agreements.service import terms_from
+    from dpa_service.app import pool_settings
+    from dpa_service.clauses.builtin import load_subprocessors, load_templates
+    from dpa_service.counterparties.schemas import parse_details
+    from dpa_service.db import new_id, utcnow
+    from dpa_service.rendering.context import AgreementMeta, build_context
+    from dpa_service.rendering.converter import ConverterPool
+    from dpa_service.rendering.pipeline import render_pdf
+
+    settings = _settings()
+    try:
+        details = parse_details(input_path.read_bytes())
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise click.ClickException(f"{input_path}: {exc}") from None
+    templates = load_templates(settings.templates_dir)
+    now = utcnow()
+    context = build_context(
+        details=details.to_dict(),
+        agreement=AgreementMeta(id=new_id(), version=1, issued_at=now),
+        subprocessor_entries=load_subprocessors(settings.templates_dir),
+        subprocessor_list_version=1,
+        subprocessor_list_approved_on=now,
+        terms=terms_from(settings),
+        processor_signatory=(settings.processor_signatory_name, settings.processor_signatory_title),
+    )
+    with ConverterPool(pool_settings(settings.with_(converter_workers=1))) as pool:
+        rendered = render_pdf(pool, templates, context, {k: 1 for k in templates})
+    output_path.write_bytes(rendered.pdf)
+    click.echo(
+        json.dumps({"output": str(output_path), "sha256": rendered.sha256, "pages": rendered.pages})
+    )
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens (admin)."""
+
+
+@tokens.command("create")
+@click.option("--role", type=click.Choice(["app", "legal", "sales", "admin"]), required=True)
+@click.option("--name", required=True)
+def tokens_create(role: str, name: str) -> None:
+    """Create a token; the secret is printed once and never stored."""
+    from dpa_service import migrations
+    from dpa_service.accounts.service import create_token
+    from dpa_service.db import make_session_factory
+
+    settings = _settings()
+    engine = _engine(settings)
+    try:
+        migrations.ensure_migrated(engine)
+        with make_session_factory(engine)() as session:
+            token, secret = create_token(session=session, role=role, name=name)
+            session.commit()
+    except (migrations.NotMigrated, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"# token {token.id} (role {role}); store it now, it is not shown again", err=True)
+    click.echo(secret)
+
+
+@tokens.command("list")
+def tokens_list() -> None:
+    from dpa_service.accounts.service import list_tokens
+    from dpa_service.db import make_session_factory
+
+    with make_session_factory(_engine(_settings()))() as session:
+        for t in list_tokens(session=session):
+            state = "revoked" if t.revoked_at else "active"
+            click.echo(f"{t.id}  {t.role:6}  {state:8}  {t.prefix}…  {t.name}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+def tokens_revoke(token_id: str) -> None:
+    from dpa_service.accounts.service import revoke_token
+    from dpa_service.db import make_session_factory
+
+    with make_session_factory(_engine(_settings()))() as session:
+        if not revoke_token(session=session, token_id=token_id):
+            raise click.ClickException(f"no token {token_id}")
+        session.commit()
+    click.echo(f"revoked {token_id}")
+
+
+@main.command()
+@click.option("--audit", "check_audit", is_flag=True, help="Walk every audit hash chain.")
+def verify(check_audit: bool) -> None:
+    """Check the records. Exit code 1 when anything is wrong."""
+    from dpa_service.audit import verify_chains
+    from dpa_service.db import make_session_factory
+
+    if not check_audit:
+        raise click.UsageError("say what to verify: --audit")
+    with make_session_factory(_engine(_settings()))() as session:
+        checked, breaks = verify_chains(session=session)
+    for b in breaks:
+        click.echo(f"BROKEN agreement {b.agreement_id} event {b.seq}: {b.reason}")
+    click.echo(f"{checked} audit events checked, {len(breaks)} problems")
+    if breaks:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--n", "n", type=int, default=40, show_default=True, help="Generations to time.")
+@click.option("--concurrency", type=int, default=2, show_default=True)
+@click.option("--baseline-n", type=int, default=5, show_default=True, help="Cold soffice runs.")
+@click.option(
+    "--memory-n", type=int, default=0, help="Also generate this many more and report RSS growth."
+)
+def bench(n: int, concurrency: int, baseline_n: int, memory_n: int) -> None:
+    """Print JSON figures: warm pool vs a cold `soffice --convert-to pdf` per document."""
+    from dpa_service.bench import run_bench
+
+    figures = run_bench(
+        _settings(), n=n, concurrency=concurrency, baseline_n=baseline_n, memory_n=memory_n
+    )
+    click.echo(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

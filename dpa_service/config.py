@@ -1,0 +1,94 @@
+"""Settings: one frozen dataclass, read from DPA_* environment variables, with embedded defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A DPA_* variable holds a value the service cannot use."""
+
+
+def _cpu_count() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: SQLite file in data_dir
+    archive_dir: Path = Path("signed")
+    mail_dir: Path = Path()  # empty: data_dir/outbox
+    templates_dir: Path = REPO_ROOT / "templates"
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+
+    converter_workers: int = field(default_factory=_cpu_count)
+    converter_timeout_s: float = 30.0
+    converter_max_conversions: int = 200
+    converter_queue: int = 16
+    uno_python: str = "/usr/bin/python3"
+    soffice: str = "soffice"
+
+    breach_notice_hours: int = 48
+    subprocessor_notice_days: int = 30
+    return_deletion_days: int = 30
+    audit_notice_days: int = 30
+    processor_signatory_name: str = ""
+    processor_signatory_title: str = "Authorised signatory"
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            url = f"sqlite:///{(self.data_dir / 'dpa.sqlite3').resolve()}"
+            object.__setattr__(self, "database_url", url)
+        if self.database_url.startswith(("postgresql://", "postgres://")):
+            rest = self.database_url.split("://", 1)[1]
+            object.__setattr__(self, "database_url", f"postgresql+psycopg://{rest}")
+        if self.mail_dir == Path():
+            object.__setattr__(self, "mail_dir", self.data_dir / "outbox")
+        if self.converter_workers < 1:
+            raise SettingsError("DPA_CONVERTER_WORKERS must be at least 1")
+        if self.converter_timeout_s <= 0:
+            raise SettingsError("DPA_CONVERTER_TIMEOUT_S must be positive")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = environ.get(f"DPA_{f.name.upper()}")
+            if raw is None:
+                continue
+            kind = f.type if isinstance(f.type, str) else f.type.__name__
+            try:
+                if kind == "int":
+                    values[f.name] = int(raw)
+                elif kind == "float":
+                    values[f.name] = float(raw)
+                elif kind == "Path":
+                    values[f.name] = Path(raw)
+                else:
+                    values[f.name] = raw
+            except ValueError:
+                raise SettingsError(f"DPA_{f.name.upper()}={raw!r} is not a valid {kind}") from None
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def documented_variables() -> list[str]:
+    """Every DPA_* variable the service reads (the README lists the same)."""
+    return [f"DPA_{f.name.upper()}" for f in fields(Settings)]

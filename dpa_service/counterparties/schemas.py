@@ -1,0 +1,103 @@
+"""The workspace details the Klusaro app pushes, validated strictly (unknown fields are refused)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from email_validator import EmailNotValidError, validate_email
+
+from dpa_service.rendering.context import DATA_CATEGORIES, DATA_SUBJECTS, country_name
+
+# One line of printable text: no control characters and nothing XML 1.0 cannot carry.
+_LINE = r"^(?=.*\S)[^\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]+$"
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=_LINE)]
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=_LINE)]
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+CountryCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
+WorkspaceId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")]
+DataCategory = Literal[tuple(DATA_CATEGORIES)]  # type: ignore[valid-type]
+DataSubject = Literal[tuple(DATA_SUBJECTS)]  # type: ignore[valid-type]
+
+
+def _check_email(value: str, field: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"{field}: {exc}") from None
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class Address(Strict):
+    street: Text
+    city: ShortText
+    postal_code: Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=_LINE)]
+    country: CountryCode
+
+    def __post_init__(self) -> None:
+        try:
+            country_name(self.country)
+        except ValueError:
+            raise ValueError(
+                f"address.country: {self.country!r} is not an ISO 3166-1 alpha-2 code"
+            ) from None
+
+
+class Signatory(Strict):
+    name: Text
+    title: Text
+    email: Email
+
+    def __post_init__(self) -> None:
+        self.email = _check_email(self.email, "signatory.email")
+
+
+class Dpo(Strict):
+    name: Text
+    email: Email
+
+    def __post_init__(self) -> None:
+        self.email = _check_email(self.email, "dpo.email")
+
+
+class CounterpartyDetails(Strict):
+    legal_name: Text
+    registration_number: ShortText
+    address: Address
+    signatory: Signatory
+    data_categories: Annotated[list[DataCategory], msgspec.Meta(min_length=1, max_length=9)]
+    data_subjects: Annotated[list[DataSubject], msgspec.Meta(min_length=1, max_length=5)]
+    vat_number: ShortText | None = None
+    dpo: Dpo | None = None
+    language: Literal["en"] = "en"
+
+    def __post_init__(self) -> None:
+        for field in ("data_categories", "data_subjects"):
+            values = getattr(self, field)
+            if len(set(values)) != len(values):
+                raise ValueError(f"{field}: each value may appear once")
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = msgspec.to_builtins(self)
+        # Canonical order so the same details always hash the same.
+        data["data_categories"] = [k for k in DATA_CATEGORIES if k in data["data_categories"]]
+        data["data_subjects"] = [k for k in DATA_SUBJECTS if k in data["data_subjects"]]
+        return data
+
+
+def parse_details(raw: bytes | str) -> CounterpartyDetails:
+    """Parse JSON outside HTTP (the CLI); raises msgspec.ValidationError or DecodeError."""
+    return msgspec.json.decode(raw, type=CounterpartyDetails)
+
+
+class WorkspaceOut(msgspec.Struct):
+    workspace_id: str
+    details: dict[str, Any]
+    details_sha256: str
+    created_at: str
+    updated_at: str
+    created: bool

@@ -1,0 +1,152 @@
+"""The values a DPA template can print, built from a counterparty's details. Pure: no database."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pycountry
+
+DATA_CATEGORIES: dict[str, tuple[str, str]] = {
+    "leads": (
+        "Leads",
+        "names and contact details of potential customers and the enquiry they made",
+    ),
+    "contacts": ("Contacts", "names, e-mail addresses, phone numbers, postal addresses and notes"),
+    "booking_forms": (
+        "Booking forms",
+        "answers submitted through booking forms, requested dates and times",
+    ),
+    "customer_requests": (
+        "Customer requests",
+        "descriptions of requested services, messages and attachments",
+    ),
+    "jobs": ("Job information", "job addresses, schedules, assigned staff, job notes and photos"),
+    "invoices_quotes": (
+        "Invoices and quotes",
+        "billing names and addresses, line items, amounts and payment status",
+    ),
+    "documents": (
+        "Uploaded documents",
+        "files the controller uploads, with any personal data they contain",
+    ),
+    "workers": (
+        "Worker and staff information",
+        "names, contact details, roles, schedules and time records of staff",
+    ),
+    "communications": (
+        "Customer communications",
+        "e-mails, text messages and notifications exchanged with customers",
+    ),
+}
+
+DATA_SUBJECTS: dict[str, str] = {
+    "customers": "Customers of the controller",
+    "prospects": "Prospective customers (leads) of the controller",
+    "end_users": "Users of the controller's booking forms and customer portals",
+    "workers": "Workers and staff of the controller",
+    "contact_persons": "Contact persons at the controller's business customers and suppliers",
+}
+
+PROCESSOR = {
+    "legal_name": 'SIA "A.U. Holding"',
+    "trade_name": "Klusaro",
+    "address": {
+        "street": "Brivibas street 312-11",
+        "city": "Riga",
+        "postal_code": "LV-1006",
+        "country": "LV",
+        "country_name": "Latvia",
+    },
+    "email": "info@klusaro.com",
+    "privacy_contact": "Privacy Officer",
+}
+
+
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code.upper())
+    if country is None:
+        raise ValueError(f"unknown country code {code!r}")
+    return str(getattr(country, "common_name", None) or country.name)
+
+
+@dataclass(frozen=True)
+class Terms:
+    breach_notice_hours: int = 48
+    subprocessor_notice_days: int = 30
+    return_deletion_days: int = 30
+    audit_notice_days: int = 30
+    governing_law: str = "Latvia"
+    courts: str = "Riga, Latvia"
+
+
+@dataclass(frozen=True)
+class AgreementMeta:
+    id: str
+    version: int
+    issued_at: datetime
+
+
+def build_context(
+    *,
+    details: Mapping[str, Any],
+    agreement: AgreementMeta,
+    subprocessor_entries: Sequence[Mapping[str, Any]],
+    subprocessor_list_version: int,
+    subprocessor_list_approved_on: datetime,
+    terms: Terms,
+    processor_signatory: tuple[str, str] = ("", "Authorised signatory"),
+    signatures: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`details` is a validated workspace (see counterparties.schemas.CounterpartyDetails)."""
+    address = details["address"]
+    entries = [dict(e) for e in subprocessor_entries]
+    return {
+        "agreement": {
+            "id": agreement.id,
+            "version": agreement.version,
+            "date": f"{agreement.issued_at:%-d %B %Y}",
+            "language": details.get("language", "en"),
+        },
+        "processor": {
+            **PROCESSOR,
+            "signatory": {"name": processor_signatory[0], "title": processor_signatory[1]},
+        },
+        "controller": {
+            "legal_name": details["legal_name"],
+            "registration_number": details["registration_number"],
+            "vat_number": details.get("vat_number"),
+            "address": {**address, "country_name": country_name(address["country"])},
+            "signatory": dict(details["signatory"]),
+            "dpo": dict(details["dpo"]) if details.get("dpo") else None,
+        },
+        "processing": {
+            "data_categories": [
+                {"key": k, "label": DATA_CATEGORIES[k][0], "description": DATA_CATEGORIES[k][1]}
+                for k in DATA_CATEGORIES
+                if k in details["data_categories"]
+            ],
+            "data_subjects": [
+                {"key": k, "label": DATA_SUBJECTS[k]}
+                for k in DATA_SUBJECTS
+                if k in details["data_subjects"]
+            ],
+        },
+        "subprocessors": {
+            "version": subprocessor_list_version,
+            "approved_on": f"{subprocessor_list_approved_on:%-d %B %Y}",
+            "entries": entries,
+            "has_transfers": any(not e["in_eea"] for e in entries),
+        },
+        "terms": {
+            "breach_notice_hours": terms.breach_notice_hours,
+            "subprocessor_notice_days": terms.subprocessor_notice_days,
+            "governing_law": terms.governing_law,
+            "courts": terms.courts,
+            "return_deletion_days": terms.return_deletion_days,
+            "audit_notice_days": terms.audit_notice_days,
+        },
+        "signatures": dict(signatures or {"controller": None, "processor": None}),
+    }

@@ -1,0 +1,258 @@
+"""A pool of warm LibreOffice workers that turn DOCX bytes into PDF/A-2b bytes.
+
+Each worker is `uno_worker.py` running under Debian's Python (where `uno` imports) with its own
+soffice and profile; the two talk over the worker's stdin/stdout. The pool bounds the queue,
+stops a conversion that overruns its timeout, replaces a worker that crashed or hung, and
+recycles each worker after a number of conversions so LibreOffice's memory cannot creep.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import select
+import signal
+import struct
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+WORKER_SCRIPT = Path(__file__).with_name("uno_worker.py")
+
+
+class ConverterError(Exception):
+    """The document could not be converted."""
+
+
+class ConverterBusy(ConverterError):
+    """Every worker is busy and the queue is full; try again later."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("the document converter is busy")
+        self.retry_after = retry_after
+
+
+class ConverterUnavailable(ConverterError):
+    """A worker died or overran its timeout and the retry failed as well."""
+
+    def __init__(self, message: str, retry_after: int = 2) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    size: int
+    timeout_s: float
+    max_conversions: int
+    queue_limit: int
+    python: str = "/usr/bin/python3"
+    soffice: str = "soffice"
+    start_timeout_s: float = 60.0
+
+
+class _WorkerDied(Exception):
+    pass
+
+
+class _Worker:
+    def __init__(self, settings: PoolSettings) -> None:
+        self.settings = settings
+        self.conversions = 0
+        self.proc = subprocess.Popen(
+            [settings.python, str(WORKER_SCRIPT), settings.soffice],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, so soffice dies with it
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in = self.proc.stdin
+        self._out_fd = self.proc.stdout.fileno()
+        kind, _ = self._read_frame(time.monotonic() + settings.start_timeout_s)
+        if kind != b"R":
+            self.kill()
+            raise _WorkerDied("worker did not report ready")
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def _read_exact(self, n: int, deadline: float) -> bytes:
+        buf = bytearray()
+        while len(buf) < n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([self._out_fd], [], [], remaining)
+            if not ready:
+                raise TimeoutError
+            chunk = os.read(self._out_fd, min(n - len(buf), 1 << 20))
+            if not chunk:
+                raise _WorkerDied("worker closed its output")
+            buf.extend(chunk)
+        return bytes(buf)
+
+    def _read_frame(self, deadline: float) -> tuple[bytes, bytes]:
+        head = self._read_exact(5, deadline)
+        (size,) = struct.unpack(">I", head[1:])
+        return head[:1], self._read_exact(size, deadline)
+
+    def convert(self, docx: bytes, timeout_s: float) -> bytes:
+        deadline = time.monotonic() + timeout_s
+        try:
+            self._in.write(struct.pack(">I", len(docx)) + docx)
+            self._in.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise _WorkerDied(str(exc)) from exc
+        kind, payload = self._read_frame(deadline)
+        self.conversions += 1
+        if kind == b"O":
+            return payload
+        raise ConverterError(payload.decode(errors="replace"))
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+
+
+class ConverterPool:
+    """Thread-safe; `convert` blocks the calling thread until a worker has finished."""
+
+    def __init__(self, settings: PoolSettings) -> None:
+        self.settings = settings
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._admission = threading.BoundedSemaphore(settings.size + settings.queue_limit)
+        self._lock = threading.Lock()
+        self._workers: set[_Worker] = set()
+        self._closed = False
+        self._starting = 0
+        self.restarts = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        threads = [threading.Thread(target=self._spawn) for _ in range(self.settings.size)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if not self._workers:
+            raise ConverterUnavailable("no LibreOffice worker could be started")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers = list(self._workers)
+            self._workers.clear()
+        for w in workers:
+            w.kill()
+
+    def __enter__(self) -> ConverterPool:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _spawn(self) -> None:
+        with self._lock:
+            self._starting += 1
+        try:
+            worker = _Worker(self.settings)
+        except Exception:
+            log.exception("could not start a LibreOffice worker")
+            with self._lock:
+                self._starting -= 1
+            return
+        with self._lock:
+            self._starting -= 1
+            if self._closed:
+                worker.kill()
+                return
+            self._workers.add(worker)
+        self._idle.put(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        with self._lock:
+            self._workers.discard(worker)
+            self.restarts += 1
+        worker.kill()
+        threading.Thread(target=self._spawn, daemon=True).start()
+
+    # -- state -----------------------------------------------------------------------------
+    def worker_pids(self) -> list[int]:
+        with self._lock:
+            return sorted(w.pid for w in self._workers)
+
+    def healthy(self) -> bool:
+        with self._lock:
+            alive = [w for w in self._workers if w.proc.poll() is None]
+            return bool(alive) or self._starting > 0
+
+    def whole(self) -> bool:
+        with self._lock:
+            alive = [w for w in self._workers if w.proc.poll() is None]
+            return len(alive) == self.settings.size
+
+    # -- work ------------------------------------------------------------------------------
+    def convert(self, docx: bytes) -> bytes:
+        if not self._admission.acquire(blocking=False):
+            raise ConverterBusy(retry_after=max(1, round(self.settings.timeout_s / 4)))
+        try:
+            try:
+                return self._convert_once(docx)
+            except _WorkerDied as exc:
+                log.warning("LibreOffice worker died mid-conversion (%s); retrying once", exc)
+                try:
+                    return self._convert_once(docx)
+                except _WorkerDied as again:
+                    raise ConverterUnavailable(f"conversion failed twice: {again}") from again
+        finally:
+            self._admission.release()
+
+    def _convert_once(self, docx: bytes) -> bytes:
+        try:
+            worker = self._idle.get(timeout=self.settings.start_timeout_s)
+        except queue.Empty:
+            raise ConverterUnavailable("no LibreOffice worker became free") from None
+        if worker.proc.poll() is not None:
+            self._replace(worker)
+            raise _WorkerDied("worker was found dead")
+        try:
+            pdf = worker.convert(docx, self.settings.timeout_s)
+        except TimeoutError:
+            log.warning(
+                "conversion overran %.1fs; killing worker %d", self.settings.timeout_s, worker.pid
+            )
+            self._replace(worker)
+            raise ConverterUnavailable(
+                f"the conversion did not finish within {self.settings.timeout_s:g}s"
+            ) from None
+        except _WorkerDied:
+            self._replace(worker)
+            raise
+        except ConverterError:
+            self._release(worker)
+            raise
+        self._release(worker)
+        return pdf
+
+    def _release(self, worker: _Worker) -> None:
+        if worker.conversions >= self.settings.max_conversions:
+            self._replace(worker)
+        else:
+            self._idle.put(worker)

@@ -1,0 +1,54 @@
+"""From templates and a context to the final PDF bytes: fill, convert, stamp metadata, hash."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dpa_service.rendering.converter import ConverterPool
+from dpa_service.rendering.document import render_dpa
+from dpa_service.rendering.pdf import page_count, sha256_hex, with_metadata
+
+
+@dataclass(frozen=True)
+class RenderedDPA:
+    pdf: bytes
+    docx: bytes
+    sha256: str
+    pages: int
+    fill_ms: float
+    convert_ms: float
+
+
+def render_pdf(
+    pool: ConverterPool,
+    templates: Mapping[str, bytes],
+    context: Mapping[str, Any],
+    template_versions: Mapping[str, int],
+) -> RenderedDPA:
+    t0 = time.perf_counter()
+    docx = render_dpa(templates, context)
+    t1 = time.perf_counter()
+    raw = pool.convert(docx)
+    t2 = time.perf_counter()
+    agreement = context["agreement"]
+    pdf = with_metadata(
+        raw,
+        title=f"Data Processing Agreement — {context['controller']['legal_name']}"[:250],
+        custom={
+            "AgreementId": str(agreement["id"]),
+            "AgreementVersion": str(agreement["version"]),
+            "TemplateVersions": ",".join(f"{k}={v}" for k, v in sorted(template_versions.items())),
+            "SubprocessorListVersion": str(context["subprocessors"]["version"]),
+        },
+    )
+    return RenderedDPA(
+        pdf=pdf,
+        docx=docx,
+        sha256=sha256_hex(pdf),
+        pages=page_count(pdf),
+        fill_ms=(t1 - t0) * 1000,
+        convert_ms=(t2 - t1) * 1000,
+    )

@@ -1,0 +1,141 @@
+"""Fixtures: a shared LibreOffice pool, and the app on SQLite and on PostgreSQL.
+
+Every test that takes `api` runs once per database backend. PostgreSQL is used when reachable
+(DPA_TEST_POSTGRES_URL, default postgresql://postgres@127.0.0.1:5432/test); set
+DPA_TEST_REQUIRE_POSTGRES=1 (CI does) to fail instead of skipping when it is not.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import Engine
+
+from dpa_service import migrations
+from dpa_service.accounts.service import create_token
+from dpa_service.app import create_app, pool_settings
+from dpa_service.archive.local import LocalArchive
+from dpa_service.config import Settings
+from dpa_service.db import make_engine, make_session_factory
+from dpa_service.rendering.converter import ConverterPool
+
+PG_URL = os.environ.get("DPA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("DPA_TEST_REQUIRE_POSTGRES") == "1"
+
+WORKSPACE: dict[str, Any] = {
+    "legal_name": "SIA Ziemeļu Logi",
+    "registration_number": "40103999888",
+    "vat_number": "LV40103999888",
+    "address": {
+        "street": "Brīvības iela 101",
+        "city": "Rīga",
+        "postal_code": "LV-1001",
+        "country": "LV",
+    },
+    "signatory": {"name": "Ēriks Kalniņš", "title": "Chief Executive", "email": "eriks@example.lv"},
+    "dpo": {"name": "Dace Liepiņa", "email": "dpo@example.lv"},
+    "data_categories": ["leads", "booking_forms", "invoices_quotes", "workers"],
+    "data_subjects": ["customers", "workers"],
+    "language": "en",
+}
+
+
+def workspace(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(WORKSPACE)
+    data.update(changes)
+    return data
+
+
+@pytest.fixture(scope="session")
+def pool() -> Iterator[ConverterPool]:
+    settings = Settings.from_env(converter_workers=2, converter_timeout_s=30)
+    with ConverterPool(pool_settings(settings)) as p:
+        yield p
+
+
+def _postgres_database() -> Iterator[str]:
+    try:
+        admin = psycopg.connect(PG_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required but not reachable at {PG_URL}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
+    name = f"dpa_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@dataclass
+class Api:
+    """The app on one database backend, with a token for every role."""
+
+    backend: str
+    settings: Settings
+    engine: Engine
+    client: TestClient  # type: ignore[type-arg]
+    tokens: dict[str, str]
+    archive: LocalArchive
+
+    def headers(self, role: str = "app") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    def put_workspace(self, workspace_id: str, data: dict[str, Any] | None = None) -> Any:
+        return self.client.put(
+            f"/api/v1/workspaces/{workspace_id}", json=data or WORKSPACE, headers=self.headers()
+        )
+
+    def request_dpa(self, workspace_id: str, **body: Any) -> Any:
+        return self.client.post(
+            f"/api/v1/workspaces/{workspace_id}/agreements", json=body or None, headers=self.headers()
+        )
+
+    def session(self) -> Any:
+        return make_session_factory(self.engine)()
+
+
+def make_api(backend: str, url: str, tmp: Path, pool: ConverterPool) -> Iterator[Api]:
+    settings = Settings.from_env(
+        data_dir=tmp / "data", database_url=url, archive_dir=tmp / "signed"
+    )
+    engine = make_engine(settings.database_url)
+    migrations.upgrade(engine)
+    tokens: dict[str, str] = {}
+    with make_session_factory(engine)() as session:
+        for role in ("app", "legal", "sales", "admin"):
+            tokens[role] = create_token(session=session, role=role, name=f"test-{role}")[1]
+        session.commit()
+    archive = LocalArchive(settings.archive_dir)
+    app = create_app(settings, pool=pool, archive=archive, engine=engine)
+    with TestClient(app) as client:
+        yield Api(backend, settings, engine, client, tokens, archive)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def api(request: pytest.FixtureRequest, pool: ConverterPool, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    tmp = tmp_path_factory.mktemp(request.param)
+    if request.param == "sqlite":
+        tmp.joinpath("data").mkdir()
+        yield from make_api("sqlite", f"sqlite:///{tmp / 'data' / 'dpa.sqlite3'}", tmp, pool)
+    else:
+        for url in _postgres_database():
+            yield from make_api("postgresql", url, tmp, pool)
+
+
+@pytest.fixture
+def workspace_id() -> str:
+    return f"ws-{uuid.uuid4().hex[:10]}"
