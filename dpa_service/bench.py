@@ -88,14 +88,22 @@ def run_bench(
         migrations.upgrade(engine)
         factory = make_session_factory(engine)
         details = parse_details((REPO_ROOT / "examples" / "workspace.json").read_bytes())
-        with factory() as session:
-            upsert_workspace(session=session, workspace_id="bench", details=details)
+        slots = concurrency + 1  # the warm-up (main thread) and each runner thread
+        with factory() as session:  # one workspace per concurrent caller, as in real traffic
+            for i in range(slots):
+                upsert_workspace(session=session, workspace_id=f"bench-{i}", details=details)
             session.commit()
+        local = threading.local()
+        free_slots = list(range(slots))
         archive = LocalArchive(settings.archive_dir)
+        lock = threading.Lock()
 
         with ConverterPool(pool_settings(settings)) as pool:
 
             def generate_one() -> float:
+                if not hasattr(local, "slot"):
+                    with lock:
+                        local.slot = free_slots.pop()
                 t = time.perf_counter()
                 with factory() as session:
                     outcome = agreements.request_dpa(
@@ -103,7 +111,7 @@ def run_bench(
                         pool=pool,
                         archive=archive,
                         settings=settings,
-                        workspace_id="bench",
+                        workspace_id=f"bench-{local.slot}",
                         new_version=True,
                         actor="bench",
                     )
@@ -115,11 +123,10 @@ def run_bench(
                     pages.append(outcome.rendered.pages)
                 return (time.perf_counter() - t) * 1000
 
-            for _ in range(max(2, concurrency)):  # warm-up: first document per worker
+            for _ in range(slots):  # warm-up: first document per worker
                 generate_one()
             fills.clear()
             times: list[float] = []
-            lock = threading.Lock()
             counter = iter(range(n))
 
             def runner() -> None:

@@ -100,7 +100,9 @@ class Api:
 
     def request_dpa(self, workspace_id: str, **body: Any) -> Any:
         return self.client.post(
-            f"/api/v1/workspaces/{workspace_id}/agreements", json=body or None, headers=self.headers()
+            f"/api/v1/workspaces/{workspace_id}/agreements",
+            json=body or None,
+            headers=self.headers(),
         )
 
     def session(self) -> Any:
@@ -126,7 +128,9 @@ def make_api(backend: str, url: str, tmp: Path, pool: ConverterPool) -> Iterator
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def api(request: pytest.FixtureRequest, pool: ConverterPool, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+def api(
+    request: pytest.FixtureRequest, pool: ConverterPool, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Api]:
     tmp = tmp_path_factory.mktemp(request.param)
     if request.param == "sqlite":
         tmp.joinpath("data").mkdir()

@@ -1,13 +1,24 @@
-"""Fill the DOCX templates in a Jinja sandbox: values are printed literally, never run or spliced."""
+"""Fill the DOCX templates in a Jinja sandbox: values are printed literally, never run or spliced.
+
+The clause templates are merged into the master once per template set (at the places of its
+`{{p <key>_clause }}` paragraphs, with their styles and numbering), and the merged template's
+compiled Jinja code is cached; a DPA is then one docxtpl render of the merged template.
+"""
 
 from __future__ import annotations
 
+import copy
+import functools
+import hashlib
 import io
+import re
+import threading
 from collections.abc import Mapping
 from typing import Any
 
+from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 CLAUSE_KEYS = ("security", "confidentiality", "subprocessors")
@@ -17,40 +28,93 @@ class TemplateRenderError(Exception):
     """A template could not be filled (bad syntax, unknown variable, forbidden access)."""
 
 
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox, remembering compiled templates by the hash of their source."""
+
+    max_cached = 64
+
+    def __init__(self) -> None:
+        # autoescape: values become XML text, so "</w:t>" or "&" in a name cannot alter the document.
+        super().__init__(autoescape=True, undefined=StrictUndefined)
+        self._compiled: dict[bytes, Template] = {}
+        self._lock = threading.Lock()
+
+    def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Template:
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        key = hashlib.sha256(source.encode()).digest()
+        with self._lock:
+            cached = self._compiled.get(key)
+        if cached is None:
+            cached = super().from_string(source)
+            with self._lock:
+                if len(self._compiled) >= self.max_cached:
+                    self._compiled.clear()
+                self._compiled[key] = cached
+        return cached
+
+
+_SANDBOX = _Sandbox()
+
+
 def sandbox() -> SandboxedEnvironment:
-    # autoescape: values become XML text, so "</w:t>" or "&" in a name cannot alter the document.
-    return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    return _SANDBOX
 
 
 def _render(tpl: DocxTemplate, context: Mapping[str, Any]) -> None:
     try:
-        tpl.render(dict(context), jinja_env=sandbox(), autoescape=True)
+        tpl.render(dict(context), jinja_env=_SANDBOX, autoescape=True)
     except TemplateError as exc:
         raise TemplateRenderError(f"{type(exc).__name__}: {exc}") from exc
 
 
-def render_clause(template: bytes, context: Mapping[str, Any]) -> bytes:
+def _paragraph_text(p: Any) -> str:
+    return "".join(t.text or "" for t in p.iter(qn("w:t")))
+
+
+@functools.lru_cache(maxsize=8)
+def merge_templates(master: bytes, *clauses: bytes) -> bytes:
+    """The master with each clause template's body in place of its `{{p <key>_clause }}` line."""
+    tpl = DocxTemplate(io.BytesIO(master))
+    tpl.init_docx()
+    body = tpl.docx.element.body
+    for key, clause in zip(CLAUSE_KEYS, clauses, strict=True):
+        marker = re.compile(r"\s*\{\{p\s+" + key + r"_clause\s*\}\}\s*")
+        places = [p for p in body.iter(qn("w:p")) if marker.fullmatch(_paragraph_text(p))]
+        if len(places) != 1:
+            raise TemplateRenderError(
+                f"the master must have exactly one {{{{p {key}_clause }}}} line"
+            )
+        subdoc = tpl.new_subdoc(io.BytesIO(clause))  # brings the clause's styles and numbering
+        place = places[0]
+        for element in subdoc.subdocx.element.body:
+            if element.tag != qn("w:sectPr"):
+                place.addprevious(copy.deepcopy(element))
+        place.getparent().remove(place)
+    out = io.BytesIO()
+    tpl.docx.save(out)
+    return out.getvalue()
+
+
+def render_template(template: bytes, context: Mapping[str, Any]) -> bytes:
+    """Render one DOCX template (a clause alone, or a merged DPA)."""
     tpl = DocxTemplate(io.BytesIO(template))
     _render(tpl, context)
+    # Set after rendering, so a name is never parsed as a template; `.docx`, not get_docx(),
+    # which would reload the unrendered template.
+    props = tpl.docx.core_properties
+    controller = context.get("controller") or {}
+    agreement = context.get("agreement") or {}
+    if controller and agreement:
+        props.title = f"Data Processing Agreement — {controller['legal_name']}"[:250]
+        props.subject = f"Agreement {agreement['id']} version {agreement['version']}"
+        props.keywords = "GDPR, Article 28, Data Processing Agreement, Klusaro"
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()
 
 
 def render_dpa(templates: Mapping[str, bytes], context: Mapping[str, Any]) -> bytes:
-    """Render each clause, embed them as subdocuments of the master, return the DOCX bytes."""
-    master = DocxTemplate(io.BytesIO(templates["master"]))
-    full = dict(context)
-    for key in CLAUSE_KEYS:
-        clause = render_clause(templates[key], context)
-        full[f"{key}_clause"] = master.new_subdoc(io.BytesIO(clause))
-    _render(master, full)
-    props = master.get_docx().core_properties
-    props.title = f"Data Processing Agreement — {context['controller']['legal_name']}"[:250]
-    props.subject = (
-        f"Agreement {context['agreement']['id']} version {context['agreement']['version']}"
-    )
-    props.author = context["processor"]["trade_name"]
-    out = io.BytesIO()
-    master.save(out)
-    return out.getvalue()
+    """Merge the clauses into the master (cached per template set) and render it."""
+    merged = merge_templates(templates["master"], *(templates[k] for k in CLAUSE_KEYS))
+    return render_template(merged, context)

@@ -9,7 +9,7 @@ from typing import Any
 
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.rendering.document import render_dpa
-from dpa_service.rendering.pdf import page_count, sha256_hex, with_metadata
+from dpa_service.rendering.pdf import sha256_hex, with_metadata
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,9 @@ def render_pdf(
     raw = pool.convert(docx)
     t2 = time.perf_counter()
     agreement = context["agreement"]
-    pdf = with_metadata(
+    pdf, pages = with_metadata(
         raw,
-        title=f"Data Processing Agreement — {context['controller']['legal_name']}"[:250],
-        custom={
+        {
             "AgreementId": str(agreement["id"]),
             "AgreementVersion": str(agreement["version"]),
             "TemplateVersions": ",".join(f"{k}={v}" for k, v in sorted(template_versions.items())),
@@ -48,7 +47,7 @@ def render_pdf(
         pdf=pdf,
         docx=docx,
         sha256=sha256_hex(pdf),
-        pages=page_count(pdf),
+        pages=pages,
         fill_ms=(t1 - t0) * 1000,
         convert_ms=(t2 - t1) * 1000,
     )

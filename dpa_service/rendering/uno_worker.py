@@ -96,7 +96,10 @@ def _convert(desktop: object, workdir: str, docx: bytes) -> bytes:
     with open(src, "wb") as fh:
         fh.write(docx)
     doc = desktop.loadComponentFromURL(  # type: ignore[attr-defined]
-        uno.systemPathToFileUrl(src), "_blank", 0, _props(Hidden=True, ReadOnly=True)
+        uno.systemPathToFileUrl(src),
+        "_blank",
+        0,
+        _props(Hidden=True, ReadOnly=True, FilterName="MS Word 2007 XML"),
     )
     if doc is None:
         raise RuntimeError("LibreOffice could not open the document")

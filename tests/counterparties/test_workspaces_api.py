@@ -98,7 +98,11 @@ def test_malformed_json_is_refused(api: Api, workspace_id: str) -> None:
 def test_no_token_or_wrong_token_is_401(api: Api, workspace_id: str) -> None:
     r = api.client.put(f"/api/v1/workspaces/{workspace_id}", json=WORKSPACE)
     assert r.status_code == 401
-    for header in ("Bearer dpa_forged-token-0000000000000000000000000", "Basic dXNlcjpwYXNz", "Bearer "):
+    for header in (
+        "Bearer dpa_forged-token-0000000000000000000000000",
+        "Basic dXNlcjpwYXNz",
+        "Bearer ",
+    ):
         r = api.client.put(
             f"/api/v1/workspaces/{workspace_id}", json=WORKSPACE, headers={"Authorization": header}
         )
@@ -109,9 +113,14 @@ def test_no_token_or_wrong_token_is_401(api: Api, workspace_id: str) -> None:
 
 def test_role_without_permission_is_403(api: Api, workspace_id: str) -> None:
     for role in ("legal", "sales"):
-        r = api.client.put(f"/api/v1/workspaces/{workspace_id}", json=WORKSPACE, headers=api.headers(role))
+        r = api.client.put(
+            f"/api/v1/workspaces/{workspace_id}", json=WORKSPACE, headers=api.headers(role)
+        )
         assert r.status_code == 403, role
-    assert api.client.get(f"/api/v1/workspaces/{workspace_id}", headers=api.headers()).status_code == 404
+    assert (
+        api.client.get(f"/api/v1/workspaces/{workspace_id}", headers=api.headers()).status_code
+        == 404
+    )
 
 
 def test_revoked_token_is_401(api: Api, workspace_id: str) -> None:
@@ -121,7 +130,12 @@ def test_revoked_token_is_401(api: Api, workspace_id: str) -> None:
         token, secret = create_token(session=s, role="app", name="short-lived")
         s.commit()
     headers = {"Authorization": f"Bearer {secret}"}
-    assert api.client.put(f"/api/v1/workspaces/{workspace_id}", json=WORKSPACE, headers=headers).status_code == 201
+    assert (
+        api.client.put(
+            f"/api/v1/workspaces/{workspace_id}", json=WORKSPACE, headers=headers
+        ).status_code
+        == 201
+    )
     with api.session() as s:
         revoke_token(session=s, token_id=token.id)
         s.commit()

@@ -1,0 +1,130 @@
+"""A generated DPA contains every element of SPEC §3, filled with the workspace's own values."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dpa_service.rendering.context import DATA_CATEGORIES, DATA_SUBJECTS
+from tests.conftest import WORKSPACE, Api
+from tests.pdf_text import pdf_text
+
+SUBPROCESSORS = json.loads(
+    (Path(__file__).resolve().parents[2] / "templates" / "subprocessors.json").read_text()
+)["entries"]
+
+
+@pytest.fixture(scope="module")
+def dpa_text(api: Api) -> str:
+    workspace_id = "content-check"
+    assert api.put_workspace(workspace_id).status_code in (200, 201)
+    r = api.request_dpa(workspace_id, new_version=True)
+    assert r.status_code == 201, r.text
+    pdf = api.client.get(r.json()["download_url"], headers=api.headers()).content
+    return pdf_text(pdf)
+
+
+def test_parties_are_filled_with_the_workspace_values(dpa_text: str) -> None:
+    w = WORKSPACE
+    for value in (
+        w["legal_name"],
+        w["registration_number"],
+        w["vat_number"],
+        w["address"]["street"],
+        w["address"]["city"],
+        w["address"]["postal_code"],
+        "Latvia",
+        w["signatory"]["name"],
+        w["signatory"]["title"],
+        w["signatory"]["email"],
+        w["dpo"]["name"],
+        w["dpo"]["email"],
+        'SIA "A.U. Holding"',
+        "Klusaro",
+        "info@klusaro.com",
+    ):
+        assert value in dpa_text, value
+
+
+def test_processing_lists_exactly_the_chosen_categories_and_subjects(dpa_text: str) -> None:
+    for key, (label, description) in DATA_CATEGORIES.items():
+        if key in WORKSPACE["data_categories"]:
+            assert label in dpa_text and description in dpa_text, key
+        else:
+            assert description not in dpa_text, f"{key} was not chosen but is listed"
+    for key, label in DATA_SUBJECTS.items():
+        assert (label in dpa_text) == (key in WORKSPACE["data_subjects"]), key
+
+
+def test_subject_matter_duration_nature_purpose(dpa_text: str) -> None:
+    for heading in (
+        "Subject matter",
+        "Duration",
+        "Nature",
+        "Purpose",
+        "Types of personal data",
+        "categories of data subjects",
+    ):
+        assert heading in dpa_text, heading
+
+
+def test_every_point_of_article_28_3(dpa_text: str) -> None:
+    points = {
+        "(a)": "Documented instructions",
+        "(b)": "Confidentiality of personnel",
+        "(c)": "Security of processing (Article 32)",
+        "(d)": "Subprocessors",
+        "(e)": "Assistance with data subject rights",
+        "(f)": "Assistance with Articles 32 to 36",
+        "(g)": "Deletion or return at the end",
+        "(h)": "Audits and information",
+    }
+    for letter, topic in points.items():
+        assert f"{letter} {topic}" in dpa_text, letter
+
+
+def test_security_annex_has_the_seed_measures_under_regulator_headings(dpa_text: str) -> None:
+    for heading in (
+        "Encryption",
+        "resilience",
+        "restore",
+        "testing",
+        "identification and authorisation",
+        "transmission",
+        "storage",
+        "Logging and monitoring",
+    ):
+        assert heading.lower() in dpa_text.lower(), heading
+    for measure in (
+        "Password hashing",
+        "Access controls and permissions",
+        "Workspace isolation",
+        "Authentication protections",
+        "Secure infrastructure providers",
+        "Monitoring and abuse prevention",
+        "Backups and recovery",
+    ):
+        assert measure.lower() in dpa_text.lower(), measure
+
+
+def test_confidentiality_and_subprocessor_clauses(dpa_text: str) -> None:
+    assert "Confidentiality" in dpa_text
+    assert "general written authorisation" in dpa_text
+    assert "30 days" in dpa_text
+    assert "Right to object" in dpa_text
+    for entry in SUBPROCESSORS:
+        for field in ("name", "purpose", "location", "transfer_safeguard"):
+            # the table may wrap a long cell; compare word by word in order
+            words = entry[field].split()
+            assert " ".join(words[:3]) in dpa_text, (entry["name"], field)
+    assert "2021/914" in dpa_text and "Module 3" in dpa_text
+
+
+def test_breach_law_term_precedence_signatures(dpa_text: str) -> None:
+    assert "without undue delay, and in any case within 48 hours" in dpa_text
+    assert "governed by the law of Latvia" in dpa_text
+    assert "Term and termination" in dpa_text
+    assert "Order of precedence" in dpa_text
+    assert "For the controller" in dpa_text and "For the processor" in dpa_text
