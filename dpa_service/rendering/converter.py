@@ -198,6 +198,11 @@ class ConverterPool:
         with self._lock:
             return sorted(w.pid for w in self._workers)
 
+    def busy_worker_pids(self) -> list[int]:
+        with self._lock:
+            busy = set(self._workers) - set(self._idle.queue)
+            return sorted(w.pid for w in busy)
+
     def healthy(self) -> bool:
         with self._lock:
             alive = [w for w in self._workers if w.proc.poll() is None]

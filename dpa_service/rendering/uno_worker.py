@@ -142,7 +142,10 @@ def main() -> int:
             docx = _read_exact(proto_in, size)
             try:
                 pdf = _convert(desktop, workdir, docx)
-            except Exception as exc:  # reported to the parent, which decides what to do
+            except Exception as exc:
+                if office.poll() is not None or "Disposed" in type(exc).__name__:
+                    # soffice is gone: exit, so the parent replaces this worker and retries.
+                    return 3
                 _send(proto_out, b"E", f"{type(exc).__name__}: {exc}".encode())
             else:
                 _send(proto_out, b"O", pdf)

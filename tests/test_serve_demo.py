@@ -1,0 +1,80 @@
+"""The README's first command: `dpa-service serve --demo` on the embedded defaults, as a real server."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.pdf_text import pdf_text
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_demo_then_the_readme_walkthrough(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DPA_PORT": str(port),
+        "DPA_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "DPA_CONVERTER_WORKERS": "1",
+    }
+    env.pop("DPA_DATABASE_URL", None)
+    log = (tmp_path / "serve.log").open("w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dpa_service.cli", "serve", "--demo"],
+        cwd=tmp_path,  # embedded defaults are relative: ./data and ./signed
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, Path(log.name).read_text()
+            time.sleep(0.3)
+        else:
+            raise AssertionError("service not ready: " + Path(log.name).read_text())
+
+        output = Path(log.name).read_text()
+        token = re.search(r"export DPA_TOKEN=(dpa_\S+)", output)
+        assert token, output
+        assert "/api/v1/workspaces/demo-workspace/agreements" in output
+        headers = {"Authorization": f"Bearer {token.group(1)}"}
+
+        created = httpx.post(f"{base}/api/v1/workspaces/demo-workspace/agreements", headers=headers, timeout=60)
+        assert created.status_code == 201, created.text
+        body = created.json()
+        pdf = httpx.get(body["download_url"], headers=headers, timeout=30)
+        assert pdf.status_code == 200
+        assert hashlib.sha256(pdf.content).hexdigest() == body["sha256"]
+        assert "Rīgas Tīrīšanas Serviss" in pdf_text(pdf.content)
+        # the embedded defaults: SQLite in ./data, the PDF in ./signed
+        assert (tmp_path / "data" / "dpa.sqlite3").is_file()
+        assert (tmp_path / "signed" / "agreements" / body["agreement_id"] / "v1" / "draft.pdf").is_file()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

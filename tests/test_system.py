@@ -1,0 +1,32 @@
+"""Health, readiness and the OpenAPI document."""
+
+from __future__ import annotations
+
+from tests.conftest import Api
+
+
+def test_health_and_ready(api: Api) -> None:
+    assert api.client.get("/health").json() == {"status": "ok"}
+    ready = api.client.get("/ready")
+    assert ready.status_code == 200, ready.text
+    checks = ready.json()["checks"]
+    assert checks["database"] == "ok"
+    assert checks["archive"].startswith("ok")
+    assert checks["converter"].startswith("ok")
+
+
+def test_openapi_documents_every_route_and_the_token(api: Api) -> None:
+    schema = api.client.get("/schema/openapi.json").json()
+    paths = schema["paths"]
+    for path in (
+        "/api/v1/workspaces/{workspace_id}",
+        "/api/v1/workspaces/{workspace_id}/agreements",
+        "/api/v1/agreements/{agreement_id}",
+        "/api/v1/agreements/{agreement_id}/versions/{number}/pdf",
+        "/health",
+        "/ready",
+    ):
+        assert path in paths, path
+    assert "BearerToken" in schema["components"]["securitySchemes"]
+    body = paths["/api/v1/workspaces/{workspace_id}"]["put"]["requestBody"]
+    assert body["required"] is True
