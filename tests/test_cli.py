@@ -18,8 +18,12 @@ from tests.pdf_text import pdf_text
 CLI = [sys.executable, "-m", "dpa_service.cli"]
 
 
-def run(args: list[str], env: dict[str, str], timeout: int = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(CLI + args, env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout)
+def run(
+    args: list[str], env: dict[str, str], timeout: int = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        CLI + args, env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture
@@ -27,7 +31,9 @@ def env(tmp_path: Path) -> dict[str, str]:
     return {"DPA_DATA_DIR": str(tmp_path / "data"), "DPA_ARCHIVE_DIR": str(tmp_path / "signed")}
 
 
-def test_generate_writes_a_pdf_without_server_or_database(tmp_path: Path, env: dict[str, str]) -> None:
+def test_generate_writes_a_pdf_without_server_or_database(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
     source = tmp_path / "workspace.json"
     source.write_text(json.dumps(WORKSPACE), encoding="utf-8")
     out = tmp_path / "dpa.pdf"
@@ -40,7 +46,9 @@ def test_generate_writes_a_pdf_without_server_or_database(tmp_path: Path, env: d
     assert not (tmp_path / "data").exists()  # no database was made
 
 
-def test_generate_refuses_invalid_input_with_a_clear_message(tmp_path: Path, env: dict[str, str]) -> None:
+def test_generate_refuses_invalid_input_with_a_clear_message(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
     source = tmp_path / "bad.json"
     source.write_text(json.dumps(workspace(address={**WORKSPACE["address"], "country": "ZZ"})))
     out = tmp_path / "dpa.pdf"
@@ -66,10 +74,20 @@ def test_tokens_create_prints_a_token_once_and_it_works(env: dict[str, str], poo
 
     settings = Settings.from_env({k: v for k, v in env.items()})
     with TestClient(create_app(settings, pool=pool)) as client:
-        assert client.get("/api/v1/workspaces/x", headers={"Authorization": f"Bearer {secret}"}).status_code == 404
-        assert client.put(
-            "/api/v1/workspaces/x", json=WORKSPACE, headers={"Authorization": f"Bearer {secret}"}
-        ).status_code == 403
+        assert (
+            client.get(
+                "/api/v1/workspaces/x", headers={"Authorization": f"Bearer {secret}"}
+            ).status_code
+            == 404
+        )
+        assert (
+            client.put(
+                "/api/v1/workspaces/x",
+                json=WORKSPACE,
+                headers={"Authorization": f"Bearer {secret}"},
+            ).status_code
+            == 403
+        )
 
 
 def test_tokens_create_refuses_an_unknown_role(env: dict[str, str]) -> None:
@@ -78,7 +96,9 @@ def test_tokens_create_refuses_an_unknown_role(env: dict[str, str]) -> None:
     assert result.returncode == 2 and "root" in result.stderr
 
 
-def test_verify_audit_names_an_agreement_whose_chain_was_edited(api: Api, workspace_id: str) -> None:
+def test_verify_audit_names_an_agreement_whose_chain_was_edited(
+    api: Api, workspace_id: str
+) -> None:
     api.put_workspace(workspace_id)
     agreement_id = api.request_dpa(workspace_id).json()["agreement_id"]
     api.request_dpa(workspace_id, new_version=True)

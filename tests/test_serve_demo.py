@@ -61,7 +61,9 @@ def test_serve_demo_then_the_readme_walkthrough(tmp_path: Path) -> None:
         assert "/api/v1/workspaces/demo-workspace/agreements" in output
         headers = {"Authorization": f"Bearer {token.group(1)}"}
 
-        created = httpx.post(f"{base}/api/v1/workspaces/demo-workspace/agreements", headers=headers, timeout=60)
+        created = httpx.post(
+            f"{base}/api/v1/workspaces/demo-workspace/agreements", headers=headers, timeout=60
+        )
         assert created.status_code == 201, created.text
         body = created.json()
         pdf = httpx.get(body["download_url"], headers=headers, timeout=30)
@@ -70,7 +72,9 @@ def test_serve_demo_then_the_readme_walkthrough(tmp_path: Path) -> None:
         assert "Rīgas Tīrīšanas Serviss" in pdf_text(pdf.content)
         # the embedded defaults: SQLite in ./data, the PDF in ./signed
         assert (tmp_path / "data" / "dpa.sqlite3").is_file()
-        assert (tmp_path / "signed" / "agreements" / body["agreement_id"] / "v1" / "draft.pdf").is_file()
+        assert (
+            tmp_path / "signed" / "agreements" / body["agreement_id"] / "v1" / "draft.pdf"
+        ).is_file()
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import msgspec
 from email_validator import EmailNotValidError, validate_email
@@ -17,8 +17,21 @@ ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=_L
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
 CountryCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
 WorkspaceId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")]
-DataCategory = Literal[tuple(DATA_CATEGORIES)]  # type: ignore[valid-type]
-DataSubject = Literal[tuple(DATA_SUBJECTS)]  # type: ignore[valid-type]
+DataCategory = Literal[
+    "leads",
+    "contacts",
+    "booking_forms",
+    "customer_requests",
+    "jobs",
+    "invoices_quotes",
+    "documents",
+    "workers",
+    "communications",
+]
+DataSubject = Literal["customers", "prospects", "end_users", "workers", "contact_persons"]
+# The labels printed in the DPA live beside the context; both lists must name the same keys.
+assert set(get_args(DataCategory)) == set(DATA_CATEGORIES)
+assert set(get_args(DataSubject)) == set(DATA_SUBJECTS)
 
 
 def _check_email(value: str, field: str) -> str:

@@ -41,9 +41,9 @@ def with_metadata(pdf: bytes, custom: Mapping[str, str]) -> tuple[bytes, int]:
         # Not the classic layout LibreOffice writes: let pypdf do the whole update.
         writer = PdfWriter(io.BytesIO(pdf), incremental=True)
         writer.add_metadata({f"/DPA{k}": v for k, v in custom.items()})
-        out = io.BytesIO()
-        writer.write(out)
-        return out.getvalue(), pages
+        buf = io.BytesIO()
+        writer.write(buf)
+        return buf.getvalue(), pages
 
     info = DictionaryObject(info_ref.get_object())
     for key, value in custom.items():
@@ -75,5 +75,5 @@ def page_count(pdf: bytes) -> int:
 
 
 def metadata(pdf: bytes) -> dict[str, str]:
-    meta = PdfReader(io.BytesIO(pdf), strict=True).metadata or {}
-    return {str(k): str(v) for k, v in meta.items()}
+    meta = PdfReader(io.BytesIO(pdf), strict=True).metadata
+    return {str(k): str(v) for k, v in (meta or {}).items()}
