@@ -5,16 +5,22 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 from litestar import Litestar, MediaType, Request, Response
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import ValidationException
 from litestar.middleware.base import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -27,6 +33,7 @@ from dpa_service.config import Settings
 from dpa_service.counterparties.routes import WorkspaceController
 from dpa_service.db import make_engine, make_session_factory
 from dpa_service.errors import DomainError
+from dpa_service.notify.mail import FolderMailer
 from dpa_service.rendering.converter import (
     ConverterBusy,
     ConverterError,
@@ -34,9 +41,32 @@ from dpa_service.rendering.converter import (
     ConverterUnavailable,
     PoolSettings,
 )
+from dpa_service.signing.routes import SigningController
+from dpa_service.signing.seal import Sealer, SealSettings
+from dpa_service.signing.service import expire_due
 from dpa_service.system.routes import health, ready
+from dpa_service.web.headers import security_headers
+from dpa_service.web.signing import SigningPages
+from dpa_service.web.verify import VerifyApi, VerifyPage
 
 log = logging.getLogger(__name__)
+
+WEB = Path(__file__).resolve().parent / "web"
+# No API token on these: liveness, the schema, signer links (their own token), verification.
+PUBLIC_PATHS = [
+    "^/health",
+    "^/ready",
+    "^/schema",
+    "^/sign/",
+    "^/verify",
+    "^/static/",
+    "^/api/v1/verify",
+]
+THROTTLED = ("/sign/", "/verify", "/api/v1/verify")
+
+
+def _is_throttled(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith(THROTTLED)
 
 
 def pool_settings(settings: Settings) -> PoolSettings:
@@ -88,6 +118,7 @@ def create_app(
     pool: ConverterPool | None = None,
     archive: Archive | None = None,
     engine: Engine | None = None,
+    sealer: Sealer | None = None,
 ) -> Litestar:
     """Build the app. A pool passed in is shared and left running; otherwise the app owns one."""
     engine = engine or make_engine(settings.database_url)
@@ -96,16 +127,41 @@ def create_app(
     archive = archive or LocalArchive(settings.archive_dir)
     owns_pool = pool is None
     pool = pool or ConverterPool(pool_settings(settings))
+    sealer = sealer or Sealer.from_settings(
+        SealSettings(
+            p12_path=settings.seal_p12,
+            p12_password=settings.seal_p12_password,
+            data_dir=settings.data_dir,
+            tsa_url=settings.tsa_url or None,
+        )
+    )
+    secret_key = settings.resolved_secret_key()
+
+    def expire_now() -> None:
+        with session_factory() as session:
+            if expire_due(session=session):
+                session.commit()
+
+    async def expiry_sweeper() -> None:
+        while True:
+            try:
+                await anyio.to_thread.run_sync(expire_now)
+            except Exception:
+                log.exception("expiry sweep failed; trying again in a minute")
+            await anyio.sleep(60)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if owns_pool:
             await anyio.to_thread.run_sync(pool.start)
-        try:
-            yield
-        finally:
-            if owns_pool:
-                pool.close()
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(expiry_sweeper)
+            try:
+                yield
+            finally:
+                tasks.cancel_scope.cancel()
+                if owns_pool:
+                    pool.close()
 
     def provide_db(state: State) -> Iterator[Session]:
         session: Session = state.session_factory()
@@ -116,15 +172,38 @@ def create_app(
             session.close()
 
     return Litestar(
-        route_handlers=[health, ready, WorkspaceController, AgreementController],
+        route_handlers=[
+            health,
+            ready,
+            WorkspaceController,
+            AgreementController,
+            SigningController,
+            VerifyApi,
+            SigningPages,
+            VerifyPage,
+            create_static_files_router(path="/static", directories=[WEB / "static"]),
+        ],
         dependencies={"db": Provide(provide_db)},
         middleware=[
+            security_headers(settings.frame_ancestors),
+            RateLimitConfig(
+                rate_limit=("minute", settings.rate_limit_per_minute),
+                check_throttle_handler=_is_throttled,
+            ).middleware,
             DefineMiddleware(
                 TokenAuthentication,
-                exclude=["^/health", "^/ready", "^/schema"],
+                exclude=PUBLIC_PATHS,
                 exclude_from_auth_key="exclude_from_auth",
-            )
+            ),
         ],
+        csrf_config=CSRFConfig(
+            secret=secret_key,
+            cookie_name="dpa_csrf",
+            cookie_secure=settings.public_url.startswith("https"),
+            cookie_samesite="strict",
+            exclude=["^/api/", "^/health", "^/ready", "^/schema"],
+        ),
+        template_config=TemplateConfig(directory=WEB / "templates", engine=JinjaTemplateEngine),
         exception_handlers={
             DomainError: _on_domain_error,
             ValidationException: _on_validation_error,
@@ -138,6 +217,8 @@ def create_app(
                 "session_factory": session_factory,
                 "archive": archive,
                 "pool": pool,
+                "sealer": sealer,
+                "mailer": FolderMailer(settings.mail_dir),
             }
         ),
         lifespan=[lifespan],

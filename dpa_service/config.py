@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -44,6 +45,17 @@ class Settings:
     processor_signatory_name: str = ""
     processor_signatory_title: str = "Authorised signatory"
 
+    secret_key: str = ""  # empty: generated once and kept in data_dir/secret_key
+    seal_p12: Path | None = None  # empty: a development CA and seal in data_dir/seal/
+    seal_p12_password: str = ""
+    tsa_url: str = ""  # RFC 3161 timestamp server; empty: no timestamp
+    auto_countersign: bool = False  # countersign as processor_signatory_* right after signing
+    signing_expiry_days: int = 30
+    embedded_link_minutes: int = 15
+    signing_code_required: bool = False  # e-mail one-time code before signing, for every link
+    frame_ancestors: str = ""  # Klusaro origins allowed to embed the signing page
+    rate_limit_per_minute: int = 30  # per client, on signing, code and verify endpoints
+
     def __post_init__(self) -> None:
         if not self.database_url:
             url = f"sqlite:///{(self.data_dir / 'dpa.sqlite3').resolve()}"
@@ -57,6 +69,18 @@ class Settings:
             raise SettingsError("DPA_CONVERTER_WORKERS must be at least 1")
         if self.converter_timeout_s <= 0:
             raise SettingsError("DPA_CONVERTER_TIMEOUT_S must be positive")
+
+    def resolved_secret_key(self) -> str:
+        """DPA_SECRET_KEY, or one generated on first use and kept (0600) in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
 
     @property
     def is_sqlite(self) -> bool:
@@ -72,12 +96,16 @@ class Settings:
                 continue
             kind = f.type if isinstance(f.type, str) else f.type.__name__
             try:
-                if kind == "int":
+                if kind == "bool":
+                    if raw.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+                        raise ValueError
+                    values[f.name] = raw.lower() in ("1", "true", "yes", "on")
+                elif kind == "int":
                     values[f.name] = int(raw)
                 elif kind == "float":
                     values[f.name] = float(raw)
-                elif kind == "Path":
-                    values[f.name] = Path(raw)
+                elif kind in ("Path", "Path | None"):
+                    values[f.name] = Path(raw) if raw else None
                 else:
                     values[f.name] = raw
             except ValueError:

@@ -6,6 +6,7 @@ from dpa_service.audit.models import AuditEvent
 from dpa_service.clauses.models import TemplateVersion
 from dpa_service.counterparties.models import Counterparty
 from dpa_service.db import Base
+from dpa_service.signing.models import Signature, SigningCode, SigningLink
 from dpa_service.subprocessors.models import SubprocessorListVersion
 
 __all__ = [
@@ -15,6 +16,9 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Counterparty",
+    "Signature",
+    "SigningCode",
+    "SigningLink",
     "SubprocessorListVersion",
     "TemplateVersion",
 ]

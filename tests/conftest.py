@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import Engine
 
@@ -89,6 +90,7 @@ class Api:
     client: TestClient  # type: ignore[type-arg]
     tokens: dict[str, str]
     archive: LocalArchive
+    app: Litestar
 
     def headers(self, role: str = "app") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -109,9 +111,23 @@ class Api:
         return make_session_factory(self.engine)()
 
 
-def make_api(backend: str, url: str, tmp: Path, pool: ConverterPool) -> Iterator[Api]:
+TEST_SETTINGS: dict[str, Any] = {
+    "rate_limit_per_minute": 100_000,  # the rate-limit test makes its own app
+    "auto_countersign": True,
+    "processor_signatory_name": "Anna Ūdre",
+    "processor_signatory_title": "Member of the Board",
+    "frame_ancestors": "https://app.klusaro.com",
+}
+
+
+def make_api(
+    backend: str, url: str, tmp: Path, pool: ConverterPool, **overrides: Any
+) -> Iterator[Api]:
     settings = Settings.from_env(
-        data_dir=tmp / "data", database_url=url, archive_dir=tmp / "signed"
+        data_dir=tmp / "data",
+        database_url=url,
+        archive_dir=tmp / "signed",
+        **{**TEST_SETTINGS, **overrides},
     )
     engine = make_engine(settings.database_url)
     migrations.upgrade(engine)
@@ -122,8 +138,8 @@ def make_api(backend: str, url: str, tmp: Path, pool: ConverterPool) -> Iterator
         session.commit()
     archive = LocalArchive(settings.archive_dir)
     app = create_app(settings, pool=pool, archive=archive, engine=engine)
-    with TestClient(app) as client:
-        yield Api(backend, settings, engine, client, tokens, archive)
+    with TestClient(app, base_url=settings.public_url) as client:
+        yield Api(backend, settings, engine, client, tokens, archive, app)
     engine.dispose()
 
 

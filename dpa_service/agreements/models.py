@@ -29,6 +29,9 @@ class Agreement(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     counterparty_id: Mapped[str] = mapped_column(ForeignKey("counterparties.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Head of the audit hash chain: a deleted last event is detectable too.
+    audit_seq: Mapped[int] = mapped_column(default=0)
+    audit_head: Mapped[str] = mapped_column(String(64), default="0" * 64)
 
     versions: Mapped[list[AgreementVersion]] = relationship(
         back_populates="agreement", order_by="AgreementVersion.number", lazy="selectin"
@@ -54,5 +57,15 @@ class AgreementVersion(Base):
     draft_pdf_sha256: Mapped[str] = mapped_column(String(64))
     pages: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    viewed_at: Mapped[datetime | None]
+    signed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]  # declined, expired, voided or superseded
+    expires_at: Mapped[datetime | None]  # unsigned versions expire; set when first sent
+    state_reason: Mapped[str | None] = mapped_column(String(1000))
+    final_pdf_key: Mapped[str | None] = mapped_column(String(300))
+    final_pdf_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    signed_body_sha256: Mapped[str | None] = mapped_column(String(64))
 
     agreement: Mapped[Agreement] = relationship(back_populates="versions")

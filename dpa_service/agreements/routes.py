@@ -16,6 +16,7 @@ from dpa_service.accounts.service import Principal
 from dpa_service.agreements import service
 from dpa_service.agreements.schemas import AgreementOut, AgreementRequest, VersionOut, version_out
 from dpa_service.counterparties.routes import WorkspaceIdParam
+from dpa_service.errors import NotFound
 
 READERS = ("app", "admin", "legal", "sales")
 
@@ -94,6 +95,36 @@ class AgreementController(Controller):
                 "Content-Disposition": f'attachment; filename="dpa-{version.agreement_id}-v{number}.pdf"',
                 "ETag": f'"{version.draft_pdf_sha256}"',
                 "X-Content-SHA256": version.draft_pdf_sha256,
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @get(
+        "/api/v1/agreements/{agreement_id:uuid}/versions/{number:int}/completed.pdf",
+        guards=[roles(*READERS)],
+        sync_to_thread=True,
+        media_type="application/pdf",
+    )
+    def download_completed(
+        self,
+        agreement_id: FromPath[UUID],
+        number: FromPath[int],
+        db: NamedDependency[Session],
+        state: State,
+    ) -> Stream:
+        """The sealed, countersigned PDF with its certificate of completion (404 until then)."""
+        version = service.get_version(session=db, agreement_id=str(agreement_id), number=number)
+        if not version.final_pdf_key or not version.final_pdf_sha256:
+            raise NotFound(f"version {number} is {version.state}; it has no completed PDF")
+        return Stream(
+            state.archive.stream(version.final_pdf_key),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": (
+                    f'attachment; filename="dpa-{version.agreement_id}-v{number}-signed.pdf"'
+                ),
+                "ETag": f'"{version.final_pdf_sha256}"',
+                "X-Content-SHA256": version.final_pdf_sha256,
                 "Cache-Control": "private, no-store",
             },
         )

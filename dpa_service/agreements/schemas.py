@@ -27,6 +27,15 @@ class VersionOut(msgspec.Struct):
     subprocessor_list_version: int
     created_at: str
     download_url: str
+    sent_at: str | None = None
+    viewed_at: str | None = None
+    signed_at: str | None = None
+    completed_at: str | None = None
+    closed_at: str | None = None
+    expires_at: str | None = None
+    state_reason: str | None = None
+    completed_sha256: str | None = None
+    completed_download_url: str | None = None
 
 
 class AgreementOut(msgspec.Struct):
@@ -37,7 +46,12 @@ class AgreementOut(msgspec.Struct):
     versions: list[VersionOut]
 
 
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
 def version_out(version: Any, workspace_id: str, public_url: str) -> VersionOut:
+    base = f"{public_url.rstrip('/')}/api/v1/agreements/{version.agreement_id}/versions/{version.number}"
     return VersionOut(
         agreement_id=version.agreement_id,
         workspace_id=workspace_id,
@@ -51,8 +65,14 @@ def version_out(version: Any, workspace_id: str, public_url: str) -> VersionOut:
         },
         subprocessor_list_version=version.subprocessor_list_version,
         created_at=version.created_at.isoformat(),
-        download_url=(
-            f"{public_url.rstrip('/')}/api/v1/agreements/{version.agreement_id}"
-            f"/versions/{version.number}/pdf"
-        ),
+        download_url=f"{base}/pdf",
+        sent_at=_iso(version.sent_at),
+        viewed_at=_iso(version.viewed_at),
+        signed_at=_iso(version.signed_at),
+        completed_at=_iso(version.completed_at),
+        closed_at=_iso(version.closed_at),
+        expires_at=_iso(version.expires_at),
+        state_reason=version.state_reason,
+        completed_sha256=version.final_pdf_sha256,
+        completed_download_url=f"{base}/completed.pdf" if version.final_pdf_key else None,
     )

@@ -7,11 +7,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from dpa_service.audit.models import AuditEvent
-from dpa_service.db import utcnow
+from dpa_service.db import changed_rows, utcnow
+from dpa_service.errors import Conflict
 
 GENESIS = "0" * 64
 
@@ -40,17 +41,19 @@ def record(
     data: dict[str, Any] | None = None,
     version: int | None = None,
 ) -> AuditEvent:
-    """Add the next event of the agreement's chain to the session (committed by the caller)."""
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash)
-        .where(AuditEvent.agreement_id == agreement_id)
-        .order_by(AuditEvent.seq.desc())
-        .limit(1)
-    ).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    """Add the next event of the agreement's chain to the session (committed by the caller).
+
+    The agreement row holds the chain's head; moving it is a compare-and-set, so two
+    transactions appending at once cannot both succeed (the loser gets Conflict).
+    """
+    from dpa_service.agreements.models import Agreement  # the chain's head lives there
+
+    seq, prev = session.execute(
+        select(Agreement.audit_seq, Agreement.audit_head).where(Agreement.id == agreement_id)
+    ).one()
     event = AuditEvent(
         agreement_id=agreement_id,
-        seq=seq,
+        seq=seq + 1,
         version=version,
         type=type,
         actor=actor,
@@ -60,6 +63,14 @@ def record(
         hash="",
     )
     event.hash = _digest(event)
+    moved = changed_rows(
+        session,
+        update(Agreement)
+        .where(Agreement.id == agreement_id, Agreement.audit_seq == seq)
+        .values(audit_seq=seq + 1, audit_head=event.hash),
+    )
+    if moved != 1:
+        raise Conflict("the agreement changed at the same time; retry")
     session.add(event)
     session.flush()
     return event
@@ -74,10 +85,20 @@ class ChainBreak:
 
 def verify_chains(*, session: Session) -> tuple[int, list[ChainBreak]]:
     """Return (events checked, breaks). A deleted, inserted or edited row breaks its chain."""
+    from dpa_service.agreements.models import Agreement
+
     breaks: list[ChainBreak] = []
     checked = 0
-    ids = session.scalars(select(AuditEvent.agreement_id).distinct()).all()
-    for agreement_id in ids:
+    heads = {
+        a: (seq, head)
+        for a, seq, head in session.execute(
+            select(Agreement.id, Agreement.audit_seq, Agreement.audit_head)
+        )
+    }
+    ids = set(session.scalars(select(AuditEvent.agreement_id).distinct()).all()) | {
+        a for a, (seq, _) in heads.items() if seq > 0
+    }
+    for agreement_id in sorted(ids):
         prev, expected_seq = GENESIS, 1
         events = session.scalars(
             select(AuditEvent)
@@ -99,6 +120,11 @@ def verify_chains(*, session: Session) -> tuple[int, list[ChainBreak]]:
                     ChainBreak(agreement_id, event.seq, "was altered after it was written")
                 )
             prev, expected_seq = event.hash, event.seq + 1
+        head_seq, head = heads.get(agreement_id, (0, GENESIS))
+        if (expected_seq - 1, prev) != (head_seq, head):
+            breaks.append(
+                ChainBreak(agreement_id, head_seq, "the chain does not end at the recorded head")
+            )
     return checked, breaks
 
 

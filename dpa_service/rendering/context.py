@@ -148,5 +148,12 @@ def build_context(
             "return_deletion_days": terms.return_deletion_days,
             "audit_notice_days": terms.audit_notice_days,
         },
-        "signatures": dict(signatures or {"controller": None, "processor": None}),
+        "signatures": {
+            party: ({"drawing": None, **dict(value)} if value else None)
+            for party, value in {
+                "controller": None,
+                "processor": None,
+                **(signatures or {}),
+            }.items()
+        },
     }

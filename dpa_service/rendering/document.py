@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from docx.oxml.ns import qn
-from docxtpl import DocxTemplate
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -96,9 +97,21 @@ def merge_templates(master: bytes, *clauses: bytes) -> bytes:
     return out.getvalue()
 
 
-def render_template(template: bytes, context: Mapping[str, Any]) -> bytes:
-    """Render one DOCX template (a clause alone, or a merged DPA)."""
+def render_template(
+    template: bytes, context: Mapping[str, Any], drawings: Mapping[str, bytes] | None = None
+) -> bytes:
+    """Render one DOCX template (a clause alone, or a merged DPA).
+
+    `drawings` maps a party ("controller", "processor") to the PNG of its drawn signature,
+    placed as `signatures.<party>.drawing`.
+    """
     tpl = DocxTemplate(io.BytesIO(template))
+    if drawings:
+        context = dict(context)
+        signatures = {k: (dict(v) if v else v) for k, v in context["signatures"].items()}
+        for party, png in drawings.items():
+            signatures[party]["drawing"] = InlineImage(tpl, io.BytesIO(png), height=Mm(14))
+        context["signatures"] = signatures
     _render(tpl, context)
     # Set after rendering, so a name is never parsed as a template; `.docx`, not get_docx(),
     # which would reload the unrendered template.
@@ -114,7 +127,11 @@ def render_template(template: bytes, context: Mapping[str, Any]) -> bytes:
     return out.getvalue()
 
 
-def render_dpa(templates: Mapping[str, bytes], context: Mapping[str, Any]) -> bytes:
+def render_dpa(
+    templates: Mapping[str, bytes],
+    context: Mapping[str, Any],
+    drawings: Mapping[str, bytes] | None = None,
+) -> bytes:
     """Merge the clauses into the master (cached per template set) and render it."""
     merged = merge_templates(templates["master"], *(templates[k] for k in CLAUSE_KEYS))
-    return render_template(merged, context)
+    return render_template(merged, context, drawings)

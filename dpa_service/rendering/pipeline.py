@@ -27,9 +27,11 @@ def render_pdf(
     templates: Mapping[str, bytes],
     context: Mapping[str, Any],
     template_versions: Mapping[str, int],
+    drawings: Mapping[str, bytes] | None = None,
+    state: str = "draft",
 ) -> RenderedDPA:
     t0 = time.perf_counter()
-    docx = render_dpa(templates, context)
+    docx = render_dpa(templates, context, drawings)
     t1 = time.perf_counter()
     raw = pool.convert(docx)
     t2 = time.perf_counter()
@@ -41,6 +43,7 @@ def render_pdf(
             "AgreementVersion": str(agreement["version"]),
             "TemplateVersions": ",".join(f"{k}={v}" for k, v in sorted(template_versions.items())),
             "SubprocessorListVersion": str(context["subprocessors"]["version"]),
+            "State": state,
         },
     )
     return RenderedDPA(

@@ -1,0 +1,86 @@
+"""The version states of SPEC §4 and the one place that moves a version between them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from dpa_service import audit
+from dpa_service.agreements.models import AgreementVersion
+from dpa_service.db import changed_rows, utcnow
+from dpa_service.errors import Conflict
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"sent", "voided"}),
+    "sent": frozenset({"viewed", "signed", "declined", "expired", "voided"}),
+    "viewed": frozenset({"signed", "declined", "expired", "voided"}),
+    "signed": frozenset({"completed", "voided"}),
+    "completed": frozenset({"superseded"}),
+    "declined": frozenset(),
+    "expired": frozenset(),
+    "voided": frozenset(),
+    "superseded": frozenset(),
+}
+OPEN_FOR_SIGNING = frozenset({"sent", "viewed"})
+CLOSED = frozenset({"declined", "expired", "voided", "superseded"})
+
+# The column that remembers when a version reached a state.
+_STAMP = {
+    "sent": "sent_at",
+    "viewed": "viewed_at",
+    "signed": "signed_at",
+    "completed": "completed_at",
+    "declined": "closed_at",
+    "expired": "closed_at",
+    "voided": "closed_at",
+    "superseded": "closed_at",
+}
+
+
+def transition(
+    *,
+    session: Session,
+    version: AgreementVersion,
+    to: str,
+    actor: str,
+    data: dict[str, Any] | None = None,
+    reason: str | None = None,
+    extra: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Move `version` to state `to` and chain the audit event, in the caller's transaction.
+
+    An illegal move is a Conflict (409). The update is a compare-and-set on the current state,
+    so of two requests moving the same version at once exactly one succeeds.
+    """
+    now = now or utcnow()
+    current = version.state
+    if to not in TRANSITIONS[current]:
+        raise Conflict(f"version {version.number} is {current}; it cannot become {to}")
+    values: dict[str, Any] = {"state": to, _STAMP[to]: now, **(extra or {})}
+    if reason is not None:
+        values["state_reason"] = reason
+    moved = changed_rows(
+        session,
+        update(AgreementVersion)
+        .where(AgreementVersion.id == version.id, AgreementVersion.state == current)
+        .values(**values),
+    )
+    if moved != 1:
+        raise Conflict(
+            f"version {version.number} changed at the same time; it is no longer {current}"
+        )
+    for key, value in values.items():
+        set_committed_value(version, key, value)  # the row already holds these values
+    audit.record(
+        session=session,
+        agreement_id=version.agreement_id,
+        version=version.number,
+        type=f"version.{to}",
+        actor=actor,
+        data={"from": current, **({"reason": reason} if reason else {}), **(data or {})},
+    )

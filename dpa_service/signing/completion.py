@@ -1,0 +1,265 @@
+"""Countersignature and completion: the signed PDF, its certificate of completion, the seal."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+from pypdf import PdfReader, PdfWriter
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, undefer
+
+from dpa_service import audit
+from dpa_service.agreements import lifecycle
+from dpa_service.agreements.models import Agreement, AgreementVersion
+from dpa_service.agreements.service import terms_from
+from dpa_service.archive.base import Archive, version_key
+from dpa_service.audit.models import AuditEvent
+from dpa_service.clauses.models import TemplateVersion
+from dpa_service.config import Settings
+from dpa_service.db import utcnow
+from dpa_service.errors import Conflict
+from dpa_service.rendering.context import PROCESSOR, AgreementMeta, build_context
+from dpa_service.rendering.converter import ConverterPool
+from dpa_service.rendering.pdf import sha256_hex
+from dpa_service.rendering.pipeline import render_pdf
+from dpa_service.signing.certificate import (
+    CompletionCertificate,
+    EventRecord,
+    PartyRecord,
+    describe_device,
+    render_certificate,
+)
+from dpa_service.signing.models import Signature
+from dpa_service.signing.seal import Sealer
+from dpa_service.subprocessors.models import SubprocessorListVersion
+
+
+@dataclass(frozen=True)
+class Countersigner:
+    name: str
+    title: str
+    email: str
+    method: str  # "Legal user (API)" or "Authorised signatory (automatic)"
+    actor: str
+
+
+def _utc_label(at: datetime) -> str:
+    return f"{at:%Y-%m-%d %H:%M} UTC"
+
+
+def _merge(body: bytes, certificate: bytes) -> bytes:
+    """The signed agreement followed by its certificate, keeping the body's catalogue (PDF/A)."""
+    reader = PdfReader(io.BytesIO(body))
+    writer = PdfWriter(clone_from=reader)
+    writer.pdf_header = reader.pdf_header
+    writer.append(PdfReader(io.BytesIO(certificate)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _party(sig: Signature, role: str, version: AgreementVersion, sent: bool) -> PartyRecord:
+    return PartyRecord(
+        role=role,
+        organisation=sig.organisation,
+        name=sig.name,
+        title=sig.title,
+        email=sig.email,
+        auth_method=sig.auth_method,
+        ip=sig.ip,
+        user_agent=sig.user_agent,
+        device=describe_device(sig.user_agent) if sig.user_agent else None,
+        sent_at=version.sent_at if sent else None,
+        viewed_at=version.viewed_at if sent else None,
+        consented_at=sig.consented_at,
+        signed_at=sig.signed_at,
+        consent_text_version=sig.consent_text_version,
+        drawn_signature_png=sig.drawn_png,
+    )
+
+
+def _event_detail(event: AuditEvent) -> str:
+    data = event.data or {}
+    parts = []
+    for key in ("from", "reason", "kind", "name", "auth_method", "ip", "document_sha256"):
+        if data.get(key):
+            parts.append(f"{key.replace('_', ' ')}: {data[key]}")
+    return "; ".join(parts)
+
+
+def complete(
+    *,
+    session: Session,
+    version: AgreementVersion,
+    countersigner: Countersigner,
+    pool: ConverterPool,
+    archive: Archive,
+    sealer: Sealer,
+    settings: Settings,
+    now: datetime | None = None,
+) -> AgreementVersion:
+    """Countersign a signed version, seal the completed PDF, archive it (caller commits)."""
+    now = now or utcnow()
+    if version.state != "signed":
+        raise Conflict(
+            f"version {version.number} is {version.state}; only a signed version can be countersigned"
+        )
+    controller = session.scalars(
+        select(Signature)
+        .where(Signature.version_id == version.id, Signature.party == "controller")
+        .options(undefer(Signature.drawn_png))
+    ).one()
+    template_ids = [t["id"] for t in version.template_versions.values()]
+    templates = {
+        t.template_key: t
+        for t in session.scalars(
+            select(TemplateVersion)
+            .where(TemplateVersion.id.in_(template_ids))
+            .options(undefer(TemplateVersion.content))
+        )
+    }
+    sp_list = session.get(SubprocessorListVersion, version.subprocessor_list_version_id)
+    assert sp_list is not None
+    events = session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.agreement_id == version.agreement_id, AuditEvent.version == version.number
+        )
+        .order_by(AuditEvent.seq)
+    ).all()
+    session.commit()  # end the read transaction before the long work; nothing was written
+
+    # The same words, list and details the signer saw, now with both signature blocks filled.
+    context = build_context(
+        details=version.counterparty_snapshot,
+        agreement=AgreementMeta(
+            id=version.agreement_id, version=version.number, issued_at=version.created_at
+        ),
+        subprocessor_entries=sp_list.entries,
+        subprocessor_list_version=sp_list.version,
+        subprocessor_list_approved_on=sp_list.approved_at or sp_list.created_at,
+        terms=terms_from(settings),
+        processor_signatory=(countersigner.name, countersigner.title),
+        signatures={
+            "controller": {
+                "name": controller.name,
+                "title": controller.title,
+                "signed_at": _utc_label(controller.signed_at),
+            },
+            "processor": {
+                "name": countersigner.name,
+                "title": countersigner.title,
+                "signed_at": _utc_label(now),
+            },
+        },
+    )
+    body = render_pdf(
+        pool,
+        {k: t.content for k, t in templates.items()},
+        context,
+        {k: t.version for k, t in templates.items()},
+        drawings={"controller": controller.drawn_png} if controller.drawn_png else None,
+        state="completed",
+    )
+    processor = Signature(
+        version_id=version.id,
+        party="processor",
+        name=countersigner.name,
+        title=countersigner.title,
+        email=countersigner.email,
+        organisation=f"{PROCESSOR['legal_name']} ({PROCESSOR['trade_name']})",
+        auth_method=countersigner.method,
+        actor=countersigner.actor,
+        signed_at=now,
+        document_sha256=body.sha256,
+    )
+    certificate = render_certificate(
+        CompletionCertificate(
+            agreement_id=version.agreement_id,
+            version=version.number,
+            title=f"Data Processing Agreement — {version.counterparty_snapshot['legal_name']}",
+            original_sha256=version.draft_pdf_sha256,
+            final_sha256=body.sha256,
+            completed_at=now,
+            parties=[
+                _party(controller, "Controller (signer)", version, sent=True),
+                _party(processor, "Processor (countersigner)", version, sent=False),
+            ],
+            events=[
+                EventRecord(
+                    at=e.created_at,
+                    type=e.type,
+                    actor=e.actor,
+                    detail=_event_detail(e),
+                    hash=e.hash,
+                )
+                for e in events
+            ],
+            issuer=f"dpa-service for {PROCESSOR['legal_name']} ({PROCESSOR['trade_name']})",
+        )
+    )
+    sealed = sealer.seal(
+        _merge(body.pdf, certificate),
+        reason=f"Completed Data Processing Agreement {version.agreement_id} version {version.number}",
+    )
+    final_sha = sha256_hex(sealed)
+    key = version_key(version.agreement_id, version.number, "completed.pdf")
+
+    session.add(processor)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("this version has already been countersigned") from None
+    audit.record(
+        session=session,
+        agreement_id=version.agreement_id,
+        version=version.number,
+        type="countersigned",
+        actor=countersigner.actor,
+        data={
+            "name": countersigner.name,
+            "title": countersigner.title,
+            "auth_method": countersigner.method,
+        },
+    )
+    lifecycle.transition(
+        session=session,
+        version=version,
+        to="completed",
+        actor=countersigner.actor,
+        data={
+            "final_pdf_sha256": final_sha,
+            "signed_body_sha256": body.sha256,
+            "sealed_by": sealer.signer_name,
+        },
+        extra={
+            "final_pdf_key": key,
+            "final_pdf_sha256": final_sha,
+            "signed_body_sha256": body.sha256,
+        },
+        now=now,
+    )
+    older = session.scalars(
+        select(AgreementVersion).where(
+            AgreementVersion.agreement_id == version.agreement_id,
+            AgreementVersion.state == "completed",
+            AgreementVersion.number < version.number,
+        )
+    ).all()
+    for old in older:
+        lifecycle.transition(
+            session=session,
+            version=old,
+            to="superseded",
+            actor="system",
+            data={"by_version": version.number},
+            now=now,
+        )
+    archive.put(key, sealed, final_sha, "application/pdf")
+    agreement = session.get(Agreement, version.agreement_id)
+    assert agreement is not None
+    return version

@@ -1,0 +1,131 @@
+"""HTTP API: signer links, Klusaro's countersignature, void."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, Request, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from sqlalchemy.orm import Session
+
+from dpa_service.accounts.guards import roles
+from dpa_service.accounts.service import Principal
+from dpa_service.agreements.schemas import VersionOut, version_out
+from dpa_service.agreements.service import get_agreement, get_version
+from dpa_service.errors import DomainError
+from dpa_service.signing import service
+from dpa_service.signing.completion import Countersigner, complete
+from dpa_service.signing.schemas import CountersignRequest, LinkOut, LinkRequest, VoidRequest
+
+VERSION_PATH = "/api/v1/agreements/{agreement_id:uuid}/versions/{number:int}"
+
+
+class Unprocessable(DomainError):
+    status_code = 422
+
+
+class SigningController(Controller):
+    tags = ["signing"]
+
+    @post(
+        f"{VERSION_PATH}/signing-links",
+        guards=[roles("app", "sales", "admin")],
+        sync_to_thread=True,
+        status_code=201,
+    )
+    def create_link(
+        self,
+        agreement_id: FromPath[UUID],
+        number: FromPath[int],
+        db: NamedDependency[Session],
+        state: State,
+        request: Request[Principal, None, State],
+        data: JSONBody[LinkRequest | None] = None,
+    ) -> LinkOut:
+        """A signing link for the controller's signatory (a draft version becomes sent).
+
+        `embedded: true` gives a 15-minute link for the Klusaro app, bound to `workspace_id`.
+        """
+        body = data or LinkRequest()
+        if body.embedded and not body.workspace_id:
+            raise Unprocessable("an embedded link needs the workspace_id it is bound to")
+        link, secret = service.create_link(
+            session=db,
+            agreement_id=str(agreement_id),
+            number=number,
+            embedded=body.embedded,
+            require_code=body.require_code,
+            actor=request.user.actor,
+            settings=state.settings,
+            workspace_id=body.workspace_id,
+        )
+        db.commit()
+        return LinkOut(
+            link_id=link.id,
+            url=f"{state.settings.public_url.rstrip('/')}/sign/{secret}",
+            kind=link.kind,
+            expires_at=link.expires_at.isoformat(),
+            require_code=link.require_code,
+        )
+
+    @post(
+        f"{VERSION_PATH}/countersign", guards=[roles("legal")], sync_to_thread=True, status_code=200
+    )
+    def countersign(
+        self,
+        agreement_id: FromPath[UUID],
+        number: FromPath[int],
+        db: NamedDependency[Session],
+        state: State,
+        request: Request[Principal, None, State],
+        data: JSONBody[CountersignRequest],
+    ) -> VersionOut:
+        """Klusaro's countersignature by a legal user: seals, archives and completes the version."""
+        version = get_version(session=db, agreement_id=str(agreement_id), number=number)
+        _, counterparty = get_agreement(session=db, agreement_id=str(agreement_id))
+        complete(
+            session=db,
+            version=version,
+            countersigner=Countersigner(
+                name=data.name,
+                title=data.title,
+                email=data.email,
+                method="Legal user (API token)",
+                actor=request.user.actor,
+            ),
+            pool=state.pool,
+            archive=state.archive,
+            sealer=state.sealer,
+            settings=state.settings,
+        )
+        db.commit()
+        return version_out(version, counterparty.external_id, state.settings.public_url)
+
+    @post(
+        f"{VERSION_PATH}/void",
+        guards=[roles("app", "sales", "admin")],
+        sync_to_thread=True,
+        status_code=200,
+    )
+    def void(
+        self,
+        agreement_id: FromPath[UUID],
+        number: FromPath[int],
+        db: NamedDependency[Session],
+        state: State,
+        request: Request[Principal, None, State],
+        data: JSONBody[VoidRequest],
+    ) -> VersionOut:
+        """Void an unsigned (or signed but not countersigned) version; its links stop working."""
+        version = service.void(
+            session=db,
+            agreement_id=str(agreement_id),
+            number=number,
+            reason=data.reason,
+            actor=request.user.actor,
+        )
+        _, counterparty = get_agreement(session=db, agreement_id=str(agreement_id))
+        db.commit()
+        return version_out(version, counterparty.external_id, state.settings.public_url)

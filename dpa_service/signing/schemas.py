@@ -1,0 +1,33 @@
+"""Signing API bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from dpa_service.counterparties.schemas import Strict, Text, WorkspaceId
+
+
+class LinkRequest(Strict):
+    embedded: bool = False
+    workspace_id: WorkspaceId | None = None  # required for embedded links: the link is bound to it
+    require_code: bool = False
+
+
+class LinkOut(msgspec.Struct):
+    link_id: str
+    url: str
+    kind: str
+    expires_at: str
+    require_code: bool
+
+
+class CountersignRequest(Strict):
+    name: Text
+    title: Text
+    email: Annotated[str, msgspec.Meta(max_length=254)] = "info@klusaro.com"
+
+
+class VoidRequest(Strict):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]

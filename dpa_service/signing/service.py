@@ -1,0 +1,438 @@
+"""Signer links, one-time codes, and the controller's sign / decline; void and expiry."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dpa_service import audit
+from dpa_service.agreements import lifecycle
+from dpa_service.agreements.models import Agreement, AgreementVersion
+from dpa_service.agreements.service import get_version
+from dpa_service.config import Settings
+from dpa_service.counterparties.models import Counterparty
+from dpa_service.db import changed_rows, utcnow
+from dpa_service.errors import Conflict, DomainError, NotFound
+from dpa_service.notify.mail import Mailer
+from dpa_service.signing.disclosure import DISCLOSURE_VERSION
+from dpa_service.signing.models import Signature, SigningCode, SigningLink
+
+CODE_TTL = timedelta(minutes=10)
+CODE_ATTEMPTS = 5
+MAX_DRAWING_BYTES = 300_000
+
+
+class LinkRefused(DomainError):
+    """The link cannot be used: `reason` is unknown, expired, revoked, used or closed."""
+
+    status_code = 404
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.status_code = 404 if reason == "unknown" else 410
+
+
+class SigningRefused(DomainError):
+    """The signing request itself is not acceptable (422) or no longer possible (409)."""
+
+    def __init__(self, detail: str, status_code: int = 422) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+
+
+def _token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class LinkAccess:
+    link: SigningLink
+    version: AgreementVersion
+    agreement: Agreement
+    counterparty: Counterparty
+
+    @property
+    def auth_method(self) -> str:
+        base = "Embedded link (Klusaro app)" if self.link.kind == "embedded" else "E-mail link"
+        return f"{base} + e-mailed one-time code" if self.link.require_code else base
+
+
+def create_link(
+    *,
+    session: Session,
+    agreement_id: str,
+    number: int,
+    embedded: bool,
+    require_code: bool,
+    actor: str,
+    settings: Settings,
+    workspace_id: str | None = None,
+    now: datetime | None = None,
+) -> tuple[SigningLink, str]:
+    """A new link for the controller's signatory; a draft version becomes sent."""
+    now = now or utcnow()
+    version = get_version(session=session, agreement_id=agreement_id, number=number)
+    agreement = session.get(Agreement, agreement_id)
+    assert agreement is not None
+    counterparty = session.get(Counterparty, agreement.counterparty_id)
+    assert counterparty is not None
+    if workspace_id is not None and counterparty.external_id != workspace_id:
+        # An embedded link is bound to one workspace: never hand out another's agreement.
+        raise NotFound(f"agreement {agreement_id!r} does not belong to workspace {workspace_id!r}")
+    if version.state not in ("draft", "sent", "viewed"):
+        raise Conflict(f"version {number} is {version.state}; links are only for unsigned versions")
+    newest = max(v.number for v in agreement.versions)
+    if version.number != newest:
+        raise Conflict(f"version {number} is not the newest version ({newest})")
+    if version.state == "draft":
+        lifecycle.transition(
+            session=session,
+            version=version,
+            to="sent",
+            actor=actor,
+            extra={"expires_at": now + timedelta(days=settings.signing_expiry_days)},
+            now=now,
+        )
+    assert version.expires_at is not None
+    ttl = timedelta(minutes=settings.embedded_link_minutes) if embedded else None
+    expires = min(now + ttl, version.expires_at) if ttl else version.expires_at
+    secret = secrets.token_urlsafe(32)  # 256 bits
+    link = SigningLink(
+        agreement_id=agreement_id,
+        version_id=version.id,
+        counterparty_id=counterparty.id,
+        token_hash=_token_hash(secret),
+        kind="embedded" if embedded else "email",
+        require_code=require_code or settings.signing_code_required,
+        created_by=actor,
+        expires_at=expires,
+    )
+    session.add(link)
+    session.flush()
+    audit.record(
+        session=session,
+        agreement_id=agreement_id,
+        version=number,
+        type="link.created",
+        actor=actor,
+        data={
+            "link_id": link.id,
+            "kind": link.kind,
+            "expires_at": expires.isoformat(),
+            "require_code": link.require_code,
+        },
+    )
+    return link, secret
+
+
+def open_link(
+    *, session: Session, secret: str, for_action: bool = True, now: datetime | None = None
+) -> LinkAccess:
+    """Find the link a token names, or refuse with the reason a signer should read."""
+    now = now or utcnow()
+    if not secret or len(secret) > 100:
+        raise LinkRefused("unknown", "This signing link is not valid.")
+    link = session.scalar(select(SigningLink).where(SigningLink.token_hash == _token_hash(secret)))
+    if link is None:
+        raise LinkRefused("unknown", "This signing link is not valid.")
+    version = session.get(AgreementVersion, link.version_id)
+    agreement = session.get(Agreement, link.agreement_id)
+    counterparty = session.get(Counterparty, link.counterparty_id)
+    assert version is not None and agreement is not None and counterparty is not None
+    if agreement.counterparty_id != counterparty.id or version.agreement_id != agreement.id:
+        raise LinkRefused("unknown", "This signing link is not valid.")
+    if version.state == "expired" or link.expires_at <= now:
+        raise LinkRefused("expired", "This signing link has expired. Ask the sender for a new one.")
+    if link.revoked_at is not None and link.used_at is None:
+        raise LinkRefused("revoked", "This signing link was withdrawn by the sender.")
+    access = LinkAccess(link, version, agreement, counterparty)
+    if for_action:
+        if link.used_at is not None:
+            raise LinkRefused("used", "This signing link has already been used.")
+        if version.state not in lifecycle.OPEN_FOR_SIGNING:
+            raise LinkRefused(
+                "closed", f"This version of the agreement is {version.state} and cannot be signed."
+            )
+    return access
+
+
+def record_view(
+    *, session: Session, access: LinkAccess, ip: str | None, user_agent: str | None
+) -> None:
+    if access.version.state == "sent":
+        lifecycle.transition(
+            session=session,
+            version=access.version,
+            to="viewed",
+            actor=f"signer via link {access.link.id[:8]}",
+            data={"ip": ip, "user_agent": user_agent},
+        )
+
+
+# -- one-time codes ----------------------------------------------------------------------------
+
+
+def code_cookie_value(access: LinkAccess, secret_key: str) -> str:
+    """What the browser holds after entering the right code: an HMAC bound to the link."""
+    return hmac.new(secret_key.encode(), f"code-ok:{access.link.id}".encode(), "sha256").hexdigest()
+
+
+def send_code(
+    *, session: Session, access: LinkAccess, mailer: Mailer, now: datetime | None = None
+) -> None:
+    now = now or utcnow()
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    session.add(
+        SigningCode(
+            link_id=access.link.id,
+            code_hash=hashlib.sha256(f"{access.link.id}:{code}".encode()).hexdigest(),
+            expires_at=now + CODE_TTL,
+        )
+    )
+    email = access.counterparty.details["signatory"]["email"]
+    mailer.send(
+        to=email,
+        subject="Your code for signing the Klusaro Data Processing Agreement",
+        text=f"Your one-time code is {code}. It is valid for 10 minutes.\n",
+    )
+    audit.record(
+        session=session,
+        agreement_id=access.agreement.id,
+        version=access.version.number,
+        type="code.sent",
+        actor="system",
+        data={"to": email},
+    )
+
+
+def check_code(
+    *, session: Session, access: LinkAccess, code: str, now: datetime | None = None
+) -> bool:
+    """True when `code` is the newest unexpired code; each try counts, five at most."""
+    now = now or utcnow()
+    row = session.scalars(
+        select(SigningCode)
+        .where(SigningCode.link_id == access.link.id)
+        .order_by(SigningCode.created_at.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.expires_at <= now or row.attempts >= CODE_ATTEMPTS:
+        return False
+    row.attempts += 1
+    expected = hashlib.sha256(f"{access.link.id}:{code.strip()}".encode()).hexdigest()
+    ok = hmac.compare_digest(expected, row.code_hash)
+    if ok:
+        row.verified_at = now
+    audit.record(
+        session=session,
+        agreement_id=access.agreement.id,
+        version=access.version.number,
+        type="code.verified" if ok else "code.failed",
+        actor="signer",
+        data={"attempt": row.attempts},
+    )
+    return ok
+
+
+# -- signing ------------------------------------------------------------------------------------
+
+
+def decode_drawing(data_url: str | None) -> bytes | None:
+    """A drawn signature arrives as a PNG data URL from the canvas; anything else is refused."""
+    if not data_url:
+        return None
+    prefix = "data:image/png;base64,"
+    if not data_url.startswith(prefix) or len(data_url) > MAX_DRAWING_BYTES * 4 // 3 + 100:
+        raise SigningRefused("the drawn signature must be a PNG image of at most 300 KB")
+    try:
+        png = base64.b64decode(data_url[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise SigningRefused("the drawn signature is not valid base64") from None
+    if not png.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise SigningRefused("the drawn signature is not a PNG image")
+    return png
+
+
+def _use_link(session: Session, link: SigningLink, now: datetime) -> None:
+    used = changed_rows(
+        session,
+        update(SigningLink)
+        .where(SigningLink.id == link.id, SigningLink.used_at.is_(None))
+        .values(used_at=now),
+    )
+    if used != 1:
+        raise Conflict("this link has just been used by another request")
+    link.used_at = now
+
+
+def sign(
+    *,
+    session: Session,
+    access: LinkAccess,
+    typed_name: str,
+    title: str | None,
+    drawing: bytes | None,
+    consented: bool,
+    shown_sha256: str,
+    code_verified: bool,
+    ip: str | None,
+    user_agent: str | None,
+    consented_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Signature:
+    """The controller signs the exact bytes they were shown; one winner, the rest get 409."""
+    now = now or utcnow()
+    version = access.version
+    if not consented:
+        raise SigningRefused("please confirm that you agree to sign electronically")
+    name = " ".join(typed_name.split())
+    if not name or len(name) > 300 or any(ord(c) < 32 for c in typed_name):
+        raise SigningRefused("please type your full name (at most 300 characters)")
+    if access.link.require_code and not code_verified:
+        raise SigningRefused("enter the one-time code we e-mailed you first", 403)
+    if shown_sha256 != version.draft_pdf_sha256:
+        raise SigningRefused(
+            "the document changed since it was shown to you; reload the page and review it again",
+            409,
+        )
+    if access.counterparty.details_sha256 != version.counterparty_sha256:
+        raise SigningRefused(
+            "the company details changed since this version was made; a new version must be "
+            "issued before signing",
+            409,
+        )
+    details = version.counterparty_snapshot
+    _use_link(session, access.link, now)
+    signature = Signature(
+        version_id=version.id,
+        party="controller",
+        link_id=access.link.id,
+        name=name,
+        title=(title or details["signatory"]["title"])[:300],
+        email=details["signatory"]["email"],
+        organisation=details["legal_name"],
+        drawn_png=drawing,
+        auth_method=access.auth_method,
+        actor=f"signer via link {access.link.id[:8]}",
+        ip=ip,
+        user_agent=(user_agent or "")[:1000] or None,
+        consent_text_version=DISCLOSURE_VERSION,
+        consented_at=consented_at or now,
+        signed_at=now,
+        document_sha256=shown_sha256,
+    )
+    session.add(signature)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict("this version has already been signed") from None
+    audit.record(
+        session=session,
+        agreement_id=access.agreement.id,
+        version=version.number,
+        type="consented",
+        actor=signature.actor,
+        data={"disclosure_version": DISCLOSURE_VERSION, "ip": ip},
+    )
+    lifecycle.transition(
+        session=session,
+        version=version,
+        to="signed",
+        actor=signature.actor,
+        data={
+            "signature_id": signature.id,
+            "name": name,
+            "document_sha256": shown_sha256,
+            "auth_method": signature.auth_method,
+            "ip": ip,
+            "user_agent": signature.user_agent,
+            "drawn": drawing is not None,
+        },
+        now=now,
+    )
+    return signature
+
+
+def decline(
+    *, session: Session, access: LinkAccess, reason: str, ip: str | None, user_agent: str | None
+) -> None:
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > 1000:
+        raise SigningRefused("please give a reason (at most 1000 characters)")
+    now = utcnow()
+    _use_link(session, access.link, now)
+    lifecycle.transition(
+        session=session,
+        version=access.version,
+        to="declined",
+        actor=f"signer via link {access.link.id[:8]}",
+        reason=reason,
+        data={"ip": ip, "user_agent": user_agent},
+        now=now,
+    )
+    _revoke_links(session, access.version.id, now, keep=access.link.id)
+
+
+def void(
+    *, session: Session, agreement_id: str, number: int, reason: str, actor: str
+) -> AgreementVersion:
+    version = get_version(session=session, agreement_id=agreement_id, number=number)
+    now = utcnow()
+    lifecycle.transition(
+        session=session, version=version, to="voided", actor=actor, reason=reason, now=now
+    )
+    _revoke_links(session, version.id, now)
+    return version
+
+
+def _revoke_links(
+    session: Session, version_id: str, now: datetime, keep: str | None = None
+) -> None:
+    """Withdraw the version's links (but `keep`, the one the signer just used to decline)."""
+    session.execute(
+        update(SigningLink)
+        .where(
+            SigningLink.version_id == version_id,
+            SigningLink.revoked_at.is_(None),
+            SigningLink.id != (keep or ""),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def expire_due(*, session: Session, now: datetime | None = None) -> list[str]:
+    """Expire every unsigned version past its expiry; returns the version ids (caller commits)."""
+    now = now or utcnow()
+    due = session.scalars(
+        select(AgreementVersion).where(
+            AgreementVersion.state.in_(lifecycle.OPEN_FOR_SIGNING),
+            AgreementVersion.expires_at <= now,
+        )
+    ).all()
+    expired = []
+    for version in due:
+        try:
+            lifecycle.transition(
+                session=session, version=version, to="expired", actor="system", now=now
+            )
+        except Conflict:
+            continue  # signed or voided meanwhile
+        _revoke_links(session, version.id, now)
+        expired.append(version.id)
+    return expired
+
+
+def signatures_of(*, session: Session, version_id: str) -> dict[str, Signature]:
+    rows = session.scalars(select(Signature).where(Signature.version_id == version_id))
+    return {s.party: s for s in rows}

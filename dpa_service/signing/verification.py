@@ -1,0 +1,116 @@
+"""Is this PDF a genuine, unmodified, archived agreement? Seal check plus an archive lookup."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pypdf import PdfReader
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from dpa_service.agreements.models import AgreementVersion
+from dpa_service.rendering.pdf import sha256_hex
+from dpa_service.signing.seal import Sealer, SealReport, inspect_seal
+
+MAX_PDF_BYTES = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Verdict:
+    # completed: exactly the bytes of an archived completed version, seal intact
+    # draft: exactly an issued, unsigned draft
+    # modified: carries our seal or names one of our agreements, but the bytes differ
+    # unknown: nothing links it to an agreement we issued
+    status: str
+    message: str
+    sha256: str
+    agreement_id: str | None = None
+    version: int | None = None
+    version_state: str | None = None
+    completed_at: str | None = None
+    seal: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _claimed_agreement(pdf: bytes) -> tuple[str | None, int | None]:
+    try:
+        meta: Any = PdfReader(io.BytesIO(pdf)).metadata or {}
+        agreement_id = meta.get("/DPAAgreementId")
+        number = meta.get("/DPAAgreementVersion")
+        return (str(agreement_id) if agreement_id else None, int(str(number)) if number else None)
+    except Exception:  # a damaged file claims nothing we can read
+        return None, None
+
+
+def verify_pdf(*, session: Session, pdf: bytes, sealer: Sealer) -> Verdict:
+    digest = sha256_hex(pdf)
+    seal: SealReport = inspect_seal(pdf, sealer.trust_roots)
+    seal_info = {
+        "sealed": seal.sealed,
+        "intact": seal.intact,
+        "trusted": seal.trusted,
+        "covers_whole_file": seal.covers_whole_file,
+        "signer": seal.signer,
+        "signed_at": seal.signed_at.isoformat() if seal.signed_at else None,
+        "timestamped": seal.timestamped,
+        "problem": seal.problem,
+    }
+    match = session.scalars(
+        select(AgreementVersion).where(
+            or_(
+                AgreementVersion.final_pdf_sha256 == digest,
+                AgreementVersion.draft_pdf_sha256 == digest,
+            )
+        )
+    ).first()
+    if match is not None and match.final_pdf_sha256 == digest:
+        ok = seal.sealed and seal.intact and seal.covers_whole_file
+        return Verdict(
+            status="completed" if ok else "modified",
+            message=(
+                f"Genuine: agreement {match.agreement_id} version {match.number}, completed "
+                f"{match.completed_at:%Y-%m-%d %H:%M:%S} UTC, sealed by {seal.signer}, unmodified."
+                if ok
+                else "The bytes match an archived agreement but its seal does not validate."
+            ),
+            sha256=digest,
+            agreement_id=match.agreement_id,
+            version=match.number,
+            version_state=match.state,
+            completed_at=match.completed_at.isoformat() if match.completed_at else None,
+            seal=seal_info,
+        )
+    if match is not None:
+        return Verdict(
+            status="draft",
+            message=(
+                f"An unsigned draft of agreement {match.agreement_id} version {match.number} "
+                f"(now {match.state}); it is not a signed agreement."
+            ),
+            sha256=digest,
+            agreement_id=match.agreement_id,
+            version=match.number,
+            version_state=match.state,
+            seal=seal_info,
+        )
+    claimed_id, claimed_version = _claimed_agreement(pdf)
+    if seal.sealed or claimed_id:
+        why = seal.problem or "its bytes are not those of any agreement we archived"
+        return Verdict(
+            status="modified",
+            message=f"Modified: this file is not the agreement we issued ({why}).",
+            sha256=digest,
+            agreement_id=claimed_id,
+            version=claimed_version,
+            seal=seal_info,
+        )
+    return Verdict(
+        status="unknown",
+        message="Unknown: this file was not issued by dpa-service.",
+        sha256=digest,
+        seal=seal_info,
+    )

@@ -1,0 +1,357 @@
+"""The signing pages: review, consent, typed and drawn signature, decline, confirmation."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Stream, Template
+from sqlalchemy.orm import Session
+
+from dpa_service.errors import DomainError
+from dpa_service.signing import service
+from dpa_service.signing.completion import Countersigner, complete
+from dpa_service.signing.disclosure import DISCLOSURE_TEXT, DISCLOSURE_VERSION
+from dpa_service.signing.service import LinkAccess, LinkRefused, SigningRefused
+
+log = logging.getLogger(__name__)
+
+FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+HEADINGS = {
+    "unknown": "This link is not valid",
+    "expired": "This link has expired",
+    "revoked": "This link was withdrawn",
+    "used": "This link has already been used",
+    "closed": "This agreement can no longer be signed",
+}
+
+
+@dataclass
+class SignForm:
+    shown_sha256: str = ""
+    typed_name: str = ""
+    title: str = ""
+    consent: str = ""
+    drawn_signature: str = ""
+
+
+@dataclass
+class DeclineForm:
+    reason: str = ""
+
+
+@dataclass
+class CodeForm:
+    code: str = ""
+
+
+def _client(request: Request[Any, Any, Any]) -> tuple[str | None, str | None]:
+    ip = request.client.host if request.client else None
+    return ip, request.headers.get("user-agent")
+
+
+def _message(heading: str, message: str, status: int) -> Template:
+    return Template(
+        "message.html", context={"heading": heading, "message": message}, status_code=status
+    )
+
+
+def _refused(exc: LinkRefused) -> Template:
+    return _message(
+        HEADINGS.get(exc.reason, "This link cannot be used"), exc.detail, exc.status_code
+    )
+
+
+def _code_ok(request: Request[Any, Any, Any], access: LinkAccess, state: State) -> bool:
+    if not access.link.require_code:
+        return True
+    expected = service.code_cookie_value(access, state.settings.resolved_secret_key())
+    return request.cookies.get(f"dpa_code_{access.link.id[:12]}") == expected
+
+
+def _mask(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}{'•' * max(1, len(local) - 1)}@{domain}"
+
+
+def _sign_page(
+    access: LinkAccess, token: str, error: str | None = None, status: int = 200
+) -> Template:
+    details = access.version.counterparty_snapshot
+    return Template(
+        "sign.html",
+        context={
+            "token": token,
+            "controller_name": details["legal_name"],
+            "version": access.version.number,
+            "pages": access.version.pages,
+            "sha256": access.version.draft_pdf_sha256,
+            "disclosure": DISCLOSURE_TEXT,
+            "disclosure_version": DISCLOSURE_VERSION,
+            "signatory_name": details["signatory"]["name"],
+            "signatory_title": details["signatory"]["title"],
+            "error": error,
+        },
+        status_code=status,
+    )
+
+
+def _code_page(
+    access: LinkAccess, token: str, sent: bool = False, error: str | None = None, status: int = 200
+) -> Template:
+    return Template(
+        "code.html",
+        context={
+            "token": token,
+            "controller_name": access.version.counterparty_snapshot["legal_name"],
+            "masked_email": _mask(access.counterparty.details["signatory"]["email"]),
+            "sent": sent,
+            "error": error,
+        },
+        status_code=status,
+    )
+
+
+class SigningPages(Controller):
+    path = "/sign"
+    include_in_schema = False
+
+    @get("/{token:str}", sync_to_thread=True)
+    def show(
+        self,
+        token: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        state: State,
+    ) -> Template | Redirect:
+        try:
+            access = service.open_link(session=db, secret=token)
+        except LinkRefused as exc:
+            if exc.reason in ("used", "closed"):
+                return Redirect(f"/sign/{token}/done", status_code=303)
+            return _refused(exc)
+        if not _code_ok(request, access, state):
+            return _code_page(access, token)
+        ip, ua = _client(request)
+        service.record_view(session=db, access=access, ip=ip, user_agent=ua)
+        db.commit()
+        return _sign_page(access, token)
+
+    @get("/{token:str}/document.pdf", sync_to_thread=True)
+    def document(
+        self,
+        token: FromPath[str],
+        db: NamedDependency[Session],
+        state: State,
+        download: FromQuery[bool] = False,
+    ) -> Stream | Template:
+        try:
+            access = service.open_link(session=db, secret=token, for_action=False)
+        except LinkRefused as exc:
+            return _refused(exc)
+        disposition = "attachment" if download else "inline"
+        version = access.version
+        return Stream(
+            state.archive.stream(version.draft_pdf_key),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'{disposition}; filename="dpa-{version.agreement_id}-v{version.number}.pdf"',
+                "X-Content-SHA256": version.draft_pdf_sha256,
+            },
+        )
+
+    @post("/{token:str}", sync_to_thread=True, status_code=303)
+    def sign(
+        self,
+        token: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        state: State,
+        data: Annotated[SignForm, FORM],
+    ) -> Template | Redirect:
+        try:
+            access = service.open_link(session=db, secret=token)
+        except LinkRefused as exc:
+            if exc.reason == "used":
+                return _message(
+                    "Already signed", "This agreement has already been signed with this link.", 409
+                )
+            return _refused(exc)
+        ip, ua = _client(request)
+        try:
+            drawing = service.decode_drawing(data.drawn_signature)
+            signature = service.sign(
+                session=db,
+                access=access,
+                typed_name=data.typed_name,
+                title=data.title,
+                drawing=drawing,
+                consented=data.consent == "yes",
+                shown_sha256=data.shown_sha256,
+                code_verified=_code_ok(request, access, state),
+                ip=ip,
+                user_agent=ua,
+            )
+            db.commit()
+        except SigningRefused as exc:
+            db.rollback()
+            if exc.status_code == 409:
+                return _message("The agreement cannot be signed", exc.detail, 409)
+            return _sign_page(access, token, error=exc.detail, status=exc.status_code)
+        except DomainError as exc:
+            db.rollback()
+            return _message("The agreement cannot be signed", exc.detail, exc.status_code)
+        log.info(
+            "version %s of %s signed (signature %s)",
+            access.version.number,
+            access.agreement.id,
+            signature.id,
+        )
+        settings = state.settings
+        if settings.auto_countersign and settings.processor_signatory_name:
+            try:
+                complete(
+                    session=db,
+                    version=access.version,
+                    countersigner=Countersigner(
+                        name=settings.processor_signatory_name,
+                        title=settings.processor_signatory_title,
+                        email="info@klusaro.com",
+                        method="Authorised signatory (automatic)",
+                        actor=f"authorised signatory {settings.processor_signatory_name}",
+                    ),
+                    pool=state.pool,
+                    archive=state.archive,
+                    sealer=state.sealer,
+                    settings=settings,
+                )
+                db.commit()
+            except Exception:
+                # The controller's signature stands; legal can countersign by hand.
+                db.rollback()
+                log.exception("automatic countersignature failed for %s", access.agreement.id)
+        return Redirect(f"/sign/{token}/done", status_code=303)
+
+    @post("/{token:str}/decline", sync_to_thread=True, status_code=200)
+    def decline(
+        self,
+        token: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        data: Annotated[DeclineForm, FORM],
+    ) -> Template:
+        try:
+            access = service.open_link(session=db, secret=token)
+        except LinkRefused as exc:
+            return _refused(exc)
+        ip, ua = _client(request)
+        try:
+            service.decline(session=db, access=access, reason=data.reason, ip=ip, user_agent=ua)
+            db.commit()
+        except SigningRefused as exc:
+            db.rollback()
+            return _sign_page(access, token, error=exc.detail, status=exc.status_code)
+        except DomainError as exc:
+            db.rollback()
+            return _message("The agreement cannot be declined", exc.detail, exc.status_code)
+        return _message(
+            "You declined to sign",
+            "We recorded your reason and told Klusaro. Nothing was signed.",
+            200,
+        )
+
+    @get("/{token:str}/done", sync_to_thread=True)
+    def done(self, token: FromPath[str], db: NamedDependency[Session]) -> Template:
+        try:
+            access = service.open_link(session=db, secret=token, for_action=False)
+        except LinkRefused as exc:
+            return _refused(exc)
+        version = access.version
+        return Template(
+            "done.html",
+            context={
+                "token": token,
+                "state": version.state,
+                "signed_at": f"{version.signed_at:%Y-%m-%d %H:%M} UTC" if version.signed_at else "",
+                "completed_at": f"{version.completed_at:%Y-%m-%d %H:%M} UTC"
+                if version.completed_at
+                else "",
+                "final_sha256": version.final_pdf_sha256,
+            },
+        )
+
+    @get("/{token:str}/signed.pdf", sync_to_thread=True)
+    def signed_copy(
+        self, token: FromPath[str], db: NamedDependency[Session], state: State
+    ) -> Stream | Template:
+        try:
+            access = service.open_link(session=db, secret=token, for_action=False)
+        except LinkRefused as exc:
+            return _refused(exc)
+        version = access.version
+        if version.state not in ("completed", "superseded") or not version.final_pdf_key:
+            return _message(
+                "Not countersigned yet",
+                "The signed copy is ready once Klusaro has countersigned.",
+                404,
+            )
+        return Stream(
+            state.archive.stream(version.final_pdf_key),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="dpa-{version.agreement_id}-v{version.number}-signed.pdf"',
+                "X-Content-SHA256": version.final_pdf_sha256 or "",
+            },
+        )
+
+    @post("/{token:str}/code/send", sync_to_thread=True, status_code=200)
+    def send_code(
+        self, token: FromPath[str], db: NamedDependency[Session], state: State
+    ) -> Template:
+        try:
+            access = service.open_link(session=db, secret=token)
+        except LinkRefused as exc:
+            return _refused(exc)
+        service.send_code(session=db, access=access, mailer=state.mailer)
+        db.commit()
+        return _code_page(access, token, sent=True)
+
+    @post("/{token:str}/code", sync_to_thread=True, status_code=303)
+    def check_code(
+        self,
+        token: FromPath[str],
+        db: NamedDependency[Session],
+        state: State,
+        data: Annotated[CodeForm, FORM],
+    ) -> Template | Redirect:
+        try:
+            access = service.open_link(session=db, secret=token)
+        except LinkRefused as exc:
+            return _refused(exc)
+        ok = service.check_code(session=db, access=access, code=data.code)
+        db.commit()
+        if not ok:
+            return _code_page(
+                access,
+                token,
+                sent=True,
+                error="That code is not right, or it expired. Try again or ask for a new one.",
+                status=422,
+            )
+        response: Redirect = Redirect(f"/sign/{token}", status_code=303)
+        response.set_cookie(
+            f"dpa_code_{access.link.id[:12]}",
+            service.code_cookie_value(access, state.settings.resolved_secret_key()),
+            path=f"/sign/{token}",
+            httponly=True,
+            samesite="strict",
+            secure=state.settings.public_url.startswith("https"),
+            max_age=3600,
+        )
+        return response

@@ -1,0 +1,82 @@
+"""Verification for anyone holding a PDF: a web page and the JSON API, no token needed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, get, post
+from litestar.datastructures import State, UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Template
+
+from dpa_service.errors import DomainError
+from dpa_service.signing.verification import MAX_PDF_BYTES, Verdict, verify_pdf
+
+MULTIPART = Body(media_type=RequestEncodingType.MULTI_PART)
+
+
+class UnprocessableUpload(DomainError):
+    status_code = 422
+
+
+async def _read_pdf(upload: UploadFile | None) -> bytes:
+    if upload is None:
+        raise UnprocessableUpload("send the PDF as the multipart field 'file'")
+    data = await upload.read(MAX_PDF_BYTES + 1)
+    if len(data) > MAX_PDF_BYTES:
+        raise UnprocessableUpload("the file is larger than 25 MB")
+    if not data.startswith(b"%PDF-"):
+        raise UnprocessableUpload("the file is not a PDF")
+    return data
+
+
+class VerifyPage(Controller):
+    path = "/verify"
+    include_in_schema = False
+
+    @get("/")
+    async def form(self) -> Template:
+        return Template("verify.html", context={"verdict": None})
+
+    @post("/", status_code=200)
+    async def check(
+        self,
+        state: State,
+        data: Annotated[dict[str, UploadFile], MULTIPART],
+    ) -> Template:
+        try:
+            pdf = await _read_pdf(data.get("file"))
+        except UnprocessableUpload as exc:
+            return Template(
+                "verify.html", context={"verdict": None, "error": exc.detail}, status_code=422
+            )
+        verdict = await _verify(state, pdf)
+        return Template("verify.html", context={"verdict": verdict.as_dict()})
+
+
+async def _verify(state: State, pdf: bytes) -> Verdict:
+    import anyio.to_thread
+
+    def run() -> Verdict:
+        with state.session_factory() as session:
+            return verify_pdf(session=session, pdf=pdf, sealer=state.sealer)
+
+    return await anyio.to_thread.run_sync(run)
+
+
+class VerifyApi(Controller):
+    path = "/api/v1/verify"
+    tags = ["verification"]
+    security = [{}]
+
+    @post("/", status_code=200, exclude_from_auth=True)
+    async def verify(
+        self, state: State, data: Annotated[dict[str, UploadFile], MULTIPART]
+    ) -> dict[str, Any]:
+        """Check a PDF (multipart field `file`): status completed, draft, modified or unknown.
+
+        No token is needed; calls are rate-limited per client.
+        """
+        pdf = await _read_pdf(data.get("file"))
+        return (await _verify(state, pdf)).as_dict()
