@@ -204,20 +204,44 @@ def tokens_revoke(token_id: str) -> None:
 
 
 @main.command()
+@click.argument("pdf", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--audit", "check_audit", is_flag=True, help="Walk every audit hash chain.")
-def verify(check_audit: bool) -> None:
-    """Check the records. Exit code 1 when anything is wrong."""
+def verify(pdf: Path | None, check_audit: bool) -> None:
+    """Check a PDF against the seal and the archive, and/or every audit chain.
+
+    Exit code 0 when everything is genuine and intact, 1 otherwise.
+    """
     from dpa_service.audit import verify_chains
     from dpa_service.db import make_session_factory
 
-    if not check_audit:
-        raise click.UsageError("say what to verify: --audit")
-    with make_session_factory(_engine(_settings()))() as session:
-        checked, breaks = verify_chains(session=session)
-    for b in breaks:
-        click.echo(f"BROKEN agreement {b.agreement_id} event {b.seq}: {b.reason}")
-    click.echo(f"{checked} audit events checked, {len(breaks)} problems")
-    if breaks:
+    if pdf is None and not check_audit:
+        raise click.UsageError("say what to verify: a PDF file, --audit, or both")
+    settings = _settings()
+    failed = False
+    with make_session_factory(_engine(settings))() as session:
+        if pdf is not None:
+            from dpa_service.signing.seal import Sealer, SealSettings
+            from dpa_service.signing.verification import verify_pdf
+
+            sealer = Sealer.from_settings(
+                SealSettings(
+                    p12_path=settings.seal_p12,
+                    p12_password=settings.seal_p12_password,
+                    data_dir=settings.data_dir,
+                    tsa_url=None,
+                )
+            )
+            verdict = verify_pdf(session=session, pdf=pdf.read_bytes(), sealer=sealer)
+            click.echo(f"{verdict.status.upper()}: {verdict.message}")
+            click.echo(json.dumps(verdict.as_dict(), indent=2))
+            failed |= verdict.status != "completed"
+        if check_audit:
+            checked, breaks = verify_chains(session=session)
+            for b in breaks:
+                click.echo(f"BROKEN agreement {b.agreement_id} event {b.seq}: {b.reason}")
+            click.echo(f"{checked} audit events checked, {len(breaks)} problems")
+            failed |= bool(breaks)
+    if failed:
         sys.exit(1)
 
 

@@ -159,3 +159,46 @@ def api(
 @pytest.fixture
 def workspace_id() -> str:
     return f"ws-{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class LiveServer:
+    """The same app as `api`, served by uvicorn on a loopback port (for browsers and races)."""
+
+    url: str
+    api: Api
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(api: Api, pool: ConverterPool) -> Iterator[LiveServer]:
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    port = _free_port()
+    settings = api.settings.with_(public_url=f"http://127.0.0.1:{port}")
+    app = create_app(settings, pool=pool, archive=api.archive, engine=api.engine)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{settings.public_url}/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    live_api = Api(api.backend, settings, api.engine, api.client, api.tokens, api.archive, app)
+    yield LiveServer(settings.public_url, live_api)
+    server.should_exit = True
+    thread.join(10)

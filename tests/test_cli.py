@@ -104,7 +104,8 @@ def test_verify_audit_names_an_agreement_whose_chain_was_edited(
     api.request_dpa(workspace_id, new_version=True)
     env = {"DPA_DATABASE_URL": api.settings.database_url}
     ok = run(["verify", "--audit"], env)
-    assert ok.returncode == 0, ok.stdout + ok.stderr
+    # other tests break chains on purpose in the same database; this agreement's is whole
+    assert agreement_id not in ok.stdout and "audit events checked" in ok.stdout, ok.stderr
     with api.session() as s:
         s.execute(
             update(AuditEvent)

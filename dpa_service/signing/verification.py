@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from dpa_service.rendering.pdf import sha256_hex
 from dpa_service.signing.seal import Sealer, SealReport, inspect_seal
 
 MAX_PDF_BYTES = 25 * 1024 * 1024
+_CLAIM = re.compile(rb"/DPAAgreementId\s*\(([0-9a-f-]{36})\)")
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,10 @@ def _claimed_agreement(pdf: bytes) -> tuple[str | None, int | None]:
         agreement_id = meta.get("/DPAAgreementId")
         number = meta.get("/DPAAgreementVersion")
         return (str(agreement_id) if agreement_id else None, int(str(number)) if number else None)
-    except Exception:  # a damaged file claims nothing we can read
-        return None, None
+    except Exception:
+        # Too damaged for a PDF reader; our metadata keys may still be readable as bytes.
+        found = _CLAIM.search(pdf)
+        return (found.group(1).decode(), None) if found else (None, None)
 
 
 def verify_pdf(*, session: Session, pdf: bytes, sealer: Sealer) -> Verdict:

@@ -1,0 +1,219 @@
+"""The completed PDF: sealed (PAdES), certificate of completion, and verification by anyone."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+from reportlab.pdfgen import canvas
+from sqlalchemy import delete, select, update
+
+from dpa_service.audit.models import AuditEvent
+from tests.conftest import Api
+from tests.pdf_text import pdf_text
+from tests.signing.helpers import Issued, issue, open_page, sign, version_state
+
+
+@pytest.fixture(scope="module")
+def completed(api: Api) -> tuple[Issued, bytes, dict[str, Any]]:
+    issued = issue(api, "verify-ws")
+    _, csrf = open_page(api, issued)
+    r = sign(api, issued, csrf)
+    assert r.status_code == 303
+    state = version_state(api, issued)
+    pdf = api.client.get(state["completed_download_url"], headers=api.headers()).content
+    return issued, pdf, state
+
+
+def verify_upload(api: Api, pdf: bytes) -> Any:
+    return api.client.post("/api/v1/verify", files={"file": ("dpa.pdf", pdf, "application/pdf")})
+
+
+def test_seal_is_pades_and_valid_against_the_dev_ca(
+    api: Api, completed: tuple[Issued, bytes, dict[str, Any]]
+) -> None:
+    _, pdf, _ = completed
+    ca_pem = (api.settings.data_dir / "seal" / "dev-ca.pem").read_bytes()
+    _, _, der = pem.unarmor(ca_pem)
+    context = ValidationContext(
+        trust_roots=[asn1_x509.Certificate.load(der)],
+        allow_fetching=False,
+        revocation_mode="soft-fail",
+    )
+    reader = PdfFileReader(io.BytesIO(pdf))
+    assert len(reader.embedded_signatures) == 1  # one seal over the whole document
+    sig = reader.embedded_signatures[0]
+    assert sig.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
+    status = validate_pdf_signature(sig, context)
+    assert status.intact and status.valid and status.trusted
+    assert status.coverage.name == "ENTIRE_FILE"
+
+
+def test_certificate_of_completion_lists_every_field(
+    api: Api, completed: tuple[Issued, bytes, dict[str, Any]]
+) -> None:
+    issued, pdf, state = completed
+    text = pdf_text(pdf)
+    cert = text[text.index("Certificate of completion") :]
+    from dpa_service.signing.models import Signature
+
+    with api.session() as s:
+        controller = s.scalars(
+            select(Signature).where(
+                Signature.document_sha256 == issued.sha256, Signature.party == "controller"
+            )
+        ).one()
+        processor = s.scalars(
+            select(Signature).where(
+                Signature.version_id == controller.version_id, Signature.party == "processor"
+            )
+        ).one()
+    utc = lambda at: f"{at:%Y-%m-%d %H:%M}"  # noqa: E731 - seconds may be shown too
+    for value in (
+        issued.agreement_id,
+        issued.sha256,  # the original document shown to the signer
+        processor.document_sha256,  # the final signed document the certificate is appended to
+        controller.name,
+        controller.email,
+        "Controller",
+        controller.auth_method,
+        controller.ip,
+        "Chrome" if "Chrome" in (controller.user_agent or "") else "",
+        utc(controller.signed_at),
+        utc(controller.consented_at),
+        processor.name,
+        "Processor",
+        "Authorised signatory (automatic)",
+        "UTC",
+        "version.sent",
+        "version.viewed",
+        "version.signed",
+        "consented",
+    ):
+        assert value in cert, value
+    assert utc(datetime.fromisoformat(state["sent_at"])) in cert
+    assert utc(datetime.fromisoformat(state["viewed_at"])) in cert
+    assert f"version {issued.version}" in cert
+
+
+def test_verify_says_genuine_then_modified_then_unknown(
+    api: Api, completed: tuple[Issued, bytes, dict[str, Any]]
+) -> None:
+    issued, pdf, state = completed
+    genuine = verify_upload(api, pdf)
+    assert genuine.status_code == 200, genuine.text
+    body = genuine.json()
+    assert body["status"] == "completed"
+    assert body["agreement_id"] == issued.agreement_id and body["version"] == issued.version
+    assert body["completed_at"] == state["completed_at"]
+    assert body["seal"]["intact"] and body["seal"]["trusted"]
+
+    tampered = bytearray(pdf)
+    middle = len(pdf) // 3
+    tampered[middle] = (tampered[middle] + 1) % 256
+    modified = verify_upload(api, bytes(tampered)).json()
+    assert modified["status"] == "modified", modified
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.drawString(72, 720, "Data Processing Agreement (not from us)")
+    c.save()
+    assert verify_upload(api, buf.getvalue()).json()["status"] == "unknown"
+
+    draft = api.client.get(f"{issued.version_path}/pdf", headers=api.headers()).content
+    assert verify_upload(api, draft).json()["status"] == "draft"
+
+    assert verify_upload(api, b"not a pdf").status_code == 422
+
+
+def test_verify_page_and_cli(
+    api: Api, completed: tuple[Issued, bytes, dict[str, Any]], tmp_path: Path
+) -> None:
+    issued, pdf, _ = completed
+    page = api.client.get("/verify")
+    token = page.text.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
+    result = api.client.post(
+        "/verify", data={"_csrf_token": token}, files={"file": ("dpa.pdf", pdf, "application/pdf")}
+    )
+    assert (
+        result.status_code == 200
+        and "Genuine" in result.text
+        and issued.agreement_id in result.text
+    )
+
+    good = tmp_path / "good.pdf"
+    good.write_bytes(pdf)
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(pdf + b"% a line added after sealing\n")
+    env = {
+        **os.environ,
+        "DPA_DATABASE_URL": api.settings.database_url,
+        "DPA_DATA_DIR": str(api.settings.data_dir),
+    }
+    ok = subprocess.run(
+        [sys.executable, "-m", "dpa_service.cli", "verify", str(good)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert ok.stdout.startswith("COMPLETED:")
+    no = subprocess.run(
+        [sys.executable, "-m", "dpa_service.cli", "verify", str(bad)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert no.returncode == 1 and no.stdout.startswith("MODIFIED:")
+
+
+def _run_audit(api: Api) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DPA_DATABASE_URL": api.settings.database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "dpa_service.cli", "verify", "--audit"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("tamper", ["edit", "delete-middle", "delete-last"])
+def test_editing_or_deleting_any_audit_row_is_detected(
+    api: Api, workspace_id: str, tamper: str
+) -> None:
+    issued = issue(api, workspace_id)
+    assert sign(api, issued).status_code == 303
+    with api.session() as s:
+        seqs = s.scalars(
+            select(AuditEvent.seq)
+            .where(AuditEvent.agreement_id == issued.agreement_id)
+            .order_by(AuditEvent.seq)
+        ).all()
+    assert len(seqs) >= 6
+    before = _run_audit(api)
+    assert issued.agreement_id not in before.stdout
+    target = {"edit": seqs[2], "delete-middle": seqs[3], "delete-last": seqs[-1]}[tamper]
+    where = (AuditEvent.agreement_id == issued.agreement_id, AuditEvent.seq == target)
+    with api.session() as s:
+        if tamper == "edit":
+            s.execute(update(AuditEvent).where(*where).values(data={"ip": "10.9.9.9"}))
+        else:
+            s.execute(delete(AuditEvent).where(*where))
+        s.commit()
+    after = _run_audit(api)
+    assert after.returncode == 1
+    assert f"BROKEN agreement {issued.agreement_id}" in after.stdout
