@@ -8,6 +8,7 @@ and the commit.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
@@ -28,6 +29,10 @@ from dpa_service.counterparties.schemas import parse_details
 from dpa_service.counterparties.service import upsert_workspace
 from dpa_service.db import make_engine, make_session_factory
 from dpa_service.rendering.converter import ConverterPool
+from dpa_service.signing import service as signing
+from dpa_service.signing.completion import Countersigner, complete
+from dpa_service.signing.seal import Sealer, SealSettings
+from dpa_service.signing.verification import verify_pdf
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -36,15 +41,16 @@ def _pct(values: list[float], q: float) -> float:
     return round(ordered[idx], 1)
 
 
-def _tree_rss_mb() -> float:
+def _rss_mb() -> tuple[float, float]:
+    """(this process, its LibreOffice workers) resident memory in MB."""
     me = psutil.Process()
-    total = me.memory_info().rss
+    children = 0
     for child in me.children(recursive=True):
         try:
-            total += child.memory_info().rss
+            children += child.memory_info().rss
         except psutil.NoSuchProcess:
             pass
-    return total / 1e6
+    return me.memory_info().rss / 1e6, children / 1e6
 
 
 def _cold_soffice_ms(settings: Settings, docx: bytes, runs: int, workdir: Path) -> list[float]:
@@ -70,8 +76,103 @@ def _cold_soffice_ms(settings: Settings, docx: bytes, runs: int, workdir: Path) 
     return times
 
 
+def _bench_signing(
+    settings: Settings, factory: Any, pool: ConverterPool, archive: LocalArchive, n: int
+) -> dict[str, Any]:
+    """sign_complete: the controller's Sign to the sealed PDF stored (automatic countersignature),
+    as the signing page does it after parsing the form; seal_verify: checking a completed PDF."""
+    sealer = Sealer.from_settings(
+        SealSettings(
+            p12_path=settings.seal_p12,
+            p12_password=settings.seal_p12_password,
+            data_dir=settings.data_dir,
+            tsa_url=settings.tsa_url or None,
+        )
+    )
+    countersigner = Countersigner(
+        name="Bench Signatory",
+        title="Authorised signatory",
+        email="info@klusaro.com",
+        method="Authorised signatory (automatic)",
+        actor="bench",
+    )
+    sign_ms: list[float] = []
+    verify_ms: list[float] = []
+    for i in range(n + 1):  # the first round warms caches and is not counted
+        with factory() as session:
+            outcome = agreements.request_dpa(
+                session=session,
+                pool=pool,
+                archive=archive,
+                settings=settings,
+                workspace_id="bench-0",
+                new_version=True,
+                actor="bench",
+            )
+            session.commit()
+            link, secret = signing.create_link(
+                session=session,
+                agreement_id=outcome.version.agreement_id,
+                number=outcome.version.number,
+                embedded=False,
+                require_code=False,
+                actor="bench",
+                settings=settings,
+            )
+            session.commit()
+        t = time.perf_counter()
+        with factory() as session:
+            access = signing.open_link(session=session, secret=secret)
+            signing.sign(
+                session=session,
+                access=access,
+                typed_name="Līga Bērziņa",
+                title="Board member",
+                drawing=None,
+                consented=True,
+                shown_sha256=access.version.draft_pdf_sha256,
+                code_verified=False,
+                ip="127.0.0.1",
+                user_agent="bench",
+            )
+            session.commit()
+            complete(
+                session=session,
+                version=access.version,
+                countersigner=countersigner,
+                pool=pool,
+                archive=archive,
+                sealer=sealer,
+                settings=settings,
+            )
+            session.commit()
+            final_key = access.version.final_pdf_key
+        elapsed = (time.perf_counter() - t) * 1000
+        assert final_key is not None
+        pdf = archive.get(final_key)
+        t = time.perf_counter()
+        with factory() as session:
+            verdict = verify_pdf(session=session, pdf=pdf, sealer=sealer)
+        assert verdict.status == "completed", verdict
+        if i:
+            sign_ms.append(elapsed)
+            verify_ms.append((time.perf_counter() - t) * 1000)
+    return {
+        "sign_runs": n,
+        "sign_complete_ms_p50": _pct(sign_ms, 0.5),
+        "sign_complete_ms_p95": _pct(sign_ms, 0.95),
+        "seal_verify_ms_p50": _pct(verify_ms, 0.5),
+    }
+
+
 def run_bench(
-    base: Settings, *, n: int, concurrency: int, baseline_n: int, memory_n: int = 0
+    base: Settings,
+    *,
+    n: int,
+    concurrency: int,
+    baseline_n: int,
+    memory_n: int = 0,
+    sign_n: int = 10,
 ) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="dpa-bench-"))
     settings = base.with_(
@@ -146,17 +247,21 @@ def run_bench(
                 th.join()
             wall = time.perf_counter() - t0
 
+            signing = _bench_signing(settings, factory, pool, archive, sign_n)
             memory: dict[str, Any] = {}
             if memory_n:
-                rss_before = _tree_rss_mb()
+                gc.collect()
+                service_before, workers_before = _rss_mb()
                 for _ in range(memory_n):
                     generate_one()
-                rss_after = _tree_rss_mb()
+                gc.collect()
+                service_after, workers_after = _rss_mb()
                 memory = {
                     "memory_generations": memory_n,
-                    "rss_mb_before": round(rss_before, 1),
-                    "rss_mb_after": round(rss_after, 1),
-                    "rss_growth_mb": round(rss_after - rss_before, 1),
+                    "service_rss_mb_before": round(service_before, 1),
+                    "service_rss_mb_after": round(service_after, 1),
+                    "service_rss_growth_mb": round(service_after - service_before, 1),
+                    "converter_rss_growth_mb": round(workers_after - workers_before, 1),
                     "worker_restarts": pool.restarts,
                 }
             with factory() as session:
@@ -179,6 +284,7 @@ def run_bench(
             "speedup_vs_baseline": round(base_p50 / p50, 2),
             "versions_written": last,
             "cpu_count": os.cpu_count(),
+            **signing,
             **memory,
         }
     finally:

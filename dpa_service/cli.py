@@ -252,12 +252,18 @@ def verify(pdf: Path | None, check_audit: bool) -> None:
 @click.option(
     "--memory-n", type=int, default=0, help="Also generate this many more and report RSS growth."
 )
-def bench(n: int, concurrency: int, baseline_n: int, memory_n: int) -> None:
+@click.option("--sign-n", type=int, default=10, show_default=True, help="Sign-to-sealed runs.")
+def bench(n: int, concurrency: int, baseline_n: int, memory_n: int, sign_n: int) -> None:
     """Print JSON figures: warm pool vs a cold `soffice --convert-to pdf` per document."""
     from dpa_service.bench import run_bench
 
     figures = run_bench(
-        _settings(), n=n, concurrency=concurrency, baseline_n=baseline_n, memory_n=memory_n
+        _settings(),
+        n=n,
+        concurrency=concurrency,
+        baseline_n=baseline_n,
+        memory_n=memory_n,
+        sign_n=sign_n,
     )
     click.echo(json.dumps(figures, indent=2))
 

@@ -25,7 +25,7 @@ from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
 from com.sun.star.connection import NoConnectException  # type: ignore[import-not-found]
 
 # PDF/A-2b: archival PDF with every font embedded.
-PDF_FILTER_DATA = {"SelectPdfVersion": 2, "UseTaggedPDF": True, "ExportBookmarks": True}
+PDF_FILTER_DATA = {"SelectPdfVersion": 2, "UseTaggedPDF": False, "ExportBookmarks": True}
 
 
 def _props(**values: object) -> tuple[PropertyValue, ...]:

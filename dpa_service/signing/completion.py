@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
-from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
@@ -48,17 +46,6 @@ class Countersigner:
 
 def _utc_label(at: datetime) -> str:
     return f"{at:%Y-%m-%d %H:%M} UTC"
-
-
-def _merge(body: bytes, certificate: bytes) -> bytes:
-    """The signed agreement followed by its certificate, keeping the body's catalogue (PDF/A)."""
-    reader = PdfReader(io.BytesIO(body))
-    writer = PdfWriter(clone_from=reader)
-    writer.pdf_header = reader.pdf_header
-    writer.append(PdfReader(io.BytesIO(certificate)))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def _party(sig: Signature, role: str, version: AgreementVersion, sent: bool) -> PartyRecord:
@@ -202,7 +189,8 @@ def complete(
         )
     )
     sealed = sealer.seal(
-        _merge(body.pdf, certificate),
+        body.pdf,
+        appendix=certificate,
         reason=f"Completed Data Processing Agreement {version.agreement_id} version {version.number}",
     )
     final_sha = sha256_hex(sealed)

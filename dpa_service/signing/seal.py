@@ -24,8 +24,12 @@ from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import (
+    _ObjectImporter,  # public import_object needs a file-read object
+)
 from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
 from pyhanko.sign.timestamps import HTTPTimeStamper
@@ -254,6 +258,33 @@ class _AppendOnlyWriter(IncrementalPdfFileWriter):
         return None
 
 
+_INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
+
+
+def _append_pages(writer: IncrementalPdfFileWriter, appendix: bytes) -> None:
+    """Copy every page of `appendix` (with what it references) to the end of the document."""
+    source = PdfFileReader(io.BytesIO(appendix))
+
+    def leaves(node: generic.DictionaryObject, inherited: dict[str, generic.PdfObject]) -> list:
+        here = {**inherited, **{k: node[k] for k in _INHERITABLE if k in node}}
+        if node.get("/Type") == "/Page":
+            return [(node, here)]
+        found = []
+        for kid in node["/Kids"]:
+            found += leaves(kid.get_object(), here)
+        return found
+
+    # One importer for all pages, so fonts and images they share are copied once.
+    importer = _ObjectImporter(source=source, target=writer, obj_stream=None, reference_map={})
+    for page, inherited in leaves(source.root["/Pages"], {}):
+        copy = generic.DictionaryObject(
+            {generic.NameObject(k): v for k, v in page.items() if k != "/Parent"}
+        )
+        for key, value in inherited.items():
+            copy.setdefault(generic.NameObject(key), value)
+        writer.insert_page(importer.import_object(copy))
+
+
 class _SealSigner(signers.SimpleSigner):
     """A SimpleSigner that keeps its parsed private key.
 
@@ -348,11 +379,14 @@ class Sealer:
         reason: str,
         location: str = "Riga, Latvia",
         field_name: str = "DPA-Seal",
+        appendix: bytes | None = None,
     ) -> bytes:
         """Append one invisible PAdES seal over the whole document as an incremental update.
 
         The input bytes are left untouched and are an exact prefix of the result, so hashes of
-        the unsealed PDF stay meaningful.
+        the unsealed PDF stay meaningful. `appendix` (a PDF, e.g. the certificate of completion)
+        has its pages added at the end in the same update, so the seal covers them too; only
+        the appendix's objects are written, never a copy of the whole document.
         """
         meta = PdfSignatureMetadata(
             field_name=field_name,
@@ -370,6 +404,8 @@ class Sealer:
         )
         try:
             writer = _AppendOnlyWriter(io.BytesIO(pdf))
+            if appendix is not None:
+                _append_pages(writer, appendix)
             out = pdf_signer.sign_pdf(writer, bytes_reserved=self._bytes_reserved)
         except Exception as exc:
             # pyHanko raises a wide range of types (PdfReadError, SigningError,
