@@ -33,6 +33,7 @@ from dpa_service.config import Settings
 from dpa_service.counterparties.routes import WorkspaceController
 from dpa_service.db import make_engine, make_session_factory
 from dpa_service.errors import DomainError
+from dpa_service.jobs import InProcessJobs, Jobs, QueueJobs, sweep_once
 from dpa_service.notify.mail import FolderMailer
 from dpa_service.rendering.converter import (
     ConverterBusy,
@@ -43,7 +44,6 @@ from dpa_service.rendering.converter import (
 )
 from dpa_service.signing.routes import SigningController
 from dpa_service.signing.seal import Sealer, SealSettings
-from dpa_service.signing.service import expire_due
 from dpa_service.system.routes import health, ready
 from dpa_service.web.headers import security_headers
 from dpa_service.web.signing import SigningPages
@@ -112,6 +112,24 @@ def _on_archive_error(_: Request[Any, Any, Any], exc: ArchiveError) -> Response[
     return _problem(503, f"archive unavailable: {exc}", {"Retry-After": "5"})
 
 
+def make_archive(settings: Settings) -> Archive:
+    if settings.archive == "s3":
+        from dpa_service.archive.s3 import S3Archive, S3Settings
+
+        return S3Archive(
+            S3Settings(
+                bucket=settings.s3_bucket,
+                region=settings.s3_region,
+                endpoint_url=settings.s3_endpoint_url or None,
+                sse=settings.s3_sse,
+                kms_key_id=settings.s3_kms_key_id or None,
+                object_lock_mode=settings.s3_object_lock_mode,
+                retention_days=settings.s3_retention_days,
+            )
+        )
+    return LocalArchive(settings.archive_dir)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -124,7 +142,8 @@ def create_app(
     engine = engine or make_engine(settings.database_url)
     migrations.ensure_migrated(engine)  # refuse to start on an unmigrated database
     session_factory = make_session_factory(engine)
-    archive = archive or LocalArchive(settings.archive_dir)
+    archive = archive or make_archive(settings)
+    archive.check()  # e.g. an S3 bucket without versioning: refuse to start
     owns_pool = pool is None
     pool = pool or ConverterPool(pool_settings(settings))
     sealer = sealer or Sealer.from_settings(
@@ -136,32 +155,23 @@ def create_app(
         )
     )
     secret_key = settings.resolved_secret_key()
-
-    def expire_now() -> None:
-        with session_factory() as session:
-            if expire_due(session=session):
-                session.commit()
-
-    async def expiry_sweeper() -> None:
-        while True:
-            try:
-                await anyio.to_thread.run_sync(expire_now)
-            except Exception:
-                log.exception("expiry sweep failed; trying again in a minute")
-            await anyio.sleep(60)
+    jobs: Jobs = (
+        QueueJobs(settings.queue_url)
+        if settings.queue_url
+        else InProcessJobs(lambda: sweep_once(session_factory, archive), settings.sweep_seconds)
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if owns_pool:
             await anyio.to_thread.run_sync(pool.start)
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(expiry_sweeper)
-            try:
-                yield
-            finally:
-                tasks.cancel_scope.cancel()
-                if owns_pool:
-                    pool.close()
+        await anyio.to_thread.run_sync(jobs.start)
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(jobs.stop)
+            if owns_pool:
+                pool.close()
 
     def provide_db(state: State) -> Iterator[Session]:
         session: Session = state.session_factory()
@@ -219,6 +229,7 @@ def create_app(
                 "pool": pool,
                 "sealer": sealer,
                 "mailer": FolderMailer(settings.mail_dir),
+                "jobs": jobs,
             }
         ),
         lifespan=[lifespan],

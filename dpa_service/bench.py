@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from sqlalchemy import select
 
 from dpa_service import migrations
 from dpa_service.agreements import service as agreements
 from dpa_service.app import pool_settings
+from dpa_service.archive import service as archive_service
 from dpa_service.archive.local import LocalArchive
+from dpa_service.archive.models import ArchiveObject
 from dpa_service.config import REPO_ROOT, Settings
 from dpa_service.counterparties.schemas import parse_details
 from dpa_service.counterparties.service import upsert_workspace
@@ -103,7 +106,6 @@ def _bench_signing(
             outcome = agreements.request_dpa(
                 session=session,
                 pool=pool,
-                archive=archive,
                 settings=settings,
                 workspace_id="bench-0",
                 new_version=True,
@@ -141,12 +143,13 @@ def _bench_signing(
                 version=access.version,
                 countersigner=countersigner,
                 pool=pool,
-                archive=archive,
                 sealer=sealer,
                 settings=settings,
             )
             session.commit()
             final_key = access.version.final_pdf_key
+            for object_id in archive_service.pending_ids(session=session):
+                archive_service.store(session_factory=factory, archive=archive, object_id=object_id)
         elapsed = (time.perf_counter() - t) * 1000
         assert final_key is not None
         pdf = archive.get(final_key)
@@ -210,13 +213,18 @@ def run_bench(
                     outcome = agreements.request_dpa(
                         session=session,
                         pool=pool,
-                        archive=archive,
                         settings=settings,
                         workspace_id=f"bench-{local.slot}",
                         new_version=True,
                         actor="bench",
                     )
                     session.commit()
+                    object_id = session.scalars(
+                        select(ArchiveObject.id).where(
+                            ArchiveObject.key == outcome.version.draft_pdf_key
+                        )
+                    ).one()
+                archive_service.store(session_factory=factory, archive=archive, object_id=object_id)
                 assert outcome.rendered is not None
                 fills.append(outcome.rendered.fill_ms)
                 if not docx_seen:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 import msgspec
 
+from dpa_service.archive.base import ArchiveError
 from dpa_service.config import REPO_ROOT, Settings, SettingsError
 
 DEMO_WORKSPACE_ID = "demo-workspace"
@@ -204,9 +205,68 @@ def tokens_revoke(token_id: str) -> None:
 
 
 @main.command()
+def worker() -> None:
+    """Run background jobs from the queue (DPA_QUEUE_URL); start as many as you like, anywhere."""
+    import asyncio
+
+    from saq import Worker
+
+    from dpa_service.jobs import worker_settings
+
+    settings = _settings()
+    if not settings.queue_url:
+        raise click.ClickException(
+            "DPA_QUEUE_URL is not set: without a queue the service runs its jobs itself"
+        )
+    definition = worker_settings(settings)
+    queue = definition.pop("queue")
+    click.echo(f"worker on {settings.queue_url} (archive: {settings.archive})", err=True)
+    asyncio.run(Worker(queue, **definition).start())
+
+
+@main.group()
+def archive() -> None:
+    """The archive (admin)."""
+
+
+@archive.command("sync")
+@click.option(
+    "--from-dir",
+    "from_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The local archive to copy (default DPA_ARCHIVE_DIR).",
+)
+def archive_sync(from_dir: Path | None) -> None:
+    """Copy the local archive into S3 (DPA_ARCHIVE=s3), checking every object's SHA-256."""
+    from dpa_service.app import make_archive
+    from dpa_service.archive.local import LocalArchive
+    from dpa_service.archive.service import copy_archive
+    from dpa_service.db import make_session_factory
+
+    settings = _settings()
+    if settings.archive != "s3":
+        raise click.ClickException("set DPA_ARCHIVE=s3 and the DPA_S3_* variables of the target")
+    target = make_archive(settings)
+    try:
+        target.check()
+        with make_session_factory(_engine(settings))() as session:
+            copied, present = copy_archive(
+                session=session,
+                source=LocalArchive(from_dir or settings.archive_dir),
+                target=target,
+            )
+            session.commit()
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{copied} objects copied, {present} already there")
+
+
+@main.command()
 @click.argument("pdf", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--audit", "check_audit", is_flag=True, help="Walk every audit hash chain.")
-def verify(pdf: Path | None, check_audit: bool) -> None:
+@click.option("--archive", "check_archive", is_flag=True, help="Check every archived object.")
+def verify(pdf: Path | None, check_audit: bool, check_archive: bool) -> None:
     """Check a PDF against the seal and the archive, and/or every audit chain.
 
     Exit code 0 when everything is genuine and intact, 1 otherwise.
@@ -214,8 +274,8 @@ def verify(pdf: Path | None, check_audit: bool) -> None:
     from dpa_service.audit import verify_chains
     from dpa_service.db import make_session_factory
 
-    if pdf is None and not check_audit:
-        raise click.UsageError("say what to verify: a PDF file, --audit, or both")
+    if pdf is None and not check_audit and not check_archive:
+        raise click.UsageError("say what to verify: a PDF file, --audit and/or --archive")
     settings = _settings()
     failed = False
     with make_session_factory(_engine(settings))() as session:
@@ -241,6 +301,20 @@ def verify(pdf: Path | None, check_audit: bool) -> None:
                 click.echo(f"BROKEN agreement {b.agreement_id} event {b.seq}: {b.reason}")
             click.echo(f"{checked} audit events checked, {len(breaks)} problems")
             failed |= bool(breaks)
+        if check_archive:
+            from dpa_service.app import make_archive
+            from dpa_service.archive.service import verify_archive
+
+            report = verify_archive(session=session, archive=make_archive(settings))
+            for problem in report.problems:
+                click.echo(problem)
+            for key in report.extra:
+                click.echo(f"EXTRA {key}: in the archive but not in the database")
+            click.echo(
+                f"{report.checked} archive objects checked, {len(report.problems)} problems, "
+                f"{len(report.extra)} extra"
+            )
+            failed |= not report.ok
     if failed:
         sys.exit(1)
 

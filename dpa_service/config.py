@@ -56,6 +56,18 @@ class Settings:
     frame_ancestors: str = ""  # Klusaro origins allowed to embed the signing page
     rate_limit_per_minute: int = 30  # per client, on signing, code and verify endpoints
 
+    archive: str = "local"  # local | s3
+    s3_bucket: str = ""
+    s3_region: str = "eu-central-1"
+    s3_endpoint_url: str = ""  # empty: AWS itself
+    s3_sse: str = "AES256"  # none | AES256 | aws:kms
+    s3_kms_key_id: str = ""
+    s3_object_lock_mode: str = "COMPLIANCE"  # GOVERNANCE | COMPLIANCE | none
+    s3_retention_days: int = 3650
+    s3_presigned_downloads: bool = False  # redirect downloads to a short-lived presigned URL
+    queue_url: str = ""  # redis://… : jobs go to SAQ workers; empty: a thread in the service
+    sweep_seconds: float = 30.0  # how often pending work is looked for
+
     def __post_init__(self) -> None:
         if not self.database_url:
             url = f"sqlite:///{(self.data_dir / 'dpa.sqlite3').resolve()}"
@@ -69,6 +81,14 @@ class Settings:
             raise SettingsError("DPA_CONVERTER_WORKERS must be at least 1")
         if self.converter_timeout_s <= 0:
             raise SettingsError("DPA_CONVERTER_TIMEOUT_S must be positive")
+        if self.archive not in ("local", "s3"):
+            raise SettingsError("DPA_ARCHIVE must be local or s3")
+        if self.archive == "s3" and not self.s3_bucket:
+            raise SettingsError("DPA_ARCHIVE=s3 needs DPA_S3_BUCKET")
+        if self.s3_sse not in ("none", "AES256", "aws:kms"):
+            raise SettingsError("DPA_S3_SSE must be none, AES256 or aws:kms")
+        if self.s3_object_lock_mode not in ("GOVERNANCE", "COMPLIANCE", "none"):
+            raise SettingsError("DPA_S3_OBJECT_LOCK_MODE must be GOVERNANCE, COMPLIANCE or none")
 
     def resolved_secret_key(self) -> str:
         """DPA_SECRET_KEY, or one generated on first use and kept (0600) in the data folder."""

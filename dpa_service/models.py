@@ -2,6 +2,7 @@
 
 from dpa_service.accounts.models import ApiToken
 from dpa_service.agreements.models import Agreement, AgreementVersion
+from dpa_service.archive.models import ArchiveObject
 from dpa_service.audit.models import AuditEvent
 from dpa_service.clauses.models import TemplateVersion
 from dpa_service.counterparties.models import Counterparty
@@ -13,6 +14,7 @@ __all__ = [
     "ApiToken",
     "Agreement",
     "AgreementVersion",
+    "ArchiveObject",
     "AuditEvent",
     "Base",
     "Counterparty",

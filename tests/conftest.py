@@ -117,7 +117,25 @@ TEST_SETTINGS: dict[str, Any] = {
     "processor_signatory_name": "Anna Ūdre",
     "processor_signatory_title": "Member of the Board",
     "frame_ancestors": "https://app.klusaro.com",
+    "sweep_seconds": 0.5,
 }
+
+
+def wait_archived(api: Any, agreement_id: str, version: int, timeout: float = 30) -> dict[str, str]:
+    """Wait until the background jobs stored every artifact of the version."""
+    import time
+
+    from dpa_service.archive.service import state_of
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with api.session() as s:
+            states = state_of(session=s, agreement_id=agreement_id, version=version)
+        if states and all(v == "stored" for v in states.values()):
+            return states
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not archived: {states}")
+        time.sleep(0.1)
 
 
 def make_api(

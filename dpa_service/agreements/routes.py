@@ -15,6 +15,7 @@ from dpa_service.accounts.guards import roles
 from dpa_service.accounts.service import Principal
 from dpa_service.agreements import service
 from dpa_service.agreements.schemas import AgreementOut, AgreementRequest, VersionOut, version_out
+from dpa_service.archive import service as archive_service
 from dpa_service.counterparties.routes import WorkspaceIdParam
 from dpa_service.errors import NotFound
 
@@ -45,13 +46,14 @@ class AgreementController(Controller):
         outcome = service.request_dpa(
             session=db,
             pool=state.pool,
-            archive=state.archive,
             settings=state.settings,
             workspace_id=workspace_id,
             new_version=bool(data and data.new_version),
             actor=request.user.actor,
         )
         db.commit()
+        if outcome.created:
+            state.jobs.kick()
         body = version_out(outcome.version, workspace_id, state.settings.public_url)
         return Response(body, status_code=201 if outcome.created else 200)
 
@@ -61,7 +63,12 @@ class AgreementController(Controller):
     ) -> AgreementOut:
         agreement, counterparty = service.get_agreement(session=db, agreement_id=str(agreement_id))
         versions = [
-            version_out(v, counterparty.external_id, state.settings.public_url)
+            version_out(
+                v,
+                counterparty.external_id,
+                state.settings.public_url,
+                archive_service.state_of(session=db, agreement_id=agreement.id, version=v.number),
+            )
             for v in agreement.versions
         ]
         return AgreementOut(
@@ -87,7 +94,9 @@ class AgreementController(Controller):
     ) -> Stream:
         """The exact archived PDF bytes; its SHA-256 is in the ETag and X-Content-SHA256."""
         version = service.get_version(session=db, agreement_id=str(agreement_id), number=number)
-        chunks = state.archive.stream(version.draft_pdf_key)
+        chunks = archive_service.open_object(
+            session=db, archive=state.archive, key=version.draft_pdf_key
+        )
         return Stream(
             chunks,
             media_type="application/pdf",
@@ -117,7 +126,9 @@ class AgreementController(Controller):
         if not version.final_pdf_key or not version.final_pdf_sha256:
             raise NotFound(f"version {number} is {version.state}; it has no completed PDF")
         return Stream(
-            state.archive.stream(version.final_pdf_key),
+            archive_service.open_object(
+                session=db, archive=state.archive, key=version.final_pdf_key
+            ),
             media_type="application/pdf",
             headers={
                 "Content-Disposition": (

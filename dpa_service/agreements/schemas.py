@@ -36,6 +36,7 @@ class VersionOut(msgspec.Struct):
     state_reason: str | None = None
     completed_sha256: str | None = None
     completed_download_url: str | None = None
+    archive: dict[str, str] | None = None  # artifact -> pending | stored | failed
 
 
 class AgreementOut(msgspec.Struct):
@@ -50,7 +51,9 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
 
 
-def version_out(version: Any, workspace_id: str, public_url: str) -> VersionOut:
+def version_out(
+    version: Any, workspace_id: str, public_url: str, archive: dict[str, str] | None = None
+) -> VersionOut:
     base = f"{public_url.rstrip('/')}/api/v1/agreements/{version.agreement_id}/versions/{version.number}"
     return VersionOut(
         agreement_id=version.agreement_id,
@@ -75,4 +78,5 @@ def version_out(version: Any, workspace_id: str, public_url: str) -> VersionOut:
         state_reason=version.state_reason,
         completed_sha256=version.final_pdf_sha256,
         completed_download_url=f"{base}/completed.pdf" if version.final_pdf_key else None,
+        archive=archive,
     )

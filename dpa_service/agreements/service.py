@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from dpa_service import audit
 from dpa_service.agreements.models import Agreement, AgreementVersion
-from dpa_service.archive.base import Archive, version_key
+from dpa_service.archive import service as archive_service
+from dpa_service.archive.base import version_key
 from dpa_service.clauses import service as clauses
 from dpa_service.config import Settings
 from dpa_service.counterparties import service as counterparties
@@ -52,7 +53,6 @@ def request_dpa(
     *,
     session: Session,
     pool: ConverterPool,
-    archive: Archive,
     settings: Settings,
     workspace_id: str,
     new_version: bool,
@@ -127,7 +127,13 @@ def request_dpa(
             "subprocessor_list_version": sp_list.version,
         },
     )
-    archive.put(key, rendered.pdf, rendered.sha256, "application/pdf")
+    archive_service.stage(
+        session=session,
+        agreement_id=agreement_id,
+        version=number,
+        artifact="draft.pdf",
+        data=rendered.pdf,
+    )
     return Outcome(version, created=True, rendered=rendered)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import PurePosixPath
+from typing import Any, Protocol
 
 
 class ArchiveError(Exception):
@@ -25,16 +26,38 @@ class StoredObject:
     sha256: str
     size: int
     version_id: str | None = None
+    etag: str | None = None
+    # the store's own SHA-256 as it reports it (S3: base64 of the digest); None when it keeps none
+    checksum_sha256: str | None = None
 
 
 def version_key(agreement_id: str, version: int, artifact: str) -> str:
     return f"agreements/{agreement_id}/v{version}/{artifact}"
 
 
+def check_key(key: str) -> PurePosixPath:
+    """The key as path parts; every backend accepts the same keys so archives stay portable."""
+    path = PurePosixPath(key)
+    parts = path.parts
+    # S3 keeps "a//b" and "a/./b" apart from "a/b" while a folder cannot: only canonical keys
+    if not parts or str(path) != key or any(p in ("..", "") or p.startswith("/") for p in parts):
+        raise ArchiveError(f"invalid archive key {key!r}")
+    return path
+
+
 class Archive(Protocol):
     name: str
 
-    def put(self, key: str, data: bytes, sha256: str, content_type: str) -> StoredObject: ...
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        sha256: str,
+        content_type: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> StoredObject:
+        """Store data under key once; ObjectExists if the key is taken, ArchiveError otherwise."""
+        ...
 
     def get(self, key: str) -> bytes: ...
 
@@ -42,3 +65,15 @@ class Archive(Protocol):
 
     def check(self) -> None:
         """Raise ArchiveError when the archive cannot be used."""
+
+    def head(self, key: str) -> StoredObject | None:
+        """What is stored under key (size, SHA-256, version), or None when nothing is."""
+        ...
+
+    def list_keys(self, prefix: str = "agreements/") -> list[str]:
+        """Every stored key starting with prefix, sorted."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """Where and how objects are kept, for /ready."""
+        ...

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
 
-from dpa_service.archive.base import ArchiveError, ObjectExists, ObjectMissing, StoredObject
+from dpa_service.archive.base import (
+    ArchiveError,
+    ObjectExists,
+    ObjectMissing,
+    StoredObject,
+    check_key,
+)
 
 
 class LocalArchive:
@@ -17,12 +24,16 @@ class LocalArchive:
         self.root = root
 
     def _path(self, key: str) -> Path:
-        parts = PurePosixPath(key).parts
-        if not parts or any(p in ("..", "") or p.startswith("/") for p in parts):
-            raise ArchiveError(f"invalid archive key {key!r}")
-        return self.root.joinpath(*parts)
+        return self.root.joinpath(*check_key(key).parts)
 
-    def put(self, key: str, data: bytes, sha256: str, content_type: str) -> StoredObject:
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        sha256: str,
+        content_type: str,
+        metadata: Mapping[str, str] | None = None,  # a folder has nowhere to keep it
+    ) -> StoredObject:
         if hashlib.sha256(data).hexdigest() != sha256:
             raise ArchiveError(f"checksum mismatch before writing {key}")
         path = self._path(key)
@@ -68,3 +79,34 @@ class LocalArchive:
             raise ArchiveError(f"archive folder {self.root} is not usable: {exc}") from exc
         if not os.access(self.root, os.W_OK):
             raise ArchiveError(f"archive folder {self.root} is not writable")
+
+    def head(self, key: str) -> StoredObject | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        digest = hashlib.sha256()
+        size = 0
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+        return StoredObject(key=key, sha256=digest.hexdigest(), size=size)
+
+    def list_keys(self, prefix: str = "agreements/") -> list[str]:
+        # a prefix need not end at a folder boundary ("agreements/ab" matches "agreements/abc/..."),
+        # so walk from the deepest whole folder it names and filter on the full prefix
+        folder = prefix.rpartition("/")[0]
+        start = self._path(folder) if folder else self.root
+        keys: list[str] = []
+        for dirpath, _, filenames in os.walk(start):
+            rel = Path(dirpath).relative_to(self.root).as_posix()
+            for name in filenames:
+                if name.startswith(".") and name.endswith(".tmp"):  # put's .<name>.<pid>.tmp
+                    continue
+                key = name if rel == "." else f"{rel}/{name}"
+                if key.startswith(prefix):
+                    keys.append(key)
+        return sorted(keys)
+
+    def describe(self) -> dict[str, Any]:
+        return {"folder": str(self.root)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,9 +12,10 @@ from sqlalchemy.orm import Session, undefer
 
 from dpa_service import audit
 from dpa_service.agreements import lifecycle
-from dpa_service.agreements.models import Agreement, AgreementVersion
+from dpa_service.agreements.models import AgreementVersion
 from dpa_service.agreements.service import terms_from
-from dpa_service.archive.base import Archive, version_key
+from dpa_service.archive import service as archive_service
+from dpa_service.archive.base import version_key
 from dpa_service.audit.models import AuditEvent
 from dpa_service.clauses.models import TemplateVersion
 from dpa_service.config import Settings
@@ -83,7 +85,6 @@ def complete(
     version: AgreementVersion,
     countersigner: Countersigner,
     pool: ConverterPool,
-    archive: Archive,
     sealer: Sealer,
     settings: Settings,
     now: datetime | None = None,
@@ -247,7 +248,69 @@ def complete(
             data={"by_version": version.number},
             now=now,
         )
-    archive.put(key, sealed, final_sha, "application/pdf")
-    agreement = session.get(Agreement, version.agreement_id)
-    assert agreement is not None
+    archive_service.stage(
+        session=session,
+        agreement_id=version.agreement_id,
+        version=version.number,
+        artifact="completed.pdf",
+        data=sealed,
+    )
+    archive_service.stage(
+        session=session,
+        agreement_id=version.agreement_id,
+        version=version.number,
+        artifact="manifest.json",
+        data=_manifest(version, [controller, processor], sealer.signer_name),
+        content_type="application/json",
+    )
     return version
+
+
+def _manifest(version: AgreementVersion, signatures: list[Signature], sealed_by: str) -> bytes:
+    """What the archive keeps beside the PDF, so it can be understood without our database."""
+
+    def iso(at: datetime | None) -> str | None:
+        return at.isoformat() if at else None
+
+    body = {
+        "agreement_id": version.agreement_id,
+        "version": version.number,
+        "state": version.state,
+        "controller": {
+            "legal_name": version.counterparty_snapshot["legal_name"],
+            "registration_number": version.counterparty_snapshot["registration_number"],
+            "details_sha256": version.counterparty_sha256,
+        },
+        "documents": {
+            "draft.pdf": {"sha256": version.draft_pdf_sha256, "pages": version.pages},
+            "signed_body_sha256": version.signed_body_sha256,
+            "completed.pdf": {"sha256": version.final_pdf_sha256, "sealed_by": sealed_by},
+        },
+        "template_versions": version.template_versions,
+        "subprocessor_list_version": version.subprocessor_list_version,
+        "signers": [
+            {
+                "party": s.party,
+                "name": s.name,
+                "title": s.title,
+                "email": s.email,
+                "organisation": s.organisation,
+                "auth_method": s.auth_method,
+                "ip": s.ip,
+                "user_agent": s.user_agent,
+                "consent_text_version": s.consent_text_version,
+                "consented_at": iso(s.consented_at),
+                "signed_at": iso(s.signed_at),
+                "document_sha256": s.document_sha256,
+            }
+            for s in signatures
+        ],
+        "timestamps": {
+            "created_at": iso(version.created_at),
+            "sent_at": iso(version.sent_at),
+            "viewed_at": iso(version.viewed_at),
+            "signed_at": iso(version.signed_at),
+            "completed_at": iso(version.completed_at),
+        },
+    }
+    return json.dumps(body, indent=2, ensure_ascii=False, sort_keys=True).encode()

@@ -96,7 +96,6 @@ class SigningController(Controller):
                 actor=request.user.actor,
             ),
             pool=state.pool,
-            archive=state.archive,
             sealer=state.sealer,
             settings=state.settings,
         )

@@ -30,7 +30,7 @@ def ready(state: State) -> Response[dict[str, Any]]:
         checks["database"] = f"error: {exc}"
     try:
         state.archive.check()
-        checks["archive"] = f"ok ({state.archive.name})"
+        checks["archive"] = f"ok ({state.archive.name}: {state.archive.describe()})"
     except Exception as exc:
         checks["archive"] = f"error: {exc}"
     pool = state.pool

@@ -14,6 +14,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Stream, Template
 from sqlalchemy.orm import Session
 
+from dpa_service.archive import service as archive_service
 from dpa_service.errors import DomainError
 from dpa_service.signing import service
 from dpa_service.signing.completion import Countersigner, complete
@@ -158,7 +159,9 @@ class SigningPages(Controller):
         disposition = "attachment" if download else "inline"
         version = access.version
         return Stream(
-            state.archive.stream(version.draft_pdf_key),
+            archive_service.open_object(
+                session=db, archive=state.archive, key=version.draft_pdf_key
+            ),
             media_type="application/pdf",
             headers={
                 "Content-Disposition": f'{disposition}; filename="dpa-{version.agreement_id}-v{version.number}.pdf"',
@@ -227,11 +230,11 @@ class SigningPages(Controller):
                         actor=f"authorised signatory {settings.processor_signatory_name}",
                     ),
                     pool=state.pool,
-                    archive=state.archive,
                     sealer=state.sealer,
                     settings=settings,
                 )
                 db.commit()
+                state.jobs.kick()
             except Exception:
                 # The controller's signature stands; legal can countersign by hand.
                 db.rollback()
@@ -302,7 +305,9 @@ class SigningPages(Controller):
                 404,
             )
         return Stream(
-            state.archive.stream(version.final_pdf_key),
+            archive_service.open_object(
+                session=db, archive=state.archive, key=version.final_pdf_key
+            ),
             media_type="application/pdf",
             headers={
                 "Content-Disposition": f'attachment; filename="dpa-{version.agreement_id}-v{version.number}-signed.pdf"',

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from dpa_service.agreements.models import AgreementVersion
 from dpa_service.rendering.pdf import metadata
-from tests.conftest import Api, workspace
+from tests.conftest import Api, wait_archived, workspace
 
 
 def test_first_request_makes_version_1_and_the_pdf_downloads_byte_exact(
@@ -46,6 +46,7 @@ def test_first_request_makes_version_1_and_the_pdf_downloads_byte_exact(
     assert "Ziemeļu Logi" in meta["/Title"]
 
     # the archive holds the same bytes under a write-once key
+    wait_archived(api, body["agreement_id"], 1)
     stored = api.archive.get(f"agreements/{body['agreement_id']}/v1/draft.pdf")
     assert stored == dl.content
 

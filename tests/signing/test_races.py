@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from dpa_service.audit.models import AuditEvent
 from dpa_service.signing.models import Signature
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, wait_archived
 from tests.signing.helpers import CSRF, issue, png_data_url, version_state
 
 
@@ -63,5 +63,6 @@ def test_ten_concurrent_sign_requests_make_one_signature(
         assert events("countersigned") == 1
         assert events("version.completed") == 1
     completed = issued.agreement_id
+    wait_archived(api, completed, issued.version)
     files = list((api.archive.root / "agreements" / completed / f"v{issued.version}").iterdir())
-    assert sorted(f.name for f in files) == ["completed.pdf", "draft.pdf"]
+    assert sorted(f.name for f in files) == ["completed.pdf", "draft.pdf", "manifest.json"]
