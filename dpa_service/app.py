@@ -13,12 +13,13 @@ from litestar import Litestar, MediaType, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import ValidationException
+from litestar.exceptions import PermissionDeniedException, ValidationException
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy import Engine
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session
 from dpa_service import migrations
 from dpa_service.accounts.guards import TokenAuthentication
 from dpa_service.agreements.routes import AgreementController
-from dpa_service.archive.base import Archive, ArchiveError
+from dpa_service.archive.base import Archive, ArchiveError, ArchiveUnreachable
 from dpa_service.archive.local import LocalArchive
 from dpa_service.config import Settings
 from dpa_service.counterparties.routes import WorkspaceController
@@ -100,6 +101,22 @@ def _on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) ->
     return _problem(422, "the request does not match the schema", extra=exc.extra)
 
 
+def _on_permission_denied(
+    request: Request[Any, Any, Any], exc: PermissionDeniedException
+) -> Response[Any]:
+    if request.url.path.startswith(("/sign/", "/verify")):
+        # A person at a form, most likely with an expired page: tell them what to do.
+        return Template(
+            "message.html",
+            context={
+                "heading": "This page has expired",
+                "message": "For your security the form could not be accepted. Reload the page and try again.",
+            },
+            status_code=403,
+        )  # type: ignore[return-value]
+    return _problem(403, exc.detail)
+
+
 def _on_converter_error(_: Request[Any, Any, Any], exc: ConverterError) -> Response[Any]:
     if isinstance(exc, ConverterBusy | ConverterUnavailable):
         return _problem(503, str(exc), {"Retry-After": str(exc.retry_after)})
@@ -143,7 +160,11 @@ def create_app(
     migrations.ensure_migrated(engine)  # refuse to start on an unmigrated database
     session_factory = make_session_factory(engine)
     archive = archive or make_archive(settings)
-    archive.check()  # e.g. an S3 bucket without versioning: refuse to start
+    try:
+        archive.check()  # e.g. an S3 bucket without versioning: refuse to start
+    except ArchiveUnreachable as exc:
+        # Not a misconfiguration: start, keep work pending, and say so on /ready.
+        log.warning("archive not reachable at start: %s", exc)
     owns_pool = pool is None
     pool = pool or ConverterPool(pool_settings(settings))
     sealer = sealer or Sealer.from_settings(
@@ -156,7 +177,7 @@ def create_app(
     )
     secret_key = settings.resolved_secret_key()
     jobs: Jobs = (
-        QueueJobs(settings.queue_url)
+        QueueJobs(settings.queue_url, settings.queue_name)
         if settings.queue_url
         else InProcessJobs(lambda: sweep_once(session_factory, archive), settings.sweep_seconds)
     )
@@ -210,13 +231,16 @@ def create_app(
             secret=secret_key,
             cookie_name="dpa_csrf",
             cookie_secure=settings.public_url.startswith("https"),
-            cookie_samesite="strict",
+            # Embedded signing runs in the Klusaro app's iframe, a third-party context where only
+            # SameSite=None cookies are kept (and those need https); the token still protects.
+            cookie_samesite="none" if settings.public_url.startswith("https") else "lax",
             exclude=["^/api/", "^/health", "^/ready", "^/schema"],
         ),
         template_config=TemplateConfig(directory=WEB / "templates", engine=JinjaTemplateEngine),
         exception_handlers={
             DomainError: _on_domain_error,
             ValidationException: _on_validation_error,
+            PermissionDeniedException: _on_permission_denied,
             ConverterError: _on_converter_error,
             ArchiveError: _on_archive_error,
         },

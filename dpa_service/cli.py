@@ -97,7 +97,7 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
         _demo(settings)
     try:
         app = create_app(settings)
-    except migrations.NotMigrated as exc:
+    except (migrations.NotMigrated, ArchiveError) as exc:
         raise click.ClickException(str(exc)) from None
     uvicorn.run(
         app,

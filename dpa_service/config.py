@@ -66,7 +66,9 @@ class Settings:
     s3_retention_days: int = 3650
     s3_presigned_downloads: bool = False  # redirect downloads to a short-lived presigned URL
     queue_url: str = ""  # redis://… : jobs go to SAQ workers; empty: a thread in the service
+    queue_name: str = "dpa"
     sweep_seconds: float = 30.0  # how often pending work is looked for
+    job_timeout_seconds: int = 120  # a queued job running longer (or whose worker died) is redone
 
     def __post_init__(self) -> None:
         if not self.database_url:

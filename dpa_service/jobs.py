@@ -94,8 +94,9 @@ class InProcessJobs:
 class QueueJobs:
     """The service side of the SAQ engine: it only enqueues a sweep, which workers run."""
 
-    def __init__(self, queue_url: str) -> None:
+    def __init__(self, queue_url: str, queue_name: str = "dpa") -> None:
         self._url = queue_url
+        self._name = queue_name
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="dpa-queue", daemon=True
@@ -106,7 +107,7 @@ class QueueJobs:
         from saq import Queue
 
         self._thread.start()
-        self._queue = Queue.from_url(self._url, name="dpa")
+        self._queue = Queue.from_url(self._url, name=self._name)
         asyncio.run_coroutine_threadsafe(self._queue.connect(), self._loop).result(10)
 
     def stop(self) -> None:
@@ -138,7 +139,7 @@ def worker_settings(settings: Any) -> dict[str, Any]:
     from dpa_service.app import make_archive
     from dpa_service.db import make_engine, make_session_factory
 
-    queue = Queue.from_url(settings.queue_url, name="dpa")
+    queue = Queue.from_url(settings.queue_url, name=settings.queue_name)
 
     async def startup(ctx: dict[str, Any]) -> None:
         engine = make_engine(settings.database_url)
@@ -189,8 +190,9 @@ def worker_settings(settings: Any) -> dict[str, Any]:
 
     return {
         "queue": queue,
-        "functions": [sweep, archive_object],
+        "functions": [("sweep", sweep), ("archive_object", archive_object)],
         "startup": startup,
         "shutdown": shutdown,
         "concurrency": 4,
+        "timers": {"sweep": max(1, min(60, settings.job_timeout_seconds // 4))},
     }

@@ -23,8 +23,7 @@ from sqlalchemy import Engine
 
 from dpa_service import migrations
 from dpa_service.accounts.service import create_token
-from dpa_service.app import create_app, pool_settings
-from dpa_service.archive.local import LocalArchive
+from dpa_service.app import create_app, make_archive, pool_settings
 from dpa_service.config import Settings
 from dpa_service.db import make_engine, make_session_factory
 from dpa_service.rendering.converter import ConverterPool
@@ -89,7 +88,7 @@ class Api:
     engine: Engine
     client: TestClient  # type: ignore[type-arg]
     tokens: dict[str, str]
-    archive: LocalArchive
+    archive: Any  # LocalArchive, or S3Archive in the archive tests
     app: Litestar
 
     def headers(self, role: str = "app") -> dict[str, str]:
@@ -154,7 +153,7 @@ def make_api(
         for role in ("app", "legal", "sales", "admin"):
             tokens[role] = create_token(session=session, role=role, name=f"test-{role}")[1]
         session.commit()
-    archive = LocalArchive(settings.archive_dir)
+    archive = make_archive(settings)
     app = create_app(settings, pool=pool, archive=archive, engine=engine)
     with TestClient(app, base_url=settings.public_url) as client:
         yield Api(backend, settings, engine, client, tokens, archive, app)

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
-from litestar.response import Stream
+from litestar.response import Redirect, Stream
 from sqlalchemy.orm import Session
 
 from dpa_service.accounts.guards import roles
@@ -20,6 +20,13 @@ from dpa_service.counterparties.routes import WorkspaceIdParam
 from dpa_service.errors import NotFound
 
 READERS = ("app", "admin", "legal", "sales")
+
+
+def _presigned(db: Session, state: State, key: str) -> Redirect | None:
+    if not state.settings.s3_presigned_downloads:
+        return None
+    url = archive_service.presigned_url(session=db, archive=state.archive, key=key)
+    return Redirect(url, status_code=307) if url else None
 
 
 class AgreementController(Controller):
@@ -91,9 +98,14 @@ class AgreementController(Controller):
         number: FromPath[int],
         db: NamedDependency[Session],
         state: State,
-    ) -> Stream:
-        """The exact archived PDF bytes; its SHA-256 is in the ETag and X-Content-SHA256."""
+    ) -> Stream | Redirect:
+        """The exact archived PDF bytes; its SHA-256 is in the ETag and X-Content-SHA256.
+
+        With DPA_S3_PRESIGNED_DOWNLOADS a 307 to a short-lived S3 URL instead.
+        """
         version = service.get_version(session=db, agreement_id=str(agreement_id), number=number)
+        if redirect := _presigned(db, state, version.draft_pdf_key):
+            return redirect
         chunks = archive_service.open_object(
             session=db, archive=state.archive, key=version.draft_pdf_key
         )
@@ -120,11 +132,13 @@ class AgreementController(Controller):
         number: FromPath[int],
         db: NamedDependency[Session],
         state: State,
-    ) -> Stream:
+    ) -> Stream | Redirect:
         """The sealed, countersigned PDF with its certificate of completion (404 until then)."""
         version = service.get_version(session=db, agreement_id=str(agreement_id), number=number)
         if not version.final_pdf_key or not version.final_pdf_sha256:
             raise NotFound(f"version {number} is {version.state}; it has no completed PDF")
+        if redirect := _presigned(db, state, version.final_pdf_key):
+            return redirect
         return Stream(
             archive_service.open_object(
                 session=db, archive=state.archive, key=version.final_pdf_key

@@ -12,6 +12,10 @@ class ArchiveError(Exception):
     """The archive could not store or return an object."""
 
 
+class ArchiveUnreachable(ArchiveError):
+    """The archive did not answer (network, server down): a passing condition, not a misconfiguration."""
+
+
 class ObjectExists(ArchiveError):
     """A key is written once; a second write is refused and the original stays intact."""
 

@@ -146,6 +146,17 @@ def open_object(*, session: Session, archive: Archive, key: str) -> Iterator[byt
         ) from exc
 
 
+def presigned_url(*, session: Session, archive: Archive, key: str) -> str | None:
+    """A short-lived direct URL when the archive offers one and the object is already there."""
+    make_url = getattr(archive, "presigned_url", None)
+    if make_url is None:
+        return None
+    stored = session.scalar(
+        select(ArchiveObject.id).where(ArchiveObject.key == key, ArchiveObject.state == STORED)
+    )
+    return str(make_url(key)) if stored else None
+
+
 def state_of(*, session: Session, agreement_id: str, version: int) -> dict[str, str]:
     rows = session.execute(
         select(ArchiveObject.artifact, ArchiveObject.state).where(

@@ -82,8 +82,13 @@ def _mask(email: str) -> str:
 
 
 def _sign_page(
-    access: LinkAccess, token: str, error: str | None = None, status: int = 200
+    access: LinkAccess,
+    token: str,
+    error: str | None = None,
+    status: int = 200,
+    form: SignForm | None = None,
 ) -> Template:
+    """The signing page; after a refused submission it shows what the signer had entered."""
     details = access.version.counterparty_snapshot
     return Template(
         "sign.html",
@@ -95,8 +100,10 @@ def _sign_page(
             "sha256": access.version.draft_pdf_sha256,
             "disclosure": DISCLOSURE_TEXT,
             "disclosure_version": DISCLOSURE_VERSION,
-            "signatory_name": details["signatory"]["name"],
-            "signatory_title": details["signatory"]["title"],
+            "signatory_name": form.typed_name if form else details["signatory"]["name"],
+            "signatory_title": form.title if form else details["signatory"]["title"],
+            "consented": bool(form and form.consent == "yes"),
+            "drawing_lost": bool(form and form.drawn_signature),
             "error": error,
         },
         status_code=status,
@@ -206,7 +213,7 @@ class SigningPages(Controller):
             db.rollback()
             if exc.status_code == 409:
                 return _message("The agreement cannot be signed", exc.detail, 409)
-            return _sign_page(access, token, error=exc.detail, status=exc.status_code)
+            return _sign_page(access, token, error=exc.detail, status=exc.status_code, form=data)
         except DomainError as exc:
             db.rollback()
             return _message("The agreement cannot be signed", exc.detail, exc.status_code)
@@ -355,7 +362,7 @@ class SigningPages(Controller):
             service.code_cookie_value(access, state.settings.resolved_secret_key()),
             path=f"/sign/{token}",
             httponly=True,
-            samesite="strict",
+            samesite="none" if state.settings.public_url.startswith("https") else "lax",
             secure=state.settings.public_url.startswith("https"),
             max_age=3600,
         )

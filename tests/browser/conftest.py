@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Page,
+    Route,
+    sync_playwright,
+)
 
+from tests.browser.helpers import BrowserLog
 from tests.conftest import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,33 +51,10 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
-@dataclass
-class BrowserLog:
-    """What the browser complained about during one test."""
-
-    errors: list[str] = field(default_factory=list)
-    allowed: list[re.Pattern[str]] = field(default_factory=list)
-    checked: bool = False
-
-    def allow(self, pattern: str) -> None:
-        """Expect errors matching `pattern` (e.g. the console line of an intended 403)."""
-        self.allowed.append(re.compile(pattern))
-
-    def problems(self) -> list[str]:
-        return [e for e in self.errors if not any(p.search(e) for p in self.allowed)]
-
-    def assert_clean(self) -> None:
-        self.checked = True
-        problems = self.problems()
-        assert not problems, "the browser reported errors:\n" + "\n".join(problems)
-
-
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
+def chromium() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
@@ -82,12 +68,12 @@ def browser_log() -> BrowserLog:
 
 @pytest.fixture
 def new_page(
-    chromium: Any, live_server: LiveServer, browser_log: BrowserLog
-) -> Iterator[Callable[..., Any]]:
+    chromium: Browser, live_server: LiveServer, browser_log: BrowserLog
+) -> Iterator[Callable[..., Page]]:
     """Open a page in a fresh context (`accept_downloads`, base URL = the live server)."""
-    contexts: list[Any] = []
+    contexts: list[BrowserContext] = []
 
-    def open_page(**context_options: Any) -> Any:
+    def open_page(**context_options: Any) -> Page:
         context = chromium.new_context(
             accept_downloads=True, base_url=live_server.url, **context_options
         )
@@ -95,20 +81,24 @@ def new_page(
         context.set_default_timeout(15_000)
         context.add_init_script(REPORT_CSP)
 
-        def refuse(route: Any) -> None:
+        def refuse(route: Route) -> None:
             browser_log.errors.append(f"request outside 127.0.0.1 refused: {route.request.url}")
             route.abort()
 
         context.route(NOT_LOOPBACK, refuse)
         page = context.new_page()
 
-        def on_console(msg: Any) -> None:
+        def on_console(msg: ConsoleMessage) -> None:
             if msg.type == "error" or "Content Security Policy" in msg.text:
                 where = msg.location.get("url", "") if msg.location else ""
                 browser_log.errors.append(f"console.{msg.type}: {msg.text} ({where})")
 
         page.on("console", on_console)
-        page.on("pageerror", lambda exc: browser_log.errors.append(f"uncaught: {exc}"))
+
+        def on_page_error(exc: Error) -> None:
+            browser_log.errors.append(f"uncaught: {exc}")
+
+        page.on("pageerror", on_page_error)
         return page
 
     yield open_page
@@ -119,5 +109,5 @@ def new_page(
 
 
 @pytest.fixture
-def page(new_page: Callable[..., Any]) -> Any:
+def page(new_page: Callable[..., Page]) -> Page:
     return new_page()

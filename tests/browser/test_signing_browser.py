@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import undefer
 
 from dpa_service.signing.models import Signature
-from tests.browser.conftest import BrowserLog
+from tests.browser.helpers import BrowserLog, into_view, wait_for_pdf_viewer
 from tests.conftest import LiveServer
 from tests.signing.helpers import Issued, issue, version_state
 
@@ -32,11 +32,9 @@ def controller_signatures(live_server: LiveServer, issued: Issued) -> list[Signa
         )
 
 
-def draw_stroke(page: Any, selector: str = "#pad") -> None:
+def draw_stroke(page: Page, selector: str = "#pad") -> None:
     """Press, drag across the canvas in a zig-zag, release: what a signer does with a mouse."""
-    pad = page.locator(selector)
-    pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
+    box = into_view(page.locator(selector)).bounding_box()
     assert box is not None
     x0, y = box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.6
     page.mouse.move(x0, y)
@@ -47,7 +45,7 @@ def draw_stroke(page: Any, selector: str = "#pad") -> None:
     page.mouse.up()
 
 
-def inked_pixels(page: Any) -> int:
+def inked_pixels(page: Page) -> int:
     return int(
         page.evaluate(
             """() => {
@@ -62,7 +60,7 @@ def inked_pixels(page: Any) -> int:
 
 
 def test_sign_with_a_drawn_signature_and_download_the_sealed_copy(
-    live_server: LiveServer, workspace_id: str, page: Any, browser_log: BrowserLog, tmp_path: Path
+    live_server: LiveServer, workspace_id: str, page: Page, browser_log: BrowserLog, tmp_path: Path
 ) -> None:
     api = live_server.api
     issued = issue(api, workspace_id)
@@ -70,27 +68,31 @@ def test_sign_with_a_drawn_signature_and_download_the_sealed_copy(
     with page.expect_response(lambda r: r.url.endswith(f"{issued.path}/document.pdf")) as pdf:
         response = page.goto(issued.path)
     assert response is not None and response.status == 200
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "unsafe-inline" not in csp  # the policy under test
     assert pdf.value.status == 200
     assert pdf.value.headers["x-content-sha256"] == issued.sha256
     expect(page.locator("#doc-sha256")).to_have_text(issued.sha256)
     assert page.locator("#doc-sha256").inner_text() == issued.sha256
     expect(page.locator("iframe.doc")).to_be_visible()
+    viewer = wait_for_pdf_viewer(page)  # shown inline, not offered as a download
+    assert viewer.url == f"{live_server.url}{issued.path}/document.pdf"
     expect(page.locator("#typed_name")).to_have_value("Ēriks Kalniņš")  # from the signatory
     assert version_state(api, issued)["state"] == "viewed"
 
-    page.locator("#consent").check()
+    into_view(page.locator("#consent")).check()
     page.locator("#typed_name").fill("Ēriks Kalniņš")
     page.locator("#title").fill("Chief Executive")
     assert inked_pixels(page) == 0
     draw_stroke(page)
     assert inked_pixels(page) > 100
 
-    page.locator("#sign").click()
+    into_view(page.locator("#sign")).click()
     page.wait_for_url(f"**{issued.path}/done", timeout=COUNTERSIGN_TIMEOUT_MS)
     expect(page.locator("h1")).to_contain_text("signed by both parties")
 
     with page.expect_download() as download_info:
-        page.locator("#download-signed").click()
+        into_view(page.locator("#download-signed")).click()
     download = download_info.value
     assert download.failure() is None
     assert download.suggested_filename == (
@@ -118,17 +120,18 @@ def test_sign_with_a_drawn_signature_and_download_the_sealed_copy(
 
 
 def test_decline_with_a_reason(
-    live_server: LiveServer, workspace_id: str, page: Any, browser_log: BrowserLog
+    live_server: LiveServer, workspace_id: str, page: Page, browser_log: BrowserLog
 ) -> None:
     api = live_server.api
     issued = issue(api, workspace_id)
     reason = "Mūsu jurists vēlas mainīt 13. punktu — please change clause 13"
 
     page.goto(issued.path)
+    wait_for_pdf_viewer(page)
     expect(page.locator("#reason")).to_be_hidden()  # tucked away in <details>
-    page.locator("details.decline summary").click()
+    into_view(page.locator("details.decline summary")).click()
     page.locator("#reason").fill(reason)
-    page.locator("#decline").click()
+    into_view(page.locator("#decline")).click()
     expect(page.locator("h1")).to_have_text("You declined to sign")
     expect(page.locator("main")).to_contain_text("You declined")
 
@@ -146,7 +149,7 @@ def test_decline_with_a_reason(
 def test_the_sign_page_works_on_a_phone(
     live_server: LiveServer,
     workspace_id: str,
-    new_page: Callable[..., Any],
+    new_page: Callable[..., Page],
     browser_log: BrowserLog,
 ) -> None:
     issued = issue(live_server.api, workspace_id)
@@ -157,6 +160,7 @@ def test_the_sign_page_works_on_a_phone(
         has_touch=True,
     )
     page.goto(issued.path)
+    wait_for_pdf_viewer(page)
 
     def no_horizontal_scroll() -> None:
         widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
@@ -165,15 +169,14 @@ def test_the_sign_page_works_on_a_phone(
 
     no_horizontal_scroll()
     for selector in ("#consent", "#sign", "#typed_name", "#pad"):
-        control = page.locator(selector)
-        control.scroll_into_view_if_needed()
+        control = into_view(page.locator(selector))
         expect(control).to_be_visible()
         expect(control).to_be_in_viewport()
         box = control.bounding_box()
         assert box is not None
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (selector, box)
 
-    page.locator("details.decline summary").tap()
+    into_view(page.locator("details.decline summary")).tap()
     expect(page.locator("#reason")).to_be_visible()
     no_horizontal_scroll()
 
@@ -189,14 +192,15 @@ def test_the_sign_page_works_on_a_phone(
 
 
 def test_a_sign_form_without_its_csrf_token_is_refused(
-    live_server: LiveServer, workspace_id: str, page: Any, browser_log: BrowserLog
+    live_server: LiveServer, workspace_id: str, page: Page, browser_log: BrowserLog
 ) -> None:
     api = live_server.api
     issued = issue(api, workspace_id)
     page.goto(issued.path)
+    wait_for_pdf_viewer(page)
     assert version_state(api, issued)["state"] == "viewed"
 
-    page.locator("#consent").check()
+    into_view(page.locator("#consent")).check()
     removed = page.evaluate(
         """() => {
              const token = document.querySelector("#sign-form input[name=_csrf_token]");
@@ -207,11 +211,11 @@ def test_a_sign_form_without_its_csrf_token_is_refused(
     assert removed
     assert page.locator("#sign-form input[name=_csrf_token]").count() == 0
 
-    browser_log.allow(r"status of 403")  # Chromium logs the refused document load
+    browser_log.allow(rf"status of 403 .*{re.escape(issued.path)}\)")  # the refused POST
     with page.expect_response(
         lambda r: r.request.method == "POST" and r.url == live_server.url + issued.path
     ) as refused:
-        page.locator("#sign").click()
+        into_view(page.locator("#sign")).click()
     assert refused.value.status == 403
 
     assert version_state(api, issued)["state"] == "viewed"

@@ -72,7 +72,7 @@ def test_form_post_without_csrf_token_is_refused_and_changes_nothing(
     open_page(api, issued)
     before = audit_count(api, issued.agreement_id)
     r = sign(api, issued, csrf="")
-    assert r.status_code == 403
+    assert r.status_code == 403 and "This page has expired" in r.text  # a page, not JSON
     fresh = TestClient(api.app, base_url=api.settings.public_url)  # no CSRF cookie at all
     with fresh:
         r = fresh.post(
@@ -87,8 +87,11 @@ def test_signing_needs_consent_and_a_name(api: Api, workspace_id: str) -> None:
     issued = issue(api, workspace_id)
     r = sign(api, issued, consent="")
     assert r.status_code == 422 and "agree to sign electronically" in r.text
-    r = sign(api, issued, typed_name="   ")
+    r = sign(api, issued, typed_name="   ", title="Owner")
     assert r.status_code == 422 and "type your full name" in r.text
+    # what the signer entered is kept, not silently replaced by the stored details
+    assert 'value="Owner"' in r.text and 'value="Chief Executive"' not in r.text
+    assert "checked" in r.text and "draw your signature again" in r.text
     r = sign(api, issued, drawn_signature="data:image/svg+xml;base64,PHN2Zy8+")
     assert r.status_code == 422 and "PNG" in r.text
     assert version_state(api, issued)["state"] == "viewed"
