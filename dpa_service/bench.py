@@ -32,6 +32,7 @@ from dpa_service.counterparties.schemas import parse_details
 from dpa_service.counterparties.service import upsert_workspace
 from dpa_service.db import make_engine, make_session_factory
 from dpa_service.rendering.converter import ConverterPool
+from dpa_service.rendering.pdf import sha256_hex
 from dpa_service.signing import service as signing
 from dpa_service.signing.completion import Countersigner, complete
 from dpa_service.signing.seal import Sealer, SealSettings
@@ -168,6 +169,58 @@ def _bench_signing(
     }
 
 
+def _bench_s3_put(sample: bytes, n: int) -> dict[str, Any]:
+    """archive_put_ms: one write-once put with checksum, retention and read-back, against moto's
+    S3 server on a loopback port (the test dependency moto must be installed)."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        return {"archive_put_ms_p50": None, "archive_put_note": "moto not installed"}
+    import socket
+    import uuid
+
+    import boto3
+
+    from dpa_service.archive.s3 import S3Archive, S3Settings
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}.items():
+        os.environ.setdefault(name, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        bucket = f"bench-{uuid.uuid4().hex[:12]}"
+        boto3.client("s3", endpoint_url=endpoint, region_name="eu-central-1").create_bucket(
+            Bucket=bucket,
+            CreateBucketConfiguration={"LocationConstraint": "eu-central-1"},
+            ObjectLockEnabledForBucket=True,
+        )
+        archive = S3Archive(
+            S3Settings(
+                bucket=bucket,
+                region="eu-central-1",
+                endpoint_url=endpoint,
+                sse="AES256",
+                kms_key_id=None,
+                object_lock_mode="COMPLIANCE",
+                retention_days=1,
+            )
+        )
+        digest = sha256_hex(sample)
+        times = []
+        for i in range(n + 1):
+            t = time.perf_counter()
+            archive.put(f"bench/{i}/completed.pdf", sample, digest, "application/pdf")
+            if i:  # the first put opens the connection
+                times.append((time.perf_counter() - t) * 1000)
+        return {"archive_put_ms_p50": _pct(times, 0.5), "archive_put_bytes": len(sample)}
+    finally:
+        server.stop()
+
+
 def run_bench(
     base: Settings,
     *,
@@ -256,6 +309,8 @@ def run_bench(
             wall = time.perf_counter() - t0
 
             signing = _bench_signing(settings, factory, pool, archive, sign_n)
+            completed = sorted((settings.archive_dir / "agreements").rglob("completed.pdf"))
+            signing.update(_bench_s3_put(completed[0].read_bytes(), 20))
             memory: dict[str, Any] = {}
             if memory_n:
                 gc.collect()

@@ -160,23 +160,24 @@ def worker_settings(settings: Any) -> dict[str, Any]:
         ctx["periodic"].cancel()
 
     async def sweep(ctx: dict[str, Any]) -> int:
-        """Fan out: one archive job per pending object (deduplicated by key), then expiry."""
+        """Fan out one archive job per pending object, and expire what is due."""
         from dpa_service.signing.service import expire_due
 
         def find() -> list[str]:
             with ctx["session_factory"]() as session:
                 if expire_due(session=session):
                     session.commit()
-                return archive_service.pending_ids(session=session)
+                ids = archive_service.pending_ids(session=session)
+                # The database, not the queue, decides what is handed out again: an object
+                # whose job is older than a job may run had its worker die.
+                return archive_service.claim_for_queue(
+                    session=session, ids=ids, stale_after_s=settings.job_timeout_seconds
+                )
 
         ids = await asyncio.to_thread(find)
         for object_id in ids:
             await queue.enqueue(
-                "archive_object",
-                key=f"archive:{object_id}",
-                object_id=object_id,
-                timeout=120,
-                retries=3,
+                "archive_object", object_id=object_id, timeout=settings.job_timeout_seconds
             )
         return len(ids)
 
@@ -194,5 +195,4 @@ def worker_settings(settings: Any) -> dict[str, Any]:
         "startup": startup,
         "shutdown": shutdown,
         "concurrency": 4,
-        "timers": {"sweep": max(1, min(60, settings.job_timeout_seconds // 4))},
     }

@@ -36,4 +36,5 @@ class ArchiveObject(Base):
     etag: Mapped[str | None] = mapped_column(String(200))
     checksum_sha256: Mapped[str | None] = mapped_column(String(100))  # as S3 reports it (base64)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    enqueued_at: Mapped[datetime | None]  # last handed to a queue worker (see jobs.py)
     stored_at: Mapped[datetime | None]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker, undefer
 
 from dpa_service.archive.base import Archive, ArchiveError, ObjectExists, version_key
 from dpa_service.archive.models import FAILED, PENDING, STORED, ArchiveObject
-from dpa_service.db import utcnow
+from dpa_service.db import changed_rows, utcnow
 from dpa_service.errors import NotFound, ServiceUnavailable
 from dpa_service.rendering.pdf import sha256_hex
 
@@ -125,6 +126,29 @@ def pending_ids(*, session: Session, limit: int = 500) -> list[str]:
             .limit(limit)
         )
     )
+
+
+def claim_for_queue(*, session: Session, ids: list[str], stale_after_s: float) -> list[str]:
+    """The pending objects to hand to queue workers now: never handed out, or handed out longer
+    ago than a job may run (its worker died). One compare-and-set per object, so two sweeps
+    running at once never hand out the same object twice."""
+    now = utcnow()
+    stale = now - timedelta(seconds=stale_after_s)
+    claimed = []
+    for object_id in ids:
+        if changed_rows(
+            session,
+            update(ArchiveObject)
+            .where(
+                ArchiveObject.id == object_id,
+                ArchiveObject.state == PENDING,
+                or_(ArchiveObject.enqueued_at.is_(None), ArchiveObject.enqueued_at < stale),
+            )
+            .values(enqueued_at=now),
+        ):
+            claimed.append(object_id)
+    session.commit()
+    return claimed
 
 
 def open_object(*, session: Session, archive: Archive, key: str) -> Iterator[bytes]:

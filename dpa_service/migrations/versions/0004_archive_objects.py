@@ -35,6 +35,7 @@ def upgrade() -> None:
     sa.Column('etag', sa.String(length=200), nullable=True),
     sa.Column('checksum_sha256', sa.String(length=100), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('enqueued_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('stored_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_archive_objects')),
     sa.UniqueConstraint('key', name=op.f('uq_archive_objects_key'))

@@ -1,0 +1,313 @@
+"""The service on S3: write-once objects, and nothing lost when S3, a worker or the service fails."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from dpa_service.archive.base import ObjectExists
+from dpa_service.rendering.converter import ConverterPool
+from tests.archive.conftest import AWS_ENV, REGION, MotoS3
+from tests.archive.proxy import HoldingProxy
+from tests.conftest import Api, _postgres_database, make_api, wait_archived
+from tests.signing.helpers import issue, sign, version_state
+
+REDIS_URL = "redis://127.0.0.1:6379/9"
+
+
+def s3_overrides(
+    s3: MotoS3, bucket: str, endpoint: str | None = None, **more: Any
+) -> dict[str, Any]:
+    return {
+        "archive": "s3",
+        "s3_bucket": bucket,
+        "s3_region": REGION,
+        "s3_endpoint_url": endpoint or s3.endpoint_url,
+        "s3_object_lock_mode": "COMPLIANCE",
+        "s3_retention_days": 7,
+        "sweep_seconds": 0.3,
+        **more,
+    }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own: the archive tests must not see other tests' objects."""
+    if request.param == "sqlite":
+        (tmp_path / "data").mkdir(exist_ok=True)
+        yield f"sqlite:///{tmp_path / 'data' / 'archive.sqlite3'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def s3_app(
+    s3: MotoS3, database: str, pool: ConverterPool, tmp_path: Path
+) -> Iterator[Callable[..., Iterator[Api]]]:
+    """Build the app on S3 (call it again for a 'restarted' service on the same database)."""
+    bucket = s3.create_bucket()
+
+    def build(**more: Any) -> Iterator[Api]:
+        return make_api("s3", database, tmp_path, pool, **s3_overrides(s3, bucket, **more))
+
+    build.bucket = bucket  # type: ignore[attr-defined]
+    yield build
+
+
+def object_versions(s3: MotoS3, bucket: str, key: str) -> list[dict[str, Any]]:
+    listing = s3.client().list_object_versions(Bucket=bucket, Prefix=key)
+    return [v for v in listing.get("Versions", []) if v["Key"] == key]
+
+
+def cli(args: list[str], api: Api, **env: str) -> subprocess.CompletedProcess[str]:
+    s = api.settings
+    full_env = {
+        **os.environ,
+        **AWS_ENV,
+        "DPA_DATABASE_URL": s.database_url,
+        "DPA_DATA_DIR": str(s.data_dir),
+        "DPA_ARCHIVE": s.archive,
+        "DPA_ARCHIVE_DIR": str(s.archive_dir),
+        "DPA_S3_BUCKET": s.s3_bucket,
+        "DPA_S3_REGION": s.s3_region,
+        "DPA_S3_ENDPOINT_URL": s.s3_endpoint_url,
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "dpa_service.cli", *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_completed_agreement_is_archived_write_once_with_checksum_and_retention(
+    s3: MotoS3, s3_app: Any
+) -> None:
+    for api in s3_app():
+        issued = issue(api, "s3-ws")
+        assert sign(api, issued).status_code == 303
+        states = wait_archived(api, issued.agreement_id, issued.version)
+        assert states == {
+            "draft.pdf": "stored",
+            "completed.pdf": "stored",
+            "manifest.json": "stored",
+        }
+        state = version_state(api, issued)
+        key = f"agreements/{issued.agreement_id}/v{issued.version}/completed.pdf"
+        head = s3.client().head_object(Bucket=s3_app.bucket, Key=key, ChecksumMode="ENABLED")
+        digest = bytes.fromhex(state["completed_sha256"])
+        assert head["ChecksumSHA256"] == base64.b64encode(digest).decode()
+        assert head["Metadata"]["agreement-id"] == issued.agreement_id
+        assert head["ObjectLockMode"] == "COMPLIANCE"
+        until = head["ObjectLockRetainUntilDate"]
+        assert timedelta(days=6) < until - datetime.now(UTC) < timedelta(days=8)
+        assert head["ServerSideEncryption"] == "AES256"
+        body = s3.client().get_object(Bucket=s3_app.bucket, Key=key)["Body"].read()
+        assert hashlib.sha256(body).digest() == digest
+        manifest = json.loads(
+            s3.client()
+            .get_object(Bucket=s3_app.bucket, Key=key.replace("completed.pdf", "manifest.json"))[
+                "Body"
+            ]
+            .read()
+        )
+        assert manifest["documents"]["completed.pdf"]["sha256"] == state["completed_sha256"]
+        assert [s["party"] for s in manifest["signers"]] == ["controller", "processor"]
+
+        # a second put to the same key is refused and the original stays as it was
+        with pytest.raises(ObjectExists):
+            api.archive.put(
+                key, b"%PDF-forged", hashlib.sha256(b"%PDF-forged").hexdigest(), "application/pdf"
+            )
+        versions = object_versions(s3, s3_app.bucket, key)
+        assert len(versions) == 1 and versions[0]["VersionId"] == head["VersionId"]
+        # downloads stream from S3
+        pdf = api.client.get(state["completed_download_url"], headers=api.headers()).content
+        assert hashlib.sha256(pdf).digest() == digest
+        assert cli(["verify", "--archive"], api).returncode == 0
+
+
+def test_s3_down_while_a_signature_completes(s3: MotoS3, s3_app: Any) -> None:
+    for api in s3_app():
+        issued = issue(api, "down-ws")
+        wait_archived(api, issued.agreement_id, issued.version)
+        with s3.stopped():
+            r = sign(api, issued)
+            assert r.status_code == 303  # signing does not wait for S3
+            state = version_state(api, issued)
+            assert state["state"] == "completed"
+            time.sleep(1.5)  # several sweeps find S3 down
+            assert version_state(api, issued)["archive"]["completed.pdf"] == "pending"
+            # the signer can still download the signed copy, from staging
+            signed = api.client.get(f"{issued.path}/signed.pdf")
+            assert hashlib.sha256(signed.content).hexdigest() == state["completed_sha256"]
+        wait_archived(api, issued.agreement_id, issued.version)
+        for artifact in ("draft.pdf", "completed.pdf", "manifest.json"):
+            key = f"agreements/{issued.agreement_id}/v{issued.version}/{artifact}"
+            assert len(object_versions(s3, s3_app.bucket, key)) == 1, artifact
+        assert cli(["verify", "--archive"], api).returncode == 0
+
+
+def test_service_restarted_with_work_pending_resumes(s3: MotoS3, s3_app: Any) -> None:
+    with s3.stopped():
+        for api in s3_app():
+            api.put_workspace("restart-ws")
+            body = api.request_dpa("restart-ws").json()
+            assert body["archive"] is None or True
+            time.sleep(1)
+        # the service is gone now, with the draft still pending
+    with api.session() as s:
+        from dpa_service.archive.service import state_of
+
+        assert state_of(session=s, agreement_id=body["agreement_id"], version=1) == {
+            "draft.pdf": "pending"
+        }
+    for api in s3_app():  # started again, S3 is back
+        wait_archived(api, body["agreement_id"], 1)
+        key = f"agreements/{body['agreement_id']}/v1/draft.pdf"
+        assert len(object_versions(s3, s3_app.bucket, key)) == 1
+
+
+def _start_worker(api: Api, endpoint: str, log: Path) -> subprocess.Popen[str]:
+    s = api.settings
+    env = {
+        **os.environ,
+        **AWS_ENV,
+        "DPA_DATABASE_URL": s.database_url,
+        "DPA_DATA_DIR": str(s.data_dir),
+        "DPA_QUEUE_URL": REDIS_URL,
+        "DPA_QUEUE_NAME": s.queue_name,
+        "DPA_ARCHIVE": "s3",
+        "DPA_S3_BUCKET": s.s3_bucket,
+        "DPA_S3_REGION": s.s3_region,
+        "DPA_S3_ENDPOINT_URL": endpoint,
+        "DPA_SWEEP_SECONDS": "0.5",
+        "DPA_JOB_TIMEOUT_SECONDS": "6",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "dpa_service.cli", "worker"],
+        env=env,
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def test_a_worker_killed_in_the_middle_of_an_upload_is_redone_once(
+    s3: MotoS3, s3_app: Any, tmp_path: Path
+) -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.ConnectionError:
+        pytest.fail("Redis is needed for the worker tests (127.0.0.1:6379)")
+    proxy = HoldingProxy(upstream_port=s3.port, hold_replies=True).start()
+    log = tmp_path / "worker.log"
+    workers: list[subprocess.Popen[str]] = []
+    try:
+        queue_name = f"dpa-test-{uuid.uuid4().hex[:8]}"  # runs never share a queue
+        for api in s3_app(queue_url=REDIS_URL, queue_name=queue_name):
+            first = _start_worker(api, proxy.url, log)
+            workers.append(first)
+            api.put_workspace("killed-ws")
+            body = api.request_dpa("killed-ws").json()
+            key = f"agreements/{body['agreement_id']}/v1/draft.pdf"
+            deadline = time.monotonic() + 60
+            # the PUT went through the proxy and S3 stored it; the worker waits for the reply
+            while not (proxy.saw(b"PUT") and object_versions(s3, s3_app.bucket, key)):
+                assert time.monotonic() < deadline, log.read_text()
+                assert first.poll() is None, log.read_text()
+                time.sleep(0.1)
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(10)
+            proxy.release()
+            with api.session() as s:
+                from dpa_service.archive.service import state_of
+
+                assert state_of(session=s, agreement_id=body["agreement_id"], version=1) == {
+                    "draft.pdf": "pending"
+                }
+            workers.append(_start_worker(api, proxy.url, log))
+            wait_archived(api, body["agreement_id"], 1, timeout=60)
+            assert len(object_versions(s3, s3_app.bucket, key)) == 1  # redone, once
+            assert cli(["verify", "--archive"], api).returncode == 0
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(10)
+        proxy.close()
+
+
+def test_verify_archive_finds_deleted_altered_and_extra_objects(s3: MotoS3, s3_app: Any) -> None:
+    for api in s3_app(s3_object_lock_mode="none"):
+        api.put_workspace("verify-ws")
+        first = api.request_dpa("verify-ws").json()
+        second = api.request_dpa("verify-ws", new_version=True).json()
+        wait_archived(api, first["agreement_id"], 1)
+        wait_archived(api, second["agreement_id"], 2)
+        assert cli(["verify", "--archive"], api).returncode == 0
+        client, bucket = s3.client(), s3_app.bucket
+        deleted = f"agreements/{first['agreement_id']}/v1/draft.pdf"
+        client.delete_object(Bucket=bucket, Key=deleted)  # a delete marker hides it
+        altered = f"agreements/{second['agreement_id']}/v2/draft.pdf"
+        client.put_object(Bucket=bucket, Key=altered, Body=b"%PDF-1.7 something else")
+        client.put_object(Bucket=bucket, Key="agreements/stray/v1/draft.pdf", Body=b"%PDF stray")
+        result = cli(["verify", "--archive"], api)
+        assert result.returncode == 1
+        assert f"MISSING {deleted}" in result.stdout
+        assert f"ALTERED {altered}" in result.stdout
+        assert "EXTRA agreements/stray/v1/draft.pdf" in result.stdout
+
+
+def test_the_service_refuses_a_bucket_without_versioning(
+    s3: MotoS3, database: str, pool: ConverterPool, tmp_path: Path
+) -> None:
+    from dpa_service.archive.base import ArchiveError
+
+    bucket = s3.create_bucket(object_lock=False, versioning=False)
+    with pytest.raises(ArchiveError, match="versioning"):
+        for _ in make_api(
+            "s3", database, tmp_path, pool, **s3_overrides(s3, bucket, s3_object_lock_mode="none")
+        ):
+            pass
+
+
+def test_archive_sync_copies_the_local_archive_into_s3(
+    s3: MotoS3, database: str, pool: ConverterPool, tmp_path: Path
+) -> None:
+    for api in make_api("local", database, tmp_path, pool, sweep_seconds=0.3):
+        api.put_workspace("sync-ws")
+        body = api.request_dpa("sync-ws").json()
+        wait_archived(api, body["agreement_id"], 1)
+        bucket = s3.create_bucket()
+        env = {
+            "DPA_ARCHIVE": "s3",
+            "DPA_S3_BUCKET": bucket,
+            "DPA_S3_REGION": REGION,
+            "DPA_S3_ENDPOINT_URL": s3.endpoint_url,
+        }
+        first = cli(["archive", "sync"], api, **env)
+        assert first.returncode == 0, first.stderr
+        assert "1 objects copied, 0 already there" in first.stdout
+        again = cli(["archive", "sync"], api, **env)
+        assert "0 objects copied, 1 already there" in again.stdout
+        key = f"agreements/{body['agreement_id']}/v1/draft.pdf"
+        assert len(object_versions(s3, bucket, key)) == 1
+        assert cli(["verify", "--archive"], api, **env).returncode == 0
