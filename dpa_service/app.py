@@ -43,6 +43,7 @@ from dpa_service.rendering.converter import (
     ConverterUnavailable,
     PoolSettings,
 )
+from dpa_service.signing.completion import complete_stuck
 from dpa_service.signing.routes import SigningController
 from dpa_service.signing.seal import Sealer, SealSettings
 from dpa_service.system.routes import health, ready
@@ -125,8 +126,8 @@ def _on_converter_error(_: Request[Any, Any, Any], exc: ConverterError) -> Respo
 
 
 def _on_archive_error(_: Request[Any, Any, Any], exc: ArchiveError) -> Response[Any]:
-    log.error("archive: %s", exc)
-    return _problem(503, f"archive unavailable: {exc}", {"Retry-After": "5"})
+    log.error("archive: %s", exc)  # the details (bucket, endpoint) stay in the log
+    return _problem(503, "the archive is not available; try again shortly", {"Retry-After": "5"})
 
 
 def make_archive(settings: Settings) -> Archive:
@@ -179,7 +180,15 @@ def create_app(
     jobs: Jobs = (
         QueueJobs(settings.queue_url, settings.queue_name)
         if settings.queue_url
-        else InProcessJobs(lambda: sweep_once(session_factory, archive), settings.sweep_seconds)
+        else InProcessJobs(
+            lambda: (
+                complete_stuck(
+                    session_factory=session_factory, pool=pool, sealer=sealer, settings=settings
+                )
+                + sweep_once(session_factory, archive)
+            ),
+            settings.sweep_seconds,
+        )
     )
 
     @asynccontextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -99,13 +100,29 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
         app = create_app(settings)
     except (migrations.NotMigrated, ArchiveError) as exc:
         raise click.ClickException(str(exc)) from None
+    logging.getLogger("uvicorn.access").addFilter(_MaskSigningTokens())
     uvicorn.run(
         app,
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
-        proxy_headers=False,
+        # Behind the TLS proxy the client's address (rate limits, the signer's recorded IP)
+        # comes from X-Forwarded-For, trusted only from the proxy's own address.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
+
+
+class _MaskSigningTokens(logging.Filter):
+    """Signer tokens are bearer secrets kept only as hashes: never in access logs either."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                re.sub(r"/sign/[^/\s?]+", "/sign/***", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        return True
 
 
 @main.command()

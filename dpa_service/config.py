@@ -30,6 +30,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    forwarded_allow_ips: str = ""  # the TLS proxy's address(es): then X-Forwarded-For is trusted
 
     converter_workers: int = field(default_factory=_cpu_count)
     converter_timeout_s: float = 30.0

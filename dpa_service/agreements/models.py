@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dpa_service.db import Base, new_id, utcnow
@@ -49,6 +49,8 @@ class AgreementVersion(Base):
     counterparty_snapshot: Mapped[dict[str, Any]]
     counterparty_sha256: Mapped[str] = mapped_column(String(64))
     template_versions: Mapped[dict[str, Any]]
+    # The configurable figures printed in it (breach hours, notice days…), frozen with it.
+    terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     subprocessor_list_version_id: Mapped[str] = mapped_column(
         ForeignKey("subprocessor_list_versions.id")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -9,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dpa_service import audit
+from dpa_service.agreements import lifecycle
+from dpa_service.agreements.lifecycle import CLOSED
 from dpa_service.agreements.models import Agreement, AgreementVersion
 from dpa_service.archive import service as archive_service
 from dpa_service.archive.base import version_key
@@ -67,7 +70,12 @@ def request_dpa(
     workspace = counterparties.get_workspace(session=session, workspace_id=workspace_id)
     agreement = session.scalar(select(Agreement).where(Agreement.counterparty_id == workspace.id))
     latest = _latest(session, agreement.id) if agreement else None
-    if latest and not new_version and latest.counterparty_sha256 == workspace.details_sha256:
+    if (
+        latest
+        and not new_version
+        and latest.counterparty_sha256 == workspace.details_sha256
+        and latest.state not in CLOSED
+    ):
         return Outcome(latest, created=False)
 
     templates = clauses.current_approved(session=session)
@@ -77,13 +85,14 @@ def request_dpa(
     details, details_sha = dict(workspace.details), workspace.details_sha256
     session.commit()  # end the read transaction; nothing was written
 
+    terms = terms_from(settings)
     context = build_context(
         details=details,
         agreement=AgreementMeta(id=agreement_id, version=number, issued_at=utcnow()),
         subprocessor_entries=sp_list.entries,
         subprocessor_list_version=sp_list.version,
         subprocessor_list_approved_on=sp_list.approved_at or sp_list.created_at,
-        terms=terms_from(settings),
+        terms=terms,
         processor_signatory=(settings.processor_signatory_name, settings.processor_signatory_title),
     )
     rendered = render_pdf(pool, templates.contents, context, templates.numbers)
@@ -100,6 +109,7 @@ def request_dpa(
             counterparty_snapshot=details,
             counterparty_sha256=details_sha,
             template_versions=templates.record(),
+            terms=dataclasses.asdict(terms),
             subprocessor_list_version_id=sp_list.id,
             subprocessor_list_version=sp_list.version,
             draft_pdf_key=key,
@@ -134,7 +144,32 @@ def request_dpa(
         artifact="draft.pdf",
         data=rendered.pdf,
     )
+    _void_older_unsigned(session, agreement_id, number, actor)
     return Outcome(version, created=True, rendered=rendered)
+
+
+def _void_older_unsigned(session: Session, agreement_id: str, number: int, actor: str) -> None:
+    """Only the newest version may be signed: older unsigned ones are voided, links withdrawn."""
+    from dpa_service.signing.service import revoke_links  # signing builds on agreements
+
+    older = session.scalars(
+        select(AgreementVersion).where(
+            AgreementVersion.agreement_id == agreement_id,
+            AgreementVersion.number < number,
+            AgreementVersion.state.in_(("draft", "sent", "viewed")),
+        )
+    ).all()
+    now = utcnow()
+    for version in older:
+        lifecycle.transition(
+            session=session,
+            version=version,
+            to="voided",
+            actor=actor,
+            reason=f"replaced by version {number}",
+            now=now,
+        )
+        revoke_links(session, version.id, now)
 
 
 def get_agreement(*, session: Session, agreement_id: str) -> tuple[Agreement, Counterparty]:

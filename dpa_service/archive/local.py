@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -37,20 +38,24 @@ class LocalArchive:
         if hashlib.sha256(data).hexdigest() != sha256:
             raise ArchiveError(f"checksum mismatch before writing {key}")
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        # unique per attempt: two threads of one worker may write the same key at once
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
             os.link(tmp, path)  # atomic, and fails if the key exists: write-once
+            path.chmod(0o444)
+            written = path.read_bytes()
         except FileExistsError:
             raise ObjectExists(f"{key} already exists in the archive") from None
+        except OSError as exc:  # disk full, permissions: recorded as a failed attempt
+            raise ArchiveError(f"cannot write {key}: {exc}") from exc
         finally:
             tmp.unlink(missing_ok=True)
-        path.chmod(0o444)
-        if hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+        if hashlib.sha256(written).hexdigest() != sha256:
             raise ArchiveError(f"checksum mismatch after writing {key}")
         return StoredObject(key=key, sha256=sha256, size=len(data))
 

@@ -165,8 +165,9 @@ def open_object(*, session: Session, archive: Archive, key: str) -> Iterator[byt
     try:
         return archive.stream(key)
     except ArchiveError as exc:
+        log.error("cannot read %s from the archive: %s", key, exc)  # details stay in the log
         raise ServiceUnavailable(
-            f"the archive is not reachable: {exc}", headers={"Retry-After": "10"}
+            "the archive is not available; try again shortly", headers={"Retry-After": "10"}
         ) from exc
 
 

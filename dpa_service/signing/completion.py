@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +23,7 @@ from dpa_service.clauses.models import TemplateVersion
 from dpa_service.config import Settings
 from dpa_service.db import utcnow
 from dpa_service.errors import Conflict
-from dpa_service.rendering.context import PROCESSOR, AgreementMeta, build_context
+from dpa_service.rendering.context import PROCESSOR, AgreementMeta, Terms, build_context
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.rendering.pdf import sha256_hex
 from dpa_service.rendering.pipeline import render_pdf
@@ -35,6 +37,8 @@ from dpa_service.signing.certificate import (
 from dpa_service.signing.models import Signature
 from dpa_service.signing.seal import Sealer
 from dpa_service.subprocessors.models import SubprocessorListVersion
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,15 @@ def complete(
 ) -> AgreementVersion:
     """Countersign a signed version, seal the completed PDF, archive it (caller commits)."""
     now = now or utcnow()
+    newer = session.scalar(
+        select(AgreementVersion.number).where(
+            AgreementVersion.agreement_id == version.agreement_id,
+            AgreementVersion.number > version.number,
+            AgreementVersion.state.in_(("completed", "superseded")),
+        )
+    )
+    if newer is not None:
+        raise Conflict(f"version {newer} is already completed; version {version.number} cannot be")
     if version.state != "signed":
         raise Conflict(
             f"version {version.number} is {version.state}; only a signed version can be countersigned"
@@ -129,7 +142,7 @@ def complete(
         subprocessor_entries=sp_list.entries,
         subprocessor_list_version=sp_list.version,
         subprocessor_list_approved_on=sp_list.approved_at or sp_list.created_at,
-        terms=terms_from(settings),
+        terms=Terms(**version.terms) if version.terms else terms_from(settings),  # as signed
         processor_signatory=(countersigner.name, countersigner.title),
         signatures={
             "controller": {
@@ -314,3 +327,56 @@ def _manifest(version: AgreementVersion, signatures: list[Signature], sealed_by:
         },
     }
     return json.dumps(body, indent=2, ensure_ascii=False, sort_keys=True).encode()
+
+
+def authorised_signatory(settings: Settings) -> Countersigner:
+    """Klusaro's configured signatory, countersigning automatically."""
+    return Countersigner(
+        name=settings.processor_signatory_name,
+        title=settings.processor_signatory_title,
+        email="info@klusaro.com",
+        method="Authorised signatory (automatic)",
+        actor=f"authorised signatory {settings.processor_signatory_name}",
+    )
+
+
+def complete_stuck(
+    *,
+    session_factory: Any,
+    pool: ConverterPool,
+    sealer: Sealer,
+    settings: Settings,
+    older_than: timedelta = timedelta(minutes=1),
+) -> int:
+    """Countersign versions left `signed` when the automatic countersignature failed (e.g. the
+    converter was saturated), so no agreement stays stuck. Returns how many were completed."""
+    if not (settings.auto_countersign and settings.processor_signatory_name):
+        return 0
+    with session_factory() as session:
+        ids = session.scalars(
+            select(AgreementVersion.id).where(
+                AgreementVersion.state == "signed",
+                AgreementVersion.signed_at < utcnow() - older_than,
+            )
+        ).all()
+    done = 0
+    for version_id in ids:
+        with session_factory() as session:
+            version = session.get(AgreementVersion, version_id)
+            if version is None or version.state != "signed":
+                continue
+            try:
+                complete(
+                    session=session,
+                    version=version,
+                    countersigner=authorised_signatory(settings),
+                    pool=pool,
+                    sealer=sealer,
+                    settings=settings,
+                )
+                session.commit()
+                done += 1
+            except Exception:
+                session.rollback()
+                log.exception("countersigning version %s failed again", version_id)
+    return done

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import fcntl
 import io
@@ -9,11 +11,11 @@ import logging
 import os
 import secrets
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -40,6 +42,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 DEV_CA_NAME = "dpa-service Development CA (not for production)"
 DEV_SEAL_NAME = "dpa-service development seal"
@@ -406,12 +409,25 @@ class Sealer:
             writer = _AppendOnlyWriter(io.BytesIO(pdf))
             if appendix is not None:
                 _append_pages(writer, appendix)
-            out = pdf_signer.sign_pdf(writer, bytes_reserved=self._bytes_reserved)
+            out = _off_event_loop(
+                lambda: pdf_signer.sign_pdf(writer, bytes_reserved=self._bytes_reserved)
+            )
         except Exception as exc:
             # pyHanko raises a wide range of types (PdfReadError, SigningError,
             # TimestampRequestError, ValueError...); callers need one.
             raise SealError(f"sealing failed: {exc}") from exc
         return bytes(out.getbuffer())
+
+
+def _off_event_loop(call: Callable[[], _T]) -> _T:
+    """Run `call` here, or on a helper thread when this thread already runs an event loop:
+    pyHanko uses asyncio.run, which refuses to start inside a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
 
 
 # --- inspection --------------------------------------------------------------------------------
@@ -488,11 +504,13 @@ def inspect_seal(
     try:
         # Diff analysis judges what later revisions changed; a seal must be the last word, and
         # covers_whole_file already says whether it is.
-        status = validate_pdf_signature(
-            sig,
-            signer_validation_context=_validation_context(trust_roots),
-            ts_validation_context=_validation_context(ts_roots),
-            skip_diff=True,
+        status = _off_event_loop(
+            lambda: validate_pdf_signature(
+                sig,
+                signer_validation_context=_validation_context(trust_roots),
+                ts_validation_context=_validation_context(ts_roots),
+                skip_diff=True,
+            )
         )
     except Exception as exc:
         report = _absent(f"the seal cannot be verified: {exc}")

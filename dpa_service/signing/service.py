@@ -6,11 +6,13 @@ import base64
 import binascii
 import hashlib
 import hmac
+import io
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from PIL import Image
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +30,7 @@ from dpa_service.signing.models import Signature, SigningCode, SigningLink
 
 CODE_TTL = timedelta(minutes=10)
 CODE_ATTEMPTS = 5
+MAX_CODES_PER_LINK = 5
 MAX_DRAWING_BYTES = 300_000
 
 
@@ -191,6 +194,13 @@ def send_code(
     *, session: Session, access: LinkAccess, mailer: Mailer, now: datetime | None = None
 ) -> None:
     now = now or utcnow()
+    sent = session.scalar(
+        select(func.count()).select_from(SigningCode).where(SigningCode.link_id == access.link.id)
+    )
+    if (sent or 0) >= MAX_CODES_PER_LINK:
+        raise SigningRefused(
+            "too many codes were sent for this link; ask the sender for a new link", 429
+        )
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(
         SigningCode(
@@ -226,9 +236,18 @@ def check_code(
         .order_by(SigningCode.created_at.desc())
         .limit(1)
     ).first()
-    if row is None or row.expires_at <= now or row.attempts >= CODE_ATTEMPTS:
+    if row is None or row.expires_at <= now:
         return False
-    row.attempts += 1
+    # Counted in the database, not in Python: parallel guesses each use up a try.
+    counted = changed_rows(
+        session,
+        update(SigningCode)
+        .where(SigningCode.id == row.id, SigningCode.attempts < CODE_ATTEMPTS)
+        .values(attempts=SigningCode.attempts + 1),
+    )
+    if not counted:
+        return False
+    session.refresh(row)
     expected = hashlib.sha256(f"{access.link.id}:{code.strip()}".encode()).hexdigest()
     ok = hmac.compare_digest(expected, row.code_hash)
     if ok:
@@ -247,8 +266,12 @@ def check_code(
 # -- signing ------------------------------------------------------------------------------------
 
 
+MAX_DRAWING_PIXELS = 2000 * 1000
+
+
 def decode_drawing(data_url: str | None) -> bytes | None:
-    """A drawn signature arrives as a PNG data URL from the canvas; anything else is refused."""
+    """A drawn signature arrives as a PNG data URL from the canvas. It is decoded and encoded
+    again, so what is stored and later placed in the PDF is a PNG we made ourselves."""
     if not data_url:
         return None
     prefix = "data:image/png;base64,"
@@ -260,7 +283,19 @@ def decode_drawing(data_url: str | None) -> bytes | None:
         raise SigningRefused("the drawn signature is not valid base64") from None
     if not png.startswith(b"\x89PNG\r\n\x1a\n"):
         raise SigningRefused("the drawn signature is not a PNG image")
-    return png
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            if image.format != "PNG" or image.width * image.height > MAX_DRAWING_PIXELS:
+                raise SigningRefused("the drawn signature is too large")
+            image.load()
+            clean = image.convert("RGBA")
+        out = io.BytesIO()
+        clean.save(out, format="PNG", optimize=True)
+    except SigningRefused:
+        raise
+    except Exception:  # Pillow raises many kinds for a damaged file
+        raise SigningRefused("the drawn signature is not a readable PNG image") from None
+    return out.getvalue()
 
 
 def _use_link(session: Session, link: SigningLink, now: datetime) -> None:
@@ -380,7 +415,7 @@ def decline(
         data={"ip": ip, "user_agent": user_agent},
         now=now,
     )
-    _revoke_links(session, access.version.id, now, keep=access.link.id)
+    revoke_links(session, access.version.id, now, keep=access.link.id)
 
 
 def void(
@@ -391,13 +426,11 @@ def void(
     lifecycle.transition(
         session=session, version=version, to="voided", actor=actor, reason=reason, now=now
     )
-    _revoke_links(session, version.id, now)
+    revoke_links(session, version.id, now)
     return version
 
 
-def _revoke_links(
-    session: Session, version_id: str, now: datetime, keep: str | None = None
-) -> None:
+def revoke_links(session: Session, version_id: str, now: datetime, keep: str | None = None) -> None:
     """Withdraw the version's links (but `keep`, the one the signer just used to decline)."""
     session.execute(
         update(SigningLink)
@@ -423,12 +456,15 @@ def expire_due(*, session: Session, now: datetime | None = None) -> list[str]:
     expired = []
     for version in due:
         try:
-            lifecycle.transition(
-                session=session, version=version, to="expired", actor="system", now=now
-            )
+            # A savepoint: the state change, its audit event and the revoked links stay
+            # together even when one expiry in this sweep loses a race to another writer.
+            with session.begin_nested():
+                lifecycle.transition(
+                    session=session, version=version, to="expired", actor="system", now=now
+                )
+                revoke_links(session, version.id, now)
         except Conflict:
-            continue  # signed or voided meanwhile
-        _revoke_links(session, version.id, now)
+            continue  # signed, voided or audited meanwhile: the next sweep looks again
         expired.append(version.id)
     return expired
 

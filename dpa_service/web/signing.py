@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from dpa_service.archive import service as archive_service
 from dpa_service.errors import DomainError
 from dpa_service.signing import service
-from dpa_service.signing.completion import Countersigner, complete
+from dpa_service.signing.completion import authorised_signatory, complete
 from dpa_service.signing.disclosure import DISCLOSURE_TEXT, DISCLOSURE_VERSION
 from dpa_service.signing.service import LinkAccess, LinkRefused, SigningRefused
 
@@ -155,6 +155,7 @@ class SigningPages(Controller):
     def document(
         self,
         token: FromPath[str],
+        request: Request[Any, Any, Any],
         db: NamedDependency[Session],
         state: State,
         download: FromQuery[bool] = False,
@@ -163,6 +164,8 @@ class SigningPages(Controller):
             access = service.open_link(session=db, secret=token, for_action=False)
         except LinkRefused as exc:
             return _refused(exc)
+        if not _code_ok(request, access, state):
+            return _code_page(access, token, status=403)
         disposition = "attachment" if download else "inline"
         version = access.version
         return Stream(
@@ -188,9 +191,10 @@ class SigningPages(Controller):
         try:
             access = service.open_link(session=db, secret=token)
         except LinkRefused as exc:
-            if exc.reason == "used":
+            if exc.reason in ("used", "closed"):
+                # Another submission got there first (or the version moved on): a conflict.
                 return _message(
-                    "Already signed", "This agreement has already been signed with this link.", 409
+                    "Already signed", "This agreement has already been signed or closed.", 409
                 )
             return _refused(exc)
         ip, ua = _client(request)
@@ -229,13 +233,7 @@ class SigningPages(Controller):
                 complete(
                     session=db,
                     version=access.version,
-                    countersigner=Countersigner(
-                        name=settings.processor_signatory_name,
-                        title=settings.processor_signatory_title,
-                        email="info@klusaro.com",
-                        method="Authorised signatory (automatic)",
-                        actor=f"authorised signatory {settings.processor_signatory_name}",
-                    ),
+                    countersigner=authorised_signatory(settings),
                     pool=state.pool,
                     sealer=state.sealer,
                     settings=settings,
@@ -254,12 +252,15 @@ class SigningPages(Controller):
         token: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[Session],
+        state: State,
         data: Annotated[DeclineForm, FORM],
     ) -> Template:
         try:
             access = service.open_link(session=db, secret=token)
         except LinkRefused as exc:
             return _refused(exc)
+        if not _code_ok(request, access, state):
+            return _code_page(access, token, status=403)
         ip, ua = _client(request)
         try:
             service.decline(session=db, access=access, reason=data.reason, ip=ip, user_agent=ua)
@@ -298,12 +299,18 @@ class SigningPages(Controller):
 
     @get("/{token:str}/signed.pdf", sync_to_thread=True)
     def signed_copy(
-        self, token: FromPath[str], db: NamedDependency[Session], state: State
+        self,
+        token: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        state: State,
     ) -> Stream | Template:
         try:
             access = service.open_link(session=db, secret=token, for_action=False)
         except LinkRefused as exc:
             return _refused(exc)
+        if not _code_ok(request, access, state):
+            return _code_page(access, token, status=403)
         version = access.version
         if version.state not in ("completed", "superseded") or not version.final_pdf_key:
             return _message(
@@ -330,7 +337,11 @@ class SigningPages(Controller):
             access = service.open_link(session=db, secret=token)
         except LinkRefused as exc:
             return _refused(exc)
-        service.send_code(session=db, access=access, mailer=state.mailer)
+        try:
+            service.send_code(session=db, access=access, mailer=state.mailer)
+        except SigningRefused as exc:
+            db.rollback()
+            return _code_page(access, token, sent=True, error=exc.detail, status=exc.status_code)
         db.commit()
         return _code_page(access, token, sent=True)
 

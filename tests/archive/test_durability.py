@@ -141,6 +141,22 @@ def test_completed_agreement_is_archived_write_once_with_checksum_and_retention(
         pdf = api.client.get(state["completed_download_url"], headers=api.headers()).content
         assert hashlib.sha256(pdf).digest() == digest
         assert cli(["verify", "--archive"], api).returncode == 0
+        ready = api.client.get("/ready").json()["checks"]["archive"]
+        assert ready.startswith("ok (s3") and "COMPLIANCE" in ready and "Enabled" in ready
+
+
+def test_presigned_downloads(s3: MotoS3, s3_app: Any) -> None:
+    import httpx
+
+    for api in s3_app(s3_presigned_downloads=True):
+        api.put_workspace("presigned-ws")
+        body = api.request_dpa("presigned-ws").json()
+        wait_archived(api, body["agreement_id"], 1)
+        r = api.client.get(body["download_url"], headers=api.headers(), follow_redirects=False)
+        assert r.status_code == 307
+        location = r.headers["location"]
+        assert location.startswith(s3.endpoint_url) and "Signature" in location
+        assert hashlib.sha256(httpx.get(location).content).hexdigest() == body["sha256"]
 
 
 def test_s3_down_while_a_signature_completes(s3: MotoS3, s3_app: Any) -> None:

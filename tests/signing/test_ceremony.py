@@ -248,3 +248,52 @@ def test_a_newer_completed_version_supersedes_the_older(api: Api, workspace_id: 
     assert sign(api, second, title="Owner").status_code == 303
     assert version_state(api, first)["state"] == "superseded"
     assert version_state(api, second)["state"] == "completed"
+
+
+def test_a_damaged_png_drawing_is_refused(api: Api, workspace_id: str) -> None:
+    import base64
+
+    issued = issue(api, workspace_id)
+    broken = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"A" * 40).decode()
+    r = sign(api, issued, drawn_signature=broken)
+    assert r.status_code == 422 and "not a readable PNG" in r.text
+    assert version_state(api, issued)["state"] == "viewed"
+
+
+def test_the_completed_pdf_keeps_the_terms_that_were_signed(
+    manual: Api, pool: ConverterPool, workspace_id: str
+) -> None:
+    issued = issue(manual, workspace_id)
+    assert sign(manual, issued).status_code == 303
+    # the breach-notice figure is reconfigured before Klusaro countersigns
+    settings = manual.settings.with_(breach_notice_hours=72)
+    app = create_app(settings, pool=pool, archive=manual.archive, engine=manual.engine)
+    with TestClient(app, base_url=settings.public_url) as client:
+        r = client.post(
+            f"{issued.version_path}/countersign",
+            json={"name": "Marta Zariņa", "title": "Head of Legal"},
+            headers=manual.headers("legal"),
+        )
+        assert r.status_code == 200, r.text
+    text = pdf_text(manual.client.get(f"{issued.path}/signed.pdf").content)
+    assert "within 48 hours" in text and "within 72 hours" not in text
+
+
+def test_a_new_version_voids_the_older_unsigned_one(api: Api, workspace_id: str) -> None:
+    first = issue(api, workspace_id)
+    api.put_workspace(workspace_id, workspace(legal_name="SIA Jauns Nosaukums"))
+    second = api.request_dpa(workspace_id).json()
+    assert second["version"] == 2
+    state = version_state(api, first)
+    assert state["state"] == "voided" and state["state_reason"] == "replaced by version 2"
+    page = api.client.get(first.path)
+    assert page.status_code == 410  # its link no longer opens
+
+
+def test_a_closed_version_is_replaced_on_request(api: Api, workspace_id: str) -> None:
+    issued = issue(api, workspace_id)
+    api.client.post(
+        f"{issued.version_path}/void", json={"reason": "sent too early"}, headers=api.headers()
+    )
+    again = api.request_dpa(workspace_id)
+    assert again.status_code == 201 and again.json()["version"] == 2

@@ -102,3 +102,28 @@ def test_security_headers(api: Api, workspace_id: str) -> None:
     verify = api.client.get("/verify")
     assert "frame-ancestors 'self'" in verify.headers["content-security-policy"]
     assert "klusaro.com" not in verify.headers["content-security-policy"]
+
+
+def test_a_code_link_cannot_be_declined_or_downloaded_without_the_code(
+    api: Api, workspace_id: str
+) -> None:
+    data = dict(WORKSPACE)
+    data["signatory"] = {**data["signatory"], "email": f"{workspace_id}@example.lv"}
+    issued = issue(api, workspace_id, data, require_code=True)
+    csrf = CSRF.search(api.client.get(issued.path).text).group(1)  # type: ignore[union-attr]
+    r = api.client.post(f"{issued.path}/decline", data={"_csrf_token": csrf, "reason": "not us"})
+    assert r.status_code == 403 and "Confirm it is you" in r.text
+    assert api.client.get(f"{issued.path}/document.pdf").status_code == 403
+    assert version_state(api, issued)["state"] == "sent"
+
+
+def test_codes_per_link_are_capped(api: Api, workspace_id: str) -> None:
+    data = dict(WORKSPACE)
+    data["signatory"] = {**data["signatory"], "email": f"{workspace_id}@example.lv"}
+    issued = issue(api, workspace_id, data, require_code=True)
+    csrf = CSRF.search(api.client.get(issued.path).text).group(1)  # type: ignore[union-attr]
+    codes = [
+        api.client.post(f"{issued.path}/code/send", data={"_csrf_token": csrf}).status_code
+        for _ in range(6)
+    ]
+    assert codes == [200] * 5 + [429]
