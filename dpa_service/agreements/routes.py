@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
@@ -26,7 +27,7 @@ def _presigned(db: Session, state: State, key: str) -> Redirect | None:
     if not state.settings.s3_presigned_downloads:
         return None
     url = archive_service.presigned_url(session=db, archive=state.archive, key=key)
-    return Redirect(url, status_code=307) if url else None
+    return Redirect(url, status_code=307, media_type="text/plain") if url else None
 
 
 class AgreementController(Controller):
@@ -98,7 +99,7 @@ class AgreementController(Controller):
         number: FromPath[int],
         db: NamedDependency[Session],
         state: State,
-    ) -> Stream | Redirect:
+    ) -> Response[Any]:
         """The exact archived PDF bytes; its SHA-256 is in the ETag and X-Content-SHA256.
 
         With DPA_S3_PRESIGNED_DOWNLOADS a 307 to a short-lived S3 URL instead.
@@ -132,7 +133,7 @@ class AgreementController(Controller):
         number: FromPath[int],
         db: NamedDependency[Session],
         state: State,
-    ) -> Stream | Redirect:
+    ) -> Response[Any]:
         """The sealed, countersigned PDF with its certificate of completion (404 until then)."""
         version = service.get_version(session=db, agreement_id=str(agreement_id), number=number)
         if not version.final_pdf_key or not version.final_pdf_sha256:

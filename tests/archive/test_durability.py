@@ -153,7 +153,7 @@ def test_presigned_downloads(s3: MotoS3, s3_app: Any) -> None:
         body = api.request_dpa("presigned-ws").json()
         wait_archived(api, body["agreement_id"], 1)
         r = api.client.get(body["download_url"], headers=api.headers(), follow_redirects=False)
-        assert r.status_code == 307
+        assert r.status_code == 307, r.text
         location = r.headers["location"]
         assert location.startswith(s3.endpoint_url) and "Signature" in location
         assert hashlib.sha256(httpx.get(location).content).hexdigest() == body["sha256"]
