@@ -148,6 +148,18 @@ def make_archive(settings: Settings) -> Archive:
     return LocalArchive(settings.archive_dir)
 
 
+def make_sealer(settings: Settings, *, with_timestamps: bool = True) -> Sealer:
+    """The seal from DPA_SEAL_P12 (or the development one), with DPA_TSA_URL's timestamps."""
+    return Sealer.from_settings(
+        SealSettings(
+            p12_path=settings.seal_p12,
+            p12_password=settings.seal_p12_password,
+            data_dir=settings.data_dir,
+            tsa_url=(settings.tsa_url or None) if with_timestamps else None,
+        )
+    )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -168,14 +180,7 @@ def create_app(
         log.warning("archive not reachable at start: %s", exc)
     owns_pool = pool is None
     pool = pool or ConverterPool(pool_settings(settings))
-    sealer = sealer or Sealer.from_settings(
-        SealSettings(
-            p12_path=settings.seal_p12,
-            p12_password=settings.seal_p12_password,
-            data_dir=settings.data_dir,
-            tsa_url=settings.tsa_url or None,
-        )
-    )
+    sealer = sealer or make_sealer(settings)
     secret_key = settings.resolved_secret_key()
     jobs: Jobs = (
         QueueJobs(settings.queue_url, settings.queue_name)

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from dpa_service import migrations
 from dpa_service.agreements import service as agreements
-from dpa_service.app import pool_settings
+from dpa_service.app import make_sealer, pool_settings
 from dpa_service.archive import service as archive_service
 from dpa_service.archive.local import LocalArchive
 from dpa_service.archive.models import ArchiveObject
@@ -35,7 +35,6 @@ from dpa_service.rendering.converter import ConverterPool
 from dpa_service.rendering.pdf import sha256_hex
 from dpa_service.signing import service as signing
 from dpa_service.signing.completion import Countersigner, complete
-from dpa_service.signing.seal import Sealer, SealSettings
 from dpa_service.signing.verification import verify_pdf
 
 
@@ -85,14 +84,7 @@ def _bench_signing(
 ) -> dict[str, Any]:
     """sign_complete: the controller's Sign to the sealed PDF stored (automatic countersignature),
     as the signing page does it after parsing the form; seal_verify: checking a completed PDF."""
-    sealer = Sealer.from_settings(
-        SealSettings(
-            p12_path=settings.seal_p12,
-            p12_password=settings.seal_p12_password,
-            data_dir=settings.data_dir,
-            tsa_url=settings.tsa_url or None,
-        )
-    )
+    sealer = make_sealer(settings)
     countersigner = Countersigner(
         name="Bench Signatory",
         title="Authorised signatory",

@@ -297,17 +297,10 @@ def verify(pdf: Path | None, check_audit: bool, check_archive: bool) -> None:
     failed = False
     with make_session_factory(_engine(settings))() as session:
         if pdf is not None:
-            from dpa_service.signing.seal import Sealer, SealSettings
+            from dpa_service.app import make_sealer
             from dpa_service.signing.verification import verify_pdf
 
-            sealer = Sealer.from_settings(
-                SealSettings(
-                    p12_path=settings.seal_p12,
-                    p12_password=settings.seal_p12_password,
-                    data_dir=settings.data_dir,
-                    tsa_url=None,
-                )
-            )
+            sealer = make_sealer(settings, with_timestamps=False)
             verdict = verify_pdf(session=session, pdf=pdf.read_bytes(), sealer=sealer)
             click.echo(f"{verdict.status.upper()}: {verdict.message}")
             click.echo(json.dumps(verdict.as_dict(), indent=2))

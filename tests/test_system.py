@@ -23,6 +23,11 @@ def test_openapi_documents_every_route_and_the_token(api: Api) -> None:
         "/api/v1/workspaces/{workspace_id}/agreements",
         "/api/v1/agreements/{agreement_id}",
         "/api/v1/agreements/{agreement_id}/versions/{number}/pdf",
+        "/api/v1/agreements/{agreement_id}/versions/{number}/completed.pdf",
+        "/api/v1/agreements/{agreement_id}/versions/{number}/signing-links",
+        "/api/v1/agreements/{agreement_id}/versions/{number}/countersign",
+        "/api/v1/agreements/{agreement_id}/versions/{number}/void",
+        "/api/v1/verify",
         "/health",
         "/ready",
     ):
@@ -30,3 +35,8 @@ def test_openapi_documents_every_route_and_the_token(api: Api) -> None:
     assert "BearerToken" in schema["components"]["securitySchemes"]
     body = paths["/api/v1/workspaces/{workspace_id}"]["put"]["requestBody"]
     assert body["required"] is True
+
+
+def test_web_pages_are_not_in_the_api_schema(api: Api) -> None:
+    paths = api.client.get("/schema/openapi.json").json()["paths"]
+    assert not [p for p in paths if p.startswith(("/sign", "/verify", "/static"))]

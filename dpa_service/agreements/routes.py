@@ -23,11 +23,23 @@ from dpa_service.errors import NotFound
 READERS = ("app", "admin", "legal", "sales")
 
 
-def _presigned(db: Session, state: State, key: str) -> Redirect | None:
-    if not state.settings.s3_presigned_downloads:
-        return None
-    url = archive_service.presigned_url(session=db, archive=state.archive, key=key)
-    return Redirect(url, status_code=307, media_type="text/plain") if url else None
+def _archived_pdf(db: Session, state: State, key: str, sha256: str, filename: str) -> Response[Any]:
+    """The exact archived bytes (SHA-256 in ETag and X-Content-SHA256), or with
+    DPA_S3_PRESIGNED_DOWNLOADS a 307 to a short-lived S3 URL once the object is archived."""
+    if state.settings.s3_presigned_downloads:
+        url = archive_service.presigned_url(session=db, archive=state.archive, key=key)
+        if url:
+            return Redirect(url, status_code=307, media_type="text/plain")
+    return Stream(
+        archive_service.open_object(session=db, archive=state.archive, key=key),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "ETag": f'"{sha256}"',
+            "X-Content-SHA256": sha256,
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 class AgreementController(Controller):
@@ -105,21 +117,8 @@ class AgreementController(Controller):
         With DPA_S3_PRESIGNED_DOWNLOADS a 307 to a short-lived S3 URL instead.
         """
         version = service.get_version(session=db, agreement_id=str(agreement_id), number=number)
-        if redirect := _presigned(db, state, version.draft_pdf_key):
-            return redirect
-        chunks = archive_service.open_object(
-            session=db, archive=state.archive, key=version.draft_pdf_key
-        )
-        return Stream(
-            chunks,
-            media_type="application/pdf",
-            headers={
-                "Content-Disposition": f'attachment; filename="dpa-{version.agreement_id}-v{number}.pdf"',
-                "ETag": f'"{version.draft_pdf_sha256}"',
-                "X-Content-SHA256": version.draft_pdf_sha256,
-                "Cache-Control": "private, no-store",
-            },
-        )
+        filename = f"dpa-{version.agreement_id}-v{number}.pdf"
+        return _archived_pdf(db, state, version.draft_pdf_key, version.draft_pdf_sha256, filename)
 
     @get(
         "/api/v1/agreements/{agreement_id:uuid}/versions/{number:int}/completed.pdf",
@@ -138,19 +137,5 @@ class AgreementController(Controller):
         version = service.get_version(session=db, agreement_id=str(agreement_id), number=number)
         if not version.final_pdf_key or not version.final_pdf_sha256:
             raise NotFound(f"version {number} is {version.state}; it has no completed PDF")
-        if redirect := _presigned(db, state, version.final_pdf_key):
-            return redirect
-        return Stream(
-            archive_service.open_object(
-                session=db, archive=state.archive, key=version.final_pdf_key
-            ),
-            media_type="application/pdf",
-            headers={
-                "Content-Disposition": (
-                    f'attachment; filename="dpa-{version.agreement_id}-v{number}-signed.pdf"'
-                ),
-                "ETag": f'"{version.final_pdf_sha256}"',
-                "X-Content-SHA256": version.final_pdf_sha256,
-                "Cache-Control": "private, no-store",
-            },
-        )
+        filename = f"dpa-{version.agreement_id}-v{number}-signed.pdf"
+        return _archived_pdf(db, state, version.final_pdf_key, version.final_pdf_sha256, filename)
