@@ -156,6 +156,7 @@ def make_sealer(settings: Settings, *, with_timestamps: bool = True) -> Sealer:
             p12_password=settings.seal_p12_password,
             data_dir=settings.data_dir,
             tsa_url=(settings.tsa_url or None) if with_timestamps else None,
+            tsa_ca_pem=settings.tsa_ca_pem,
         )
     )
 

@@ -69,6 +69,7 @@ class SealSettings:
     p12_password: str
     data_dir: Path
     tsa_url: str | None  # None: no signature timestamp (PAdES B-B instead of B-T)
+    tsa_ca_pem: Path | None = None  # the TSA's root(s), so verification can trust its time
 
 
 @dataclass(frozen=True)
@@ -362,6 +363,8 @@ class Sealer:
         self.signer_name: str = _common_name(leaf)
         self.certificate: x509.Certificate = _to_pyca(leaf)
         self.trust_roots: tuple[x509.Certificate, ...] = tuple(_to_pyca(c) for c in anchors)
+        # Roots a timestamp token may chain to (DPA_TSA_CA_PEM); by default the seal's own.
+        self.timestamp_roots: tuple[x509.Certificate, ...] = self.trust_roots
         # /Contents holds the DER signature as hex: every byte counts twice.
         embedded = sum(len(c.dump()) for c in [leaf, *chain])
         headroom = SIGNATURE_HEADROOM + (TIMESTAMP_HEADROOM if tsa_url else 0)
@@ -373,7 +376,14 @@ class Sealer:
             p12_path, password, _ = ensure_dev_certificate(settings.data_dir)
         else:
             p12_path, password = settings.p12_path, settings.p12_password
-        return cls(_load_signer(p12_path, password), settings.tsa_url)
+        sealer = cls(_load_signer(p12_path, password), settings.tsa_url)
+        if settings.tsa_ca_pem is not None:
+            try:
+                pem = settings.tsa_ca_pem.read_bytes()
+                sealer.timestamp_roots = tuple(x509.load_pem_x509_certificates(pem))
+            except (OSError, ValueError) as exc:
+                raise SealError(f"cannot read the TSA roots {settings.tsa_ca_pem}: {exc}") from exc
+        return sealer
 
     def seal(
         self,

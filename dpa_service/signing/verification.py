@@ -52,7 +52,9 @@ def _claimed_agreement(pdf: bytes) -> tuple[str | None, int | None]:
 
 def verify_pdf(*, session: Session, pdf: bytes, sealer: Sealer) -> Verdict:
     digest = sha256_hex(pdf)
-    seal: SealReport = inspect_seal(pdf, sealer.trust_roots)
+    seal: SealReport = inspect_seal(
+        pdf, sealer.trust_roots, timestamp_trust_roots=sealer.timestamp_roots
+    )
     seal_info = {
         "sealed": seal.sealed,
         "intact": seal.intact,
@@ -61,6 +63,7 @@ def verify_pdf(*, session: Session, pdf: bytes, sealer: Sealer) -> Verdict:
         "signer": seal.signer,
         "signed_at": seal.signed_at.isoformat() if seal.signed_at else None,
         "timestamped": seal.timestamped,
+        "timestamp_at": seal.timestamp_at.isoformat() if seal.timestamp_at else None,
         "problem": seal.problem,
     }
     match = session.scalars(
