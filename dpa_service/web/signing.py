@@ -126,6 +126,32 @@ def _code_page(
     )
 
 
+def _open_verified(
+    db: Session, token: str, request: Request[Any, Any, Any], state: State, *, for_action: bool
+) -> LinkAccess | Template:
+    """The link's access, or the page to show instead: why it is refused, or the code form."""
+    try:
+        access = service.open_link(session=db, secret=token, for_action=for_action)
+    except LinkRefused as exc:
+        return _refused(exc)
+    if not _code_ok(request, access, state):
+        return _code_page(access, token, status=403)
+    return access
+
+
+def _pdf(
+    db: Session, state: State, key: str, sha256: str, disposition: str, filename: str
+) -> Stream:
+    return Stream(
+        archive_service.open_object(session=db, archive=state.archive, key=key),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{filename}"',
+            "X-Content-SHA256": sha256,
+        },
+    )
+
+
 class SigningPages(Controller):
     path = "/sign"
     include_in_schema = False
@@ -160,23 +186,17 @@ class SigningPages(Controller):
         state: State,
         download: FromQuery[bool] = False,
     ) -> Stream | Template:
-        try:
-            access = service.open_link(session=db, secret=token, for_action=False)
-        except LinkRefused as exc:
-            return _refused(exc)
-        if not _code_ok(request, access, state):
-            return _code_page(access, token, status=403)
-        disposition = "attachment" if download else "inline"
+        access = _open_verified(db, token, request, state, for_action=False)
+        if isinstance(access, Template):
+            return access
         version = access.version
-        return Stream(
-            archive_service.open_object(
-                session=db, archive=state.archive, key=version.draft_pdf_key
-            ),
-            media_type="application/pdf",
-            headers={
-                "Content-Disposition": f'{disposition}; filename="dpa-{version.agreement_id}-v{version.number}.pdf"',
-                "X-Content-SHA256": version.draft_pdf_sha256,
-            },
+        return _pdf(
+            db,
+            state,
+            version.draft_pdf_key,
+            version.draft_pdf_sha256,
+            "attachment" if download else "inline",
+            f"dpa-{version.agreement_id}-v{version.number}.pdf",
         )
 
     @post("/{token:str}", sync_to_thread=True, status_code=303)
@@ -255,12 +275,9 @@ class SigningPages(Controller):
         state: State,
         data: Annotated[DeclineForm, FORM],
     ) -> Template:
-        try:
-            access = service.open_link(session=db, secret=token)
-        except LinkRefused as exc:
-            return _refused(exc)
-        if not _code_ok(request, access, state):
-            return _code_page(access, token, status=403)
+        access = _open_verified(db, token, request, state, for_action=True)
+        if isinstance(access, Template):
+            return access
         ip, ua = _client(request)
         try:
             service.decline(session=db, access=access, reason=data.reason, ip=ip, user_agent=ua)
@@ -305,12 +322,9 @@ class SigningPages(Controller):
         db: NamedDependency[Session],
         state: State,
     ) -> Stream | Template:
-        try:
-            access = service.open_link(session=db, secret=token, for_action=False)
-        except LinkRefused as exc:
-            return _refused(exc)
-        if not _code_ok(request, access, state):
-            return _code_page(access, token, status=403)
+        access = _open_verified(db, token, request, state, for_action=False)
+        if isinstance(access, Template):
+            return access
         version = access.version
         if version.state not in ("completed", "superseded") or not version.final_pdf_key:
             return _message(
@@ -318,15 +332,13 @@ class SigningPages(Controller):
                 "The signed copy is ready once Klusaro has countersigned.",
                 404,
             )
-        return Stream(
-            archive_service.open_object(
-                session=db, archive=state.archive, key=version.final_pdf_key
-            ),
-            media_type="application/pdf",
-            headers={
-                "Content-Disposition": f'attachment; filename="dpa-{version.agreement_id}-v{version.number}-signed.pdf"',
-                "X-Content-SHA256": version.final_pdf_sha256 or "",
-            },
+        return _pdf(
+            db,
+            state,
+            version.final_pdf_key,
+            version.final_pdf_sha256 or "",
+            "attachment",
+            f"dpa-{version.agreement_id}-v{version.number}-signed.pdf",
         )
 
     @post("/{token:str}/code/send", sync_to_thread=True, status_code=200)
