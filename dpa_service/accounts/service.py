@@ -19,13 +19,16 @@ TOKEN_PREFIX = "dpa_"
 class Principal:
     """Who is calling the API."""
 
-    token_id: str
+    subject: str  # stable identity: "token:<id>" or "user:<id>"; four-eyes compares this
     name: str
     role: str
+    email: str = ""
 
     @property
     def actor(self) -> str:
-        return f"token:{self.name} ({self.role})"
+        """How the audit trail names this caller."""
+        kind = self.subject.split(":", 1)[0]
+        return f"{kind}:{self.email or self.name} ({self.role})"
 
 
 def hash_token(secret: str) -> str:
@@ -52,7 +55,7 @@ def authenticate(*, session: Session, secret: str) -> Principal | None:
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
     if token is None or token.revoked_at is not None:
         return None
-    return Principal(token_id=token.id, name=token.name, role=token.role)
+    return Principal(subject=f"token:{token.id}", name=token.name, role=token.role)
 
 
 def list_tokens(*, session: Session) -> list[ApiToken]:
