@@ -24,7 +24,7 @@ from dpa_service.config import Settings
 from dpa_service.counterparties.models import Counterparty
 from dpa_service.db import changed_rows, utcnow
 from dpa_service.errors import Conflict, DomainError, NotFound
-from dpa_service.notify.mail import Mailer
+from dpa_service.notify import outbox
 from dpa_service.signing.disclosure import DISCLOSURE_VERSION
 from dpa_service.signing.models import Signature, SigningCode, SigningLink
 
@@ -190,9 +190,7 @@ def code_cookie_value(access: LinkAccess, secret_key: str) -> str:
     return hmac.new(secret_key.encode(), f"code-ok:{access.link.id}".encode(), "sha256").hexdigest()
 
 
-def send_code(
-    *, session: Session, access: LinkAccess, mailer: Mailer, now: datetime | None = None
-) -> None:
+def send_code(*, session: Session, access: LinkAccess, now: datetime | None = None) -> None:
     now = now or utcnow()
     sent = session.scalar(
         select(func.count()).select_from(SigningCode).where(SigningCode.link_id == access.link.id)
@@ -210,10 +208,13 @@ def send_code(
         )
     )
     email = access.counterparty.details["signatory"]["email"]
-    mailer.send(
+    outbox.enqueue(
+        session=session,
         to=email,
         subject="Your code for signing the Klusaro Data Processing Agreement",
         text=f"Your one-time code is {code}. It is valid for 10 minutes.\n",
+        kind="signing.code",
+        ref=access.agreement.id,
     )
     audit.record(
         session=session,

@@ -350,11 +350,12 @@ class SigningPages(Controller):
         except LinkRefused as exc:
             return _refused(exc)
         try:
-            service.send_code(session=db, access=access, mailer=state.mailer)
+            service.send_code(session=db, access=access)
         except SigningRefused as exc:
             db.rollback()
             return _code_page(access, token, sent=True, error=exc.detail, status=exc.status_code)
         db.commit()
+        state.jobs.kick()  # deliver the code now rather than at the next sweep
         return _code_page(access, token, sent=True)
 
     @post("/{token:str}/code", sync_to_thread=True, status_code=303)

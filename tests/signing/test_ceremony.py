@@ -73,12 +73,13 @@ def test_form_post_without_csrf_token_is_refused_and_changes_nothing(
     before = audit_count(api, issued.agreement_id)
     r = sign(api, issued, csrf="")
     assert r.status_code == 403 and "This page has expired" in r.text  # a page, not JSON
-    fresh = TestClient(api.app, base_url=api.settings.public_url)  # no CSRF cookie at all
-    with fresh:
-        r = fresh.post(
-            issued.path, data={"consent": "yes", "typed_name": "X", "shown_sha256": issued.sha256}
-        )
-        assert r.status_code == 403
+    # no CSRF cookie at all; not entered as a context manager, which would run (and at its
+    # end stop) the shared app's lifespan and with it the background jobs of later tests
+    fresh = TestClient(api.app, base_url=api.settings.public_url)
+    r = fresh.post(
+        issued.path, data={"consent": "yes", "typed_name": "X", "shown_sha256": issued.sha256}
+    )
+    assert r.status_code == 403
     assert audit_count(api, issued.agreement_id) == before
     assert version_state(api, issued)["state"] == "viewed"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import re
+import time
 from pathlib import Path
 
 from litestar.testing import TestClient
@@ -14,13 +15,18 @@ from tests.conftest import WORKSPACE, Api
 from tests.signing.helpers import CSRF, issue, sign, version_state
 
 
-def _latest_code(mail_dir: Path, to: str) -> str:
-    messages = sorted(mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime)
-    for path in reversed(messages):
-        msg = email.message_from_bytes(path.read_bytes())
-        if msg["To"] == to:
-            return re.search(r"\b(\d{6})\b", msg.get_payload(decode=True).decode()).group(1)  # type: ignore[union-attr]
-    raise AssertionError("no code e-mail")
+def _latest_code(mail_dir: Path, to: str, timeout: float = 15) -> str:
+    """The code in the newest e-mail to `to`; the outbox delivers in the background, so wait."""
+    deadline = time.monotonic() + timeout
+    while True:
+        messages = sorted(mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime)
+        for path in reversed(messages):
+            msg = email.message_from_bytes(path.read_bytes())
+            if msg["To"] == to:
+                return re.search(r"\b(\d{6})\b", msg.get_payload(decode=True).decode()).group(1)  # type: ignore[union-attr]
+        if time.monotonic() > deadline:
+            raise AssertionError("no code e-mail")
+        time.sleep(0.05)
 
 
 def test_one_time_code_before_signing(api: Api, workspace_id: str) -> None:
