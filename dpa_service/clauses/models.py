@@ -1,10 +1,10 @@
-"""Template versions: the master DPA and each clause, immutable once approved."""
+"""Template versions: the master DPA and each clause, immutable once approved, and their history."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from dpa_service.db import Base, new_id, utcnow
@@ -21,10 +21,39 @@ class TemplateVersion(Base):
     template_key: Mapped[str] = mapped_column(String(40))
     version: Mapped[int]
     state: Mapped[str] = mapped_column(String(20))
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))  # of `content`, the exact bytes uploaded
+    size: Mapped[int]
     content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    filename: Mapped[str | None] = mapped_column(String(255))  # as uploaded
     change_note: Mapped[str] = mapped_column(Text, default="")
-    author: Mapped[str] = mapped_column(String(200))
-    approved_by: Mapped[str | None] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(200))  # display name
+    author_subject: Mapped[str] = mapped_column(String(100))  # Principal.subject; four-eyes
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    # Who approved or rejected it, when, and what they said.
+    reviewer: Mapped[str | None] = mapped_column(String(200))
+    reviewer_subject: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None]
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
     approved_at: Mapped[datetime | None]
+    retired_at: Mapped[datetime | None]
+
+
+class TemplateEvent(Base):
+    """One step in a template version's life: who did what, when (the history page)."""
+
+    __tablename__ = "template_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    version_id: Mapped[str] = mapped_column(ForeignKey("template_versions.id"), index=True)
+    template_key: Mapped[str] = mapped_column(String(40), index=True)
+    version: Mapped[int]
+    type: Mapped[str] = mapped_column(String(20))  # registered uploaded submitted approved …
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(200))  # display name
+    actor_subject: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,275 @@
+"""HTTP: template versions — list, upload, submit, approve or reject, retire, diff, preview."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
+from sqlalchemy.orm import Session
+
+from dpa_service.accounts.guards import roles
+from dpa_service.accounts.service import Principal
+from dpa_service.clauses import service
+from dpa_service.clauses.schemas import (
+    DiffOut,
+    ReviewRequest,
+    TemplateEventOut,
+    TemplateOut,
+    TemplateUpload,
+    TemplateVersionDetail,
+    TemplateVersionOut,
+    detail_out,
+    diff_out,
+    event_out,
+    version_out,
+)
+from dpa_service.clauses.validation import MAX_UPLOAD_BYTES, TemplateRejected
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+VERSION = "/{template_key:str}/versions/{number:int}"
+READERS = ("legal", "admin")
+
+
+def _public(state: State) -> str:
+    return str(state.settings.public_url)
+
+
+class TemplateController(Controller):
+    path = "/api/v1/templates"
+    tags = ["templates"]
+    guards = [roles(*READERS)]
+
+    @get("/", sync_to_thread=True)
+    def index(self, db: NamedDependency[Session], state: State) -> list[TemplateOut]:
+        """Every template (master and clauses): the approved version in use and all versions."""
+        return [
+            TemplateOut(
+                template_key=o.template_key,
+                current=version_out(o.current, _public(state)) if o.current else None,
+                versions=[version_out(v, _public(state)) for v in o.versions],
+            )
+            for o in service.list_templates(session=db)
+        ]
+
+    @get("/{template_key:str}/history", sync_to_thread=True)
+    def history(
+        self, template_key: FromPath[str], db: NamedDependency[Session]
+    ) -> list[TemplateEventOut]:
+        """Who uploaded, submitted, approved, rejected and retired which version, and when."""
+        return [event_out(e) for e in service.history(session=db, template_key=template_key)]
+
+    @post(
+        "/{template_key:str}/versions",
+        guards=[roles("legal")],
+        sync_to_thread=True,
+        status_code=201,
+        request_max_body_size=MAX_UPLOAD_BYTES * 2,
+    )
+    def upload(
+        self,
+        template_key: FromPath[str],
+        data: MultipartBody[TemplateUpload],
+        db: NamedDependency[Session],
+        state: State,
+        request: Request[Principal, None, State],
+    ) -> TemplateVersionOut:
+        """Upload a new draft version (multipart: `file` the .docx, `change_note`).
+
+        422 with the reason when the file is refused: not a real DOCX, macro-enabled, too big,
+        a ZIP bomb, broken Jinja, unknown variables, or a failed trial render in the sandbox.
+        """
+        content = data.file.file.read()  # at most request_max_body_size; validation says if too big
+        if not isinstance(content, bytes):
+            raise TemplateRejected("send the .docx as the multipart field 'file'")
+        row = service.upload_version(
+            session=db,
+            template_key=template_key,
+            data=content,
+            filename=data.file.filename or "",
+            change_note=data.change_note,
+            author=request.user,
+        )
+        db.commit()
+        return version_out(row, _public(state))
+
+    @get(VERSION, sync_to_thread=True)
+    def show(
+        self,
+        template_key: FromPath[str],
+        number: FromPath[int],
+        db: NamedDependency[Session],
+        state: State,
+    ) -> TemplateVersionDetail:
+        """A version's metadata: state, hash, author, reviewer, and its history."""
+        row = service.find_version(session=db, template_key=template_key, number=number)
+        events = service.history(session=db, template_key=template_key, version_id=row.id)
+        return detail_out(row, events, _public(state))
+
+    @get(f"{VERSION}/docx", sync_to_thread=True, media_type=DOCX)
+    def download(
+        self, template_key: FromPath[str], number: FromPath[int], db: NamedDependency[Session]
+    ) -> Response[bytes]:
+        """The exact bytes uploaded; the SHA-256 is in the ETag and X-Content-SHA256."""
+        row = service.find_version(session=db, template_key=template_key, number=number)
+        content = service.version_content(session=db, version_id=row.id)
+        return Response(
+            content,
+            media_type=DOCX,
+            headers={
+                "Content-Disposition": f'attachment; filename="{row.template_key}-v{row.version}.docx"',
+                "ETag": f'"{row.sha256}"',
+                "X-Content-SHA256": row.sha256,
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @get(f"{VERSION}/diff", sync_to_thread=True)
+    def diff(
+        self,
+        template_key: FromPath[str],
+        number: FromPath[int],
+        db: NamedDependency[Session],
+        against: Annotated[
+            int | None, QueryParameter(ge=1, description="Compare with this version number")
+        ] = None,
+        context: Annotated[
+            int,
+            QueryParameter(ge=0, le=50, description="Unchanged paragraphs shown around changes"),
+        ] = 2,
+    ) -> DiffOut:
+        """Paragraph diff against the approved version in use (or `against`), words marked."""
+        row = service.find_version(session=db, template_key=template_key, number=number)
+        against_id = None
+        if against is not None:
+            against_id = service.find_version(
+                session=db, template_key=template_key, number=against
+            ).id
+        result = service.diff_version(
+            session=db, version_id=row.id, against_id=against_id, context=context
+        )
+        return diff_out(
+            row.template_key,
+            row.version,
+            result.base.version if result.base is not None else None,
+            result.ops,
+        )
+
+    @get(f"{VERSION}/preview.pdf", sync_to_thread=True, media_type="application/pdf")
+    def preview(
+        self,
+        template_key: FromPath[str],
+        number: FromPath[int],
+        db: NamedDependency[Session],
+        state: State,
+    ) -> Response[bytes]:
+        """The DPA for the sample workspace with this version in place of its template."""
+        row = service.find_version(session=db, template_key=template_key, number=number)
+        pdf = service.preview_pdf(
+            session=db, version_id=row.id, pool=state.pool, settings=state.settings
+        )
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'inline; filename="preview-{row.template_key}-v{row.version}.pdf"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    def _transition(
+        self,
+        db: Session,
+        state: State,
+        template_key: str,
+        number: int,
+        move: Any,
+        **kwargs: Any,
+    ) -> TemplateVersionOut:
+        row = service.find_version(session=db, template_key=template_key, number=number)
+        row = move(session=db, version_id=row.id, **kwargs)
+        db.commit()
+        return version_out(row, _public(state))
+
+    @post(f"{VERSION}/submit", guards=[roles("legal")], sync_to_thread=True, status_code=200)
+    def submit(
+        self,
+        template_key: FromPath[str],
+        number: FromPath[int],
+        db: NamedDependency[Session],
+        state: State,
+        request: Request[Principal, None, State],
+    ) -> TemplateVersionOut:
+        """draft → in_review."""
+        return self._transition(
+            db, state, template_key, number, service.submit_for_review, actor=request.user
+        )
+
+    @post(f"{VERSION}/approve", guards=[roles("legal")], sync_to_thread=True, status_code=200)
+    def approve(
+        self,
+        template_key: FromPath[str],
+        number: FromPath[int],
+        db: NamedDependency[Session],
+        state: State,
+        request: Request[Principal, None, State],
+        data: JSONBody[ReviewRequest | None] = None,
+    ) -> TemplateVersionOut:
+        """in_review → approved, by a legal user other than the author (403 otherwise).
+
+        The previously approved version is retired; new DPAs use this one.
+        """
+        return self._transition(
+            db,
+            state,
+            template_key,
+            number,
+            service.approve,
+            reviewer=request.user,
+            comment=data.comment if data else "",
+        )
+
+    @post(f"{VERSION}/reject", guards=[roles("legal")], sync_to_thread=True, status_code=200)
+    def reject(
+        self,
+        template_key: FromPath[str],
+        number: FromPath[int],
+        db: NamedDependency[Session],
+        state: State,
+        request: Request[Principal, None, State],
+        data: JSONBody[ReviewRequest | None] = None,
+    ) -> TemplateVersionOut:
+        """in_review → rejected, with a comment (required), by a legal user other than the author."""
+        return self._transition(
+            db,
+            state,
+            template_key,
+            number,
+            service.reject,
+            reviewer=request.user,
+            comment=data.comment if data else "",
+        )
+
+    @post(f"{VERSION}/retire", sync_to_thread=True, status_code=200)
+    def retire(
+        self,
+        template_key: FromPath[str],
+        number: FromPath[int],
+        db: NamedDependency[Session],
+        state: State,
+        request: Request[Principal, None, State],
+        data: JSONBody[ReviewRequest | None] = None,
+    ) -> TemplateVersionOut:
+        """Withdraw a draft or a version in review, or retire an approved version that has a
+        replacement (legal or admin). The approved version in use cannot be retired (409)."""
+        return self._transition(
+            db,
+            state,
+            template_key,
+            number,
+            service.retire,
+            actor=request.user,
+            comment=data.comment if data else "",
+        )

@@ -1,0 +1,247 @@
+"""Legal's template pages: upload a version, review its diff and preview, approve, history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State, UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy.orm import Session
+
+from dpa_service.accounts.service import Principal
+from dpa_service.clauses import service
+from dpa_service.clauses.diff import summary
+from dpa_service.clauses.models import TEMPLATE_KEYS, TemplateVersion
+from dpa_service.clauses.validation import MAX_UPLOAD_BYTES
+from dpa_service.errors import DomainError
+from dpa_service.web.staff import staff
+
+LEGAL = ("legal", "admin")
+TITLES = {
+    "master": "Master agreement",
+    "security": "Security measures (annex)",
+    "confidentiality": "Confidentiality clause",
+    "subprocessors": "Subprocessors clause",
+}
+
+
+@dataclass
+class UploadForm:
+    file: UploadFile | None = None
+    change_note: str = ""
+
+
+@dataclass
+class CommentForm:
+    comment: str = ""
+
+
+def _version_path(row: TemplateVersion) -> str:
+    return f"/staff/templates/{row.template_key}/v/{row.version}"
+
+
+class TemplatePages(Controller):
+    path = "/staff/templates"
+    include_in_schema = False
+
+    @get("/", sync_to_thread=True)
+    def index(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        error: FromQuery[str] = "",
+    ) -> Template:
+        user = staff(request, db, *LEGAL)
+        return _index(db, user, error=error or None)
+
+    @post(
+        "/{template_key:str}/upload",
+        sync_to_thread=True,
+        status_code=303,
+        request_max_body_size=MAX_UPLOAD_BYTES * 2,
+    )
+    def upload(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        template_key: FromPath[str],
+        data: MultipartBody[UploadForm],
+    ) -> Response[Any]:
+        user = staff(request, db, "legal")
+        content = data.file.file.read() if data.file is not None else b""
+        if not content or data.file is None:
+            return _index(db, user, error="Choose a .docx file to upload.", status=422)  # type: ignore[return-value]
+        try:
+            row = service.upload_version(
+                session=db,
+                template_key=template_key,
+                data=content,
+                filename=data.file.filename or "",
+                change_note=data.change_note,
+                author=user,
+            )
+        except DomainError as exc:
+            db.rollback()
+            return _index(  # type: ignore[return-value]
+                db, user, error=f"{data.file.filename}: {exc.detail}", status=exc.status_code
+            )
+        db.commit()
+        return Redirect(_version_path(row), status_code=303)
+
+    @get("/{template_key:str}", sync_to_thread=True)
+    def history(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        template_key: FromPath[str],
+    ) -> Template:
+        user = staff(request, db, *LEGAL)
+        versions = service.list_versions(session=db, template_key=template_key)
+        return Template(
+            "staff/template_history.html",
+            context={
+                "user": user,
+                "key": template_key,
+                "title": TITLES[template_key],
+                "versions": versions,
+                "events": service.history(session=db, template_key=template_key),
+            },
+        )
+
+    @get("/{template_key:str}/v/{number:int}", sync_to_thread=True)
+    def review(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        template_key: FromPath[str],
+        number: FromPath[int],
+        error: FromQuery[str] = "",
+    ) -> Template:
+        user = staff(request, db, *LEGAL)
+        return _review(db, user, template_key, number, error=error or None)
+
+    @get("/{template_key:str}/v/{number:int}/preview.pdf")
+    async def preview(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        state: State,
+        template_key: FromPath[str],
+        number: FromPath[int],
+    ) -> Response[bytes]:
+        """The DPA for the sample workspace, made with this version in place of its template."""
+
+        def render() -> bytes:
+            staff(request, db, *LEGAL)
+            row = service.find_version(session=db, template_key=template_key, number=number)
+            return service.preview_pdf(
+                session=db, version_id=row.id, pool=state.pool, settings=state.settings
+            )
+
+        pdf = await anyio.to_thread.run_sync(render)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'inline; filename="preview-{template_key}-v{number}.pdf"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @get("/{template_key:str}/v/{number:int}/file.docx", sync_to_thread=True)
+    def download(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        template_key: FromPath[str],
+        number: FromPath[int],
+    ) -> Response[bytes]:
+        staff(request, db, *LEGAL)
+        row = service.find_version(session=db, template_key=template_key, number=number)
+        return Response(
+            service.version_content(session=db, version_id=row.id),
+            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            headers={
+                "Content-Disposition": f'attachment; filename="{template_key}-v{number}.docx"',
+                "X-Content-SHA256": row.sha256,
+            },
+        )
+
+    @post("/{template_key:str}/v/{number:int}/{action:str}", sync_to_thread=True, status_code=303)
+    def act(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        template_key: FromPath[str],
+        number: FromPath[int],
+        action: FromPath[str],
+        data: URLEncodedBody[CommentForm],
+    ) -> Response[Any]:
+        """Submit for review, approve, reject (with a comment) or retire a version."""
+        user = staff(request, db, *LEGAL)
+        row = service.find_version(session=db, template_key=template_key, number=number)
+        try:
+            if action == "submit":
+                service.submit_for_review(session=db, version_id=row.id, actor=user)
+            elif action == "approve":
+                service.approve(session=db, version_id=row.id, reviewer=user, comment=data.comment)
+            elif action == "reject":
+                service.reject(session=db, version_id=row.id, reviewer=user, comment=data.comment)
+            elif action == "retire":
+                service.retire(session=db, version_id=row.id, actor=user, comment=data.comment)
+            else:
+                return Redirect(_version_path(row), status_code=303)
+        except DomainError as exc:
+            db.rollback()
+            return _review(  # type: ignore[return-value]
+                db, user, template_key, number, error=exc.detail, status=exc.status_code
+            )
+        db.commit()
+        return Redirect(_version_path(row), status_code=303)
+
+
+def _index(db: Session, user: Principal, error: str | None = None, status: int = 200) -> Template:
+    return Template(
+        "staff/templates.html",
+        context={
+            "user": user,
+            "templates": service.list_templates(session=db),
+            "titles": TITLES,
+            "keys": TEMPLATE_KEYS,
+            "error": error,
+            "max_mb": MAX_UPLOAD_BYTES // 1_000_000,
+        },
+        status_code=status,
+    )
+
+
+def _review(
+    db: Session,
+    user: Principal,
+    template_key: str,
+    number: int,
+    error: str | None = None,
+    status: int = 200,
+) -> Template:
+    row = service.find_version(session=db, template_key=template_key, number=number)
+    diff = service.diff_version(session=db, version_id=row.id)
+    return Template(
+        "staff/template_review.html",
+        context={
+            "user": user,
+            "row": row,
+            "title": TITLES[template_key],
+            "base": diff.base,
+            "ops": diff.ops,
+            "summary": summary(diff.ops),
+            "is_author": user.subject == row.author_subject,
+            "events": service.history(session=db, template_key=template_key, version_id=row.id),
+            "error": error,
+        },
+        status_code=status,
+    )

@@ -1,0 +1,100 @@
+"""Legal's template pages without a browser: upload, four eyes, diff, preview, history."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from dpa_service.clauses.models import TemplateVersion
+from tests.clauses import docx_files as f
+from tests.conftest import Api
+from tests.pdf_text import pdf_text
+from tests.staff import csrf_of, make_user, staff_client
+
+NEW_TEXT = "Penetration tests by an independent firm take place at least twice a year."
+
+
+def _upload(client, data: bytes, filename: str = "security.docx", note: str = "Twice-yearly tests"):  # type: ignore[no-untyped-def]
+    page = client.get("/staff/templates")
+    return client.post(
+        "/staff/templates/security/upload",
+        files={"file": (filename, data, "application/octet-stream")},
+        data={"change_note": note, "_csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+
+
+def _act(client, path: str, action: str, **form: str):  # type: ignore[no-untyped-def]
+    page = client.get(path)
+    return client.post(
+        f"{path}/{action}", data={**form, "_csrf_token": csrf_of(page.text)}, follow_redirects=False
+    )
+
+
+def _versions(api: Api) -> int:
+    with api.session() as s:
+        return s.scalar(select(func.count()).select_from(TemplateVersion)) or 0
+
+
+def test_a_change_goes_from_upload_to_approval_with_four_eyes(gov: Api) -> None:
+    author = staff_client(gov, *make_user(gov, "legal", name="Inese Author"))
+    reviewer = staff_client(gov, *make_user(gov, "legal", name="Rūta Reviewer"))
+    changed = f.add_paragraph(f.builtin("security"), NEW_TEXT, after="II.1 Encryption")
+
+    uploaded = _upload(author, changed)
+    assert uploaded.status_code == 303, uploaded.text
+    path = uploaded.headers["location"]
+    assert path.startswith("/staff/templates/security/v/")
+    page = author.get(path)
+    assert 'id="state">draft' in page.text and "Twice-yearly tests" in page.text
+    assert _act(author, path, "submit").status_code == 303
+
+    # the author sees why they cannot decide, and a forged approve is refused
+    page = author.get(path)
+    assert 'id="four-eyes"' in page.text and 'id="approve"' not in page.text
+    forged = _act(author, path, "approve")
+    assert forged.status_code == 403 and "four-eyes" in forged.text
+    assert 'id="state">in review' in author.get(path).text
+
+    # the reviewer sees the diff: the new paragraph, marked as inserted
+    page = reviewer.get(path)
+    assert f"<ins>{NEW_TEXT}</ins>" in page.text and 'id="approve"' in page.text
+    preview = reviewer.get(f"{path}/preview.pdf")
+    assert preview.headers["content-type"] == "application/pdf"
+    assert "twice a year" in pdf_text(preview.content)
+    # a rejection needs a reason
+    empty = _act(reviewer, path, "reject", comment="  ")
+    assert empty.status_code == 422 and "needs a comment" in empty.text
+    assert _act(reviewer, path, "approve").status_code == 303
+    page = reviewer.get(path)
+    assert 'id="state">approved' in page.text and "Rūta Reviewer" in page.text
+
+    history = reviewer.get("/staff/templates/security")
+    assert "Inese Author" in history.text and "approved" in history.text
+    assert "submitted" in history.text
+
+
+def test_hostile_uploads_in_the_page_are_refused_with_the_message(gov: Api) -> None:
+    author = staff_client(gov, *make_user(gov, "legal"))
+    before = _versions(gov)
+    cases = {
+        "a PDF renamed": (f.pdf_file(), "looks like a PDF"),
+        "macros": (f.macro_enabled(f.builtin("security")), "macro"),
+        "internals": (f.with_jinja("{{ ''.__class__.__mro__ }}"), "__class__"),
+    }
+    for data, message in cases.values():
+        refused = _upload(author, data)
+        assert refused.status_code == 422, refused.text[:500]
+        assert message in refused.text
+    assert _versions(gov) == before
+
+
+def test_only_legal_staff_see_and_only_legal_users_upload(gov: Api) -> None:
+    sales = staff_client(gov, *make_user(gov, "sales"))
+    assert sales.get("/staff/templates").status_code == 403
+    admin = staff_client(gov, *make_user(gov, "admin"))
+    assert admin.get("/staff/templates").status_code == 200
+    before = _versions(gov)
+    assert _upload(admin, f.builtin("security")).status_code == 403
+    assert _versions(gov) == before
+    anonymous = gov.client.get("/staff/templates", follow_redirects=False)
+    assert anonymous.status_code == 303 and "/staff/login" in anonymous.headers["location"]

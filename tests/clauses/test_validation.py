@@ -1,0 +1,190 @@
+"""Upload validation: each kind of bad or hostile template is refused with a message saying why."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from dpa_service.clauses import validation
+from dpa_service.clauses.validation import (
+    TemplateRejected,
+    sample_context,
+    trial_render,
+    validate_template,
+)
+from dpa_service.rendering.document import TemplateRenderError, render_template
+from tests.clauses import docx_files as f
+
+
+def rejected(data: bytes, key: str = "security", filename: str | None = None) -> str:
+    with pytest.raises(TemplateRejected) as info:
+        validate_template(data, filename=filename or f"{key}.docx", template_key=key)
+    assert info.value.status_code == 422
+    return info.value.detail
+
+
+@pytest.mark.parametrize("key", ["master", "security", "confidentiality", "subprocessors"])
+def test_the_builtin_templates_pass(key: str) -> None:
+    data = f.builtin(key)
+    checked = validate_template(data, filename=f"{key}.docx", template_key=key)
+    assert checked.sha256 == hashlib.sha256(data).hexdigest()
+    assert checked.size == len(data)
+    assert "agreement.id" in checked.variables  # the footer
+
+
+def test_subprocessor_table_rows_with_tr_tags_and_used_paths() -> None:
+    checked = validate_template(
+        f.builtin("subprocessors"), filename="s.docx", template_key="subprocessors"
+    )
+    assert {"e.name", "e.transfer_safeguard", "subprocessors.approved_on"} <= set(checked.variables)
+
+
+def test_an_edited_clause_passes() -> None:
+    data = f.add_paragraph(
+        f.builtin("security"), "Keys are rotated for {{ controller.legal_name }} every 90 days."
+    )
+    assert validate_template(data, filename="sec v2.docx", template_key="security").size == len(
+        data
+    )
+
+
+def test_macro_enabled_docm_is_refused() -> None:
+    assert "macro-enabled" in rejected(f.macro_enabled(f.builtin("security")))
+    assert "macro-enabled" in rejected(f.builtin("security"), filename="security.docm")
+
+
+def test_macro_part_in_a_docx_is_refused() -> None:
+    assert "macros (word/vbaProject.bin)" in rejected(f.with_vba_part_only(f.builtin("security")))
+
+
+def test_zip_bomb_is_refused() -> None:
+    message = rejected(f.zip_bomb(f.builtin("security")))
+    assert "ZIP bomb" in message
+
+
+def test_zip_bomb_with_lying_sizes_is_refused_while_reading() -> None:
+    message = rejected(f.lying_sizes(f.builtin("security")))
+    assert "the ZIP archive is damaged" in message and "Bad CRC-32" in message
+
+
+def test_bomb_limits_are_counted_while_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Declared sizes pass a laxer directory check; the running count still stops it.
+    monkeypatch.setattr(validation, "_check_directory", lambda infos: None)
+    message = rejected(f.zip_bomb(f.builtin("security")))
+    assert "ZIP bomb" in message and "expands beyond" in message
+
+
+def test_pdf_renamed_docx_is_refused() -> None:
+    assert rejected(f.pdf_file()) == "not a DOCX: looks like a PDF"
+
+
+def test_other_files_renamed_docx_are_refused() -> None:
+    assert "renamed ZIP" in rejected(f.renamed_zip())
+    assert rejected(b"hello") == "not a DOCX: it is not a ZIP archive"
+    assert rejected(b"") == "the file is empty"
+    assert "old Word .doc" in rejected(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+
+
+def test_file_name_must_end_in_docx() -> None:
+    assert rejected(f.builtin("security"), filename="security.pdf") == (
+        "security.pdf: the file name must end in .docx"
+    )
+
+
+def test_too_big_file_is_refused() -> None:
+    message = rejected(f.too_big(f.builtin("security")))
+    assert message.startswith("the file is 6.") and "at most 5.0 MB" in message
+
+
+def test_too_many_entries_is_refused() -> None:
+    assert "1018 entries; at most 1000" in rejected(f.many_entries(f.builtin("security")))
+
+
+def test_word_template_dtd_and_external_links_are_refused() -> None:
+    assert "Word template (.dotx)" in rejected(f.as_word_template(f.builtin("security")))
+    assert "declares a DTD" in rejected(f.with_dtd(f.builtin("security")))
+    message = rejected(f.with_external_image(f.builtin("security")))
+    assert "links to external content (image: http://127.0.0.1:9/track.png)" in message
+
+
+def test_python_internals_are_refused() -> None:
+    for source in (
+        "{{ ''.__class__.__mro__ }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{{ controller|attr('__class__') }}",
+        "{{ controller['__class__'] }}",
+    ):
+        message = rejected(f.with_jinja(source))
+        assert "reaches for Python internals" in message, source
+
+
+def test_unknown_variables_are_listed() -> None:
+    message = rejected(
+        f.with_jinja("{{ customer_name }} {{ controller.legal_nam }} {{ range(3) }}")
+    )
+    assert "the rendering context does not provide: controller.legal_nam, customer_name, range" in (
+        message
+    )
+    assert "available: agreement, controller" in message
+
+
+def test_unknown_field_of_a_loop_item_is_listed() -> None:
+    message = rejected(f.with_jinja("{% for e in subprocessors.entries %}{{ e.nme }}{% endfor %}"))
+    assert "does not provide: e.nme" in message
+
+
+def test_master_clause_places_are_not_variables_in_a_clause() -> None:
+    assert "does not provide: security_clause" in rejected(f.with_jinja("{{ security_clause }}"))
+
+
+def test_broken_jinja_names_the_place() -> None:
+    message = rejected(f.with_jinja("{% if controller.dpo %}unclosed"))
+    assert message.startswith("Jinja syntax error in the document body, line ")
+    assert "Unexpected end of template" in message
+    message = rejected(f.with_jinja("Signed by {{ controller.legal_name }"))
+    assert 'near "Signed by {{ controller.legal_name }"' in message
+    message = rejected(f.with_jinja("{{ controller.legal_name | no_such_filter }}"))
+    assert "No filter named 'no_such_filter'" in message
+
+
+def test_master_needs_each_clause_place() -> None:
+    message = rejected(f.without_marker("security"), key="master")
+    assert "{{p security_clause }} (0 found)" in message
+
+
+def test_unknown_template_key() -> None:
+    assert "unknown template 'annex'" in rejected(f.builtin("security"), key="annex")
+
+
+def test_sandbox_blocks_internals_even_without_the_static_check() -> None:
+    """The rendering sandbox itself refuses: a trial render of such a template fails."""
+    context = sample_context()
+    for source in ("{{ ''.__class__.__mro__ }}", "{{ cycler.__init__.__globals__ }}"):
+        with pytest.raises(TemplateRenderError, match="SecurityError"):
+            render_template(f.with_jinja(source), context)
+        templates = {k: f.builtin(k) for k in ("master", "confidentiality", "subprocessors")}
+        templates["security"] = f.with_jinja(source)
+        with pytest.raises(TemplateRejected, match="reach Python internals"):
+            trial_render(templates, [context])
+
+
+def test_a_template_that_exhausts_memory_is_refused() -> None:
+    message = rejected(f.with_jinja("{{ controller.legal_name * 200000000 }}"))
+    assert message.startswith("the trial render with the sample workspace failed")
+    assert "too much memory" in message
+
+
+def test_a_template_that_never_finishes_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validation, "TRIAL_TIMEOUT_S", 3.0)
+    source = (
+        "{% for a in controller.legal_name * 3000 %}{% for b in controller.legal_name * 3000 %}"
+        "{% endfor %}{% endfor %}"
+    )
+    assert "did not finish within 3 s" in rejected(f.with_jinja(source))
+
+
+def test_a_template_failing_only_when_signed_is_refused() -> None:
+    source = "{% if signatures.controller %}{{ signatures.controller.name + 1 }}{% endif %}"
+    message = rejected(f.with_jinja(source))
+    assert "trial render" in message and "TypeError" in message
