@@ -1,12 +1,53 @@
-"""The subprocessor list: the approved version generation uses."""
+"""The subprocessor list: drafts, four-eyes review, approval with notices to every counterparty
+holding a completed DPA, objections, and the public history."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dpa_service.errors import ServiceUnavailable
-from dpa_service.subprocessors.models import SubprocessorListVersion
+from dpa_service.accounts.service import Principal
+from dpa_service.agreements.models import Agreement, AgreementVersion
+from dpa_service.config import Settings
+from dpa_service.counterparties.models import Counterparty
+from dpa_service.db import changed_rows, utcnow
+from dpa_service.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    ServiceUnavailable,
+    Unprocessable,
+)
+from dpa_service.notify import outbox, webhooks
+from dpa_service.subprocessors import entries as entry_values
+from dpa_service.subprocessors import notices as notice_text
+from dpa_service.subprocessors.models import (
+    SubprocessorChange,
+    SubprocessorListVersion,
+    SubprocessorNotice,
+    SubprocessorObjection,
+)
+from dpa_service.subprocessors.schemas import EntryIn
+
+log = logging.getLogger(__name__)
+
+NOTICE_BATCH = 500
+REASON_MAX = 2000
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32): 256 bits
+
+
+# -- reading ------------------------------------------------------------------------------------
 
 
 def current_approved(*, session: Session) -> SubprocessorListVersion:
@@ -19,3 +60,509 @@ def current_approved(*, session: Session) -> SubprocessorListVersion:
     if row is None:
         raise ServiceUnavailable("no approved subprocessor list")
     return row
+
+
+def get_version(*, session: Session, number: int) -> SubprocessorListVersion:
+    row = session.scalar(
+        select(SubprocessorListVersion).where(SubprocessorListVersion.version == number)
+    )
+    if row is None:
+        raise NotFound(f"subprocessor list version {number} not found")
+    return row
+
+
+def list_versions(*, session: Session) -> list[SubprocessorListVersion]:
+    return list(
+        session.scalars(
+            select(SubprocessorListVersion).order_by(SubprocessorListVersion.version.desc())
+        )
+    )
+
+
+def diff_against_current(
+    *, session: Session, version: SubprocessorListVersion
+) -> dict[str, Any] | None:
+    """What approving `version` would change (None for versions that were already approved)."""
+    if version.state not in ("draft", "in_review", "rejected"):
+        return None
+    return entry_values.diff(current_approved(session=session).entries, version.entries)
+
+
+# -- drafts and review --------------------------------------------------------------------------
+
+
+def create_draft(
+    *,
+    session: Session,
+    author: Principal,
+    entries: Sequence[EntryIn] | None,
+    change_note: str = "",
+) -> SubprocessorListVersion:
+    """A new draft, started from the current approved list (or given `entries` instead)."""
+    current = current_approved(session=session)
+    stored = (
+        [dict(e) for e in current.entries]
+        if entries is None
+        else entry_values.validate(entries, current.entries)
+    )
+    number = (session.scalar(select(func.max(SubprocessorListVersion.version))) or 0) + 1
+    row = SubprocessorListVersion(
+        version=number,
+        state="draft",
+        entries=stored,
+        sha256=entry_values.sha256_of(stored),
+        change_note=change_note.strip(),
+        author=author.name,
+        author_subject=author.subject,
+        based_on=current.version,
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("another draft was started at the same moment; try again") from None
+    log.info("subprocessor list draft %d started by %s", number, author.actor)
+    return row
+
+
+def _own_draft(session: Session, number: int, actor: Principal) -> SubprocessorListVersion:
+    version = get_version(session=session, number=number)
+    if version.state != "draft":
+        raise Conflict(f"version {number} is {version.state}; only a draft can be changed")
+    if version.author_subject != actor.subject:
+        raise Forbidden(f"version {number} is {version.author}'s draft; only they can change it")
+    return version
+
+
+def update_draft(
+    *,
+    session: Session,
+    number: int,
+    actor: Principal,
+    entries: Sequence[EntryIn],
+    change_note: str,
+) -> SubprocessorListVersion:
+    version = _own_draft(session, number, actor)
+    base = get_version(session=session, number=version.based_on) if version.based_on else None
+    stored = entry_values.validate(entries, base.entries if base else [])
+    version.entries = stored
+    version.sha256 = entry_values.sha256_of(stored)
+    version.change_note = change_note.strip()
+    session.flush()
+    return version
+
+
+def _check_based_on_current(session: Session, version: SubprocessorListVersion) -> None:
+    current = current_approved(session=session)
+    if version.based_on != current.version:
+        raise Conflict(
+            f"the approved list is now version {current.version}, but version {version.version} "
+            f"was started from version {version.based_on}; start a new draft from the current list"
+        )
+
+
+def submit(*, session: Session, number: int, actor: Principal) -> SubprocessorListVersion:
+    """Draft → in review. Refused when it changes nothing or the approved list moved on."""
+    version = _own_draft(session, number, actor)
+    _check_based_on_current(session, version)
+    if entry_values.is_empty(
+        entry_values.diff(current_approved(session=session).entries, version.entries)
+    ):
+        raise Unprocessable(
+            "this draft changes nothing: add, remove or edit a subprocessor before submitting it"
+        )
+    moved = changed_rows(
+        session,
+        update(SubprocessorListVersion)
+        .where(SubprocessorListVersion.id == version.id, SubprocessorListVersion.state == "draft")
+        .values(state="in_review", submitted_at=utcnow()),
+    )
+    if moved != 1:
+        raise Conflict(f"version {number} changed at the same time; reload it")
+    session.refresh(version)
+    return version
+
+
+def reject(
+    *, session: Session, number: int, reviewer: Principal, comment: str
+) -> SubprocessorListVersion:
+    comment = comment.strip()
+    if not comment:
+        raise Unprocessable("a rejection needs a comment saying why")
+    if len(comment) > REASON_MAX:
+        raise Unprocessable(f"the comment is longer than {REASON_MAX} characters")
+    version = get_version(session=session, number=number)
+    moved = changed_rows(
+        session,
+        update(SubprocessorListVersion)
+        .where(
+            SubprocessorListVersion.id == version.id,
+            SubprocessorListVersion.state == "in_review",
+        )
+        .values(
+            state="rejected",
+            reviewer=reviewer.name,
+            reviewer_subject=reviewer.subject,
+            reviewed_at=utcnow(),
+            review_comment=comment,
+        ),
+    )
+    if moved != 1:
+        raise Conflict(
+            f"version {number} is {version.state}; only a version in review can be rejected"
+        )
+    session.refresh(version)
+    log.info("subprocessor list version %d rejected by %s", number, reviewer.actor)
+    return version
+
+
+@dataclass(frozen=True)
+class Approval:
+    version: SubprocessorListVersion
+    change: SubprocessorChange
+
+
+def approve(
+    *,
+    session: Session,
+    number: int,
+    reviewer: Principal,
+    settings: Settings,
+    now: datetime | None = None,
+) -> Approval:
+    """In review → approved, by a legal user other than the author; the list it replaces retires.
+
+    In the same transaction: the change is recorded with its objection deadline, every
+    counterparty with a completed DPA gets a notice with its own objection link (e-mail in the
+    outbox), and the `subprocessors.changed` webhook event is recorded.
+    """
+    version = get_version(session=session, number=number)
+    if version.state != "in_review":
+        raise Conflict(
+            f"version {number} is {version.state}; only a version in review can be approved"
+        )
+    if reviewer.subject == version.author_subject:
+        raise Forbidden(
+            f"you wrote version {number}; another legal user must review and approve it"
+        )
+    _check_based_on_current(session, version)
+    previous = current_approved(session=session)
+    now = now or utcnow()
+    # Compare-and-set on both rows: of two approvals at once, one wins and the other is refused.
+    retired = changed_rows(
+        session,
+        update(SubprocessorListVersion)
+        .where(
+            SubprocessorListVersion.id == previous.id,
+            SubprocessorListVersion.state == "approved",
+        )
+        .values(state="retired", retired_at=now),
+    )
+    sha = entry_values.sha256_of(version.entries)
+    approved = changed_rows(
+        session,
+        update(SubprocessorListVersion)
+        .where(
+            SubprocessorListVersion.id == version.id,
+            SubprocessorListVersion.state == "in_review",
+        )
+        .values(
+            state="approved",
+            sha256=sha,
+            reviewer=reviewer.name,
+            reviewer_subject=reviewer.subject,
+            reviewed_at=now,
+            approved_by=reviewer.name,
+            approved_at=now,
+        ),
+    )
+    if retired != 1 or approved != 1:
+        raise Conflict("the subprocessor list changed at the same time; reload and try again")
+    session.refresh(version)
+    session.refresh(previous)
+
+    change_diff = entry_values.diff(previous.entries, version.entries)
+    change = SubprocessorChange(
+        version_id=version.id,
+        version=version.version,
+        previous_version=previous.version,
+        diff=change_diff,
+        approved_at=now,
+        objection_deadline=now + timedelta(days=settings.subprocessor_notice_days),
+        notices=0,
+    )
+    session.add(change)
+    session.flush()
+    change.notices = _send_notices(session, change, version, settings)
+    webhooks.emit(
+        session=session,
+        event="subprocessors.changed",
+        data={
+            "version": version.version,
+            "previous_version": previous.version,
+            "sha256": version.sha256,
+            "approved_at": now,
+            "objection_deadline": change.objection_deadline,
+            "added": [e["name"] for e in change_diff["added"]],
+            "removed": [e["name"] for e in change_diff["removed"]],
+            "changed": [c["name"] for c in change_diff["changed"]],
+            "notices": change.notices,
+            "public_url": f"{settings.public_url.rstrip('/')}/subprocessors",
+        },
+        now=now,
+    )
+    session.flush()
+    log.info(
+        "subprocessor list version %d approved by %s: %d notice(s)",
+        number,
+        reviewer.actor,
+        change.notices,
+    )
+    return Approval(version, change)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _send_notices(
+    session: Session,
+    change: SubprocessorChange,
+    version: SubprocessorListVersion,
+    settings: Settings,
+) -> int:
+    """One notice and e-mail per counterparty with a completed DPA, in batches of ids."""
+    completed = (
+        select(Agreement.counterparty_id)
+        .join(AgreementVersion, AgreementVersion.agreement_id == Agreement.id)
+        .where(AgreementVersion.state == "completed")
+    )
+    base_url = settings.public_url.rstrip("/")
+    sent, after = 0, ""
+    while True:
+        batch = list(
+            session.scalars(
+                select(Counterparty)
+                .where(Counterparty.id.in_(completed), Counterparty.id > after)
+                .order_by(Counterparty.id)
+                .limit(NOTICE_BATCH)
+            )
+        )
+        if not batch:
+            return sent
+        after = batch[-1].id
+        for counterparty in batch:
+            email = str(counterparty.details.get("signatory", {}).get("email", ""))
+            token = secrets.token_urlsafe(32)
+            message = notice_text.compose(
+                controller=str(counterparty.details.get("legal_name", "")),
+                version=version.version,
+                change=change.diff,
+                deadline=change.objection_deadline,
+                link=f"{base_url}/objections/{token}",
+                public_page=f"{base_url}/subprocessors",
+            )
+            try:
+                mail = outbox.enqueue(
+                    session=session,
+                    to=email,
+                    subject=message.subject,
+                    text=message.text,
+                    html=message.html,
+                    kind="subprocessors.changed",
+                    ref=change.id,
+                )
+            except outbox.InvalidEmail as exc:
+                # Validated when the details arrived; never let one address stop the approval.
+                log.error("no subprocessor notice for counterparty %s: %s", counterparty.id, exc)
+                continue
+            session.add(
+                SubprocessorNotice(
+                    change_id=change.id,
+                    counterparty_id=counterparty.id,
+                    email=mail.to_addr,
+                    email_id=mail.id,
+                    token_hash=hash_token(token),
+                    expires_at=change.objection_deadline,
+                )
+            )
+            sent += 1
+        session.flush()
+
+
+# -- objections ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoticeAccess:
+    notice: SubprocessorNotice
+    change: SubprocessorChange
+    counterparty: Counterparty
+    objection: SubprocessorObjection | None
+
+
+def open_notice(*, session: Session, token: str) -> NoticeAccess:
+    """The notice an objection link belongs to (NotFound for an unknown or malformed token)."""
+    notice = (
+        session.scalar(
+            select(SubprocessorNotice).where(SubprocessorNotice.token_hash == hash_token(token))
+        )
+        if TOKEN_SHAPE.match(token)
+        else None
+    )
+    if notice is None:
+        raise NotFound("this objection link is not valid")
+    change = session.get(SubprocessorChange, notice.change_id)
+    counterparty = session.get(Counterparty, notice.counterparty_id)
+    assert change is not None and counterparty is not None
+    objection = session.scalar(
+        select(SubprocessorObjection).where(SubprocessorObjection.notice_id == notice.id)
+    )
+    return NoticeAccess(notice, change, counterparty, objection)
+
+
+def closed(access: NoticeAccess, now: datetime | None = None) -> bool:
+    return (now or utcnow()) >= access.notice.expires_at
+
+
+def record_objection(
+    *,
+    session: Session,
+    token: str,
+    reason: str,
+    ip: str | None,
+    user_agent: str | None,
+    now: datetime | None = None,
+) -> SubprocessorObjection:
+    """Record the counterparty's objection: once per link, and only until the deadline."""
+    now = now or utcnow()
+    access = open_notice(session=session, token=token)
+    if access.objection is not None:
+        raise Conflict(
+            f"an objection to this change was already recorded on "
+            f"{access.objection.created_at:%-d %B %Y at %H:%M} UTC"
+        )
+    if closed(access, now):
+        raise Gone(
+            f"the objection window closed on {access.notice.expires_at:%-d %B %Y at %H:%M} UTC"
+        )
+    reason = reason.strip()
+    if not reason:
+        raise Unprocessable("please give the reason for your objection")
+    if len(reason) > REASON_MAX:
+        raise Unprocessable(f"the reason is longer than {REASON_MAX} characters")
+    if any(ord(c) < 32 and c not in "\n\r\t" for c in reason):
+        raise Unprocessable("the reason contains control characters")
+    taken = changed_rows(
+        session,
+        update(SubprocessorNotice)
+        .where(
+            SubprocessorNotice.id == access.notice.id,
+            SubprocessorNotice.objected_at.is_(None),
+            SubprocessorNotice.expires_at > now,
+        )
+        .values(objected_at=now),
+    )
+    if taken != 1:
+        raise Conflict("an objection to this change was already recorded")
+    objection = SubprocessorObjection(
+        notice_id=access.notice.id,
+        change_id=access.change.id,
+        counterparty_id=access.counterparty.id,
+        reason=reason,
+        ip=(ip or None) and ip[:64],
+        user_agent=(user_agent or None) and user_agent[:400],
+        created_at=now,
+    )
+    session.add(objection)
+    session.flush()
+    log.info(
+        "objection to subprocessor list version %d from counterparty %s",
+        access.change.version,
+        access.counterparty.id,
+    )
+    return objection
+
+
+# -- changes, objections and history for legal and the public ---------------------------------
+
+
+def list_changes(*, session: Session) -> list[tuple[SubprocessorChange, int]]:
+    """Every announced change, newest first, with how many objections it received."""
+    counts = dict(
+        session.execute(
+            select(SubprocessorObjection.change_id, func.count()).group_by(
+                SubprocessorObjection.change_id
+            )
+        ).all()
+    )
+    changes = session.scalars(
+        select(SubprocessorChange).order_by(SubprocessorChange.version.desc())
+    )
+    return [(c, int(counts.get(c.id, 0))) for c in changes]
+
+
+def get_change(*, session: Session, change_id: str) -> SubprocessorChange:
+    change = session.get(SubprocessorChange, change_id)
+    if change is None:
+        raise NotFound(f"subprocessor change {change_id!r} not found")
+    return change
+
+
+def objections(
+    *, session: Session, change_id: str | None = None
+) -> list[tuple[SubprocessorObjection, SubprocessorChange, Counterparty]]:
+    query = (
+        select(SubprocessorObjection, SubprocessorChange, Counterparty)
+        .join(SubprocessorChange, SubprocessorChange.id == SubprocessorObjection.change_id)
+        .join(Counterparty, Counterparty.id == SubprocessorObjection.counterparty_id)
+        .order_by(SubprocessorObjection.created_at.desc())
+    )
+    if change_id is not None:
+        get_change(session=session, change_id=change_id)
+        query = query.where(SubprocessorObjection.change_id == change_id)
+    return [(o, ch, cp) for o, ch, cp in session.execute(query).all()]
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    version: int
+    approved_at: datetime
+    entries: list[dict[str, Any]]
+    diff: dict[str, Any] | None  # None: the first published list
+    objection_deadline: datetime | None
+
+
+def history(*, session: Session) -> list[HistoryItem]:
+    """Every list that was approved (the current one and those it replaced), newest first,
+    each with what it changed."""
+    versions = list(
+        session.scalars(
+            select(SubprocessorListVersion)
+            .where(SubprocessorListVersion.state.in_(("approved", "retired")))
+            .order_by(SubprocessorListVersion.version)
+        )
+    )
+    changes = {c.version_id: c for c in session.scalars(select(SubprocessorChange))}
+    items: list[HistoryItem] = []
+    previous: SubprocessorListVersion | None = None
+    for v in versions:
+        change = changes.get(v.id)
+        if change is not None:
+            change_diff: dict[str, Any] | None = change.diff
+        elif previous is not None:
+            change_diff = entry_values.diff(previous.entries, v.entries)
+        else:
+            change_diff = None
+        items.append(
+            HistoryItem(
+                version=v.version,
+                approved_at=v.approved_at or v.created_at,
+                entries=list(v.entries),
+                diff=change_diff,
+                objection_deadline=change.objection_deadline if change else None,
+            )
+        )
+        previous = v
+    return list(reversed(items))

@@ -1,0 +1,549 @@
+"""Subprocessor pages: the public list with its history and Atom feed, the objection page a
+notice links to, and the staff pages where legal proposes, reviews and approves changes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import pycountry
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from sqlalchemy.orm import Session
+
+from dpa_service.accounts.service import Principal
+from dpa_service.db import utcnow
+from dpa_service.errors import DomainError, NotFound
+from dpa_service.subprocessors import entries as entry_values
+from dpa_service.subprocessors import service
+from dpa_service.subprocessors.feed import atom_feed
+from dpa_service.subprocessors.models import SubprocessorListVersion
+from dpa_service.subprocessors.schemas import MAX_ENTRIES
+from dpa_service.web.signing import FORM
+from dpa_service.web.staff import staff
+
+log = logging.getLogger(__name__)
+
+NO_STORE = {"Cache-Control": "no-store"}
+BLANK_ROWS = 3
+LOCATIONS: list[tuple[str, str]] = [("EU", "European Union")] + sorted(
+    ((c.alpha_2, str(getattr(c, "common_name", None) or c.name)) for c in pycountry.countries),
+    key=lambda pair: pair[1],
+)
+
+
+def _when(at: Any) -> str:
+    return f"{at:%-d %B %Y, %H:%M} UTC" if at else ""
+
+
+def _day(at: Any) -> str:
+    return f"{at:%-d %B %Y}" if at else ""
+
+
+def _entry_view(entry: dict[str, Any]) -> dict[str, Any]:
+    return {**entry, "location_name": entry_values.location_name(entry["location"])}
+
+
+def _diff_view(diff: dict[str, Any] | None) -> dict[str, Any] | None:
+    if diff is None:
+        return None
+    return {
+        "added": [_entry_view(e) for e in diff["added"]],
+        "removed": [_entry_view(e) for e in diff["removed"]],
+        "changed": [
+            {
+                "name": c["name"],
+                "fields": [
+                    {
+                        "label": entry_values.FIELD_LABELS[f["field"]],
+                        "before": entry_values.location_name(f["before"])
+                        if f["field"] == "location"
+                        else f["before"],
+                        "after": entry_values.location_name(f["after"])
+                        if f["field"] == "location"
+                        else f["after"],
+                    }
+                    for f in c["fields"]
+                ],
+            }
+            for c in diff["changed"]
+        ],
+        "lines": entry_values.describe(diff),
+        "empty": entry_values.is_empty(diff),
+    }
+
+
+def _message(heading: str, message: str, status: int) -> Template:
+    return Template(
+        "message.html",
+        context={"heading": heading, "message": message},
+        status_code=status,
+        headers=NO_STORE,
+    )
+
+
+# -- public: the list, its history and the feed -----------------------------------------------
+
+
+class PublicSubprocessorPages(Controller):
+    path = "/subprocessors"
+    include_in_schema = False
+
+    @get("/", sync_to_thread=True)
+    def page(self, db: NamedDependency[Session]) -> Template:
+        current = service.current_approved(session=db)
+        history = service.history(session=db)
+        return Template(
+            "subprocessors.html",
+            context={
+                "version": current.version,
+                "approved_on": _day(current.approved_at or current.created_at),
+                "entries": [_entry_view(e) for e in current.entries],
+                "history": [
+                    {
+                        "version": h.version,
+                        "date": _day(h.approved_at),
+                        "iso": h.approved_at.isoformat(),
+                        "diff": _diff_view(h.diff),
+                        "count": len(h.entries),
+                        "deadline": _when(h.objection_deadline),
+                    }
+                    for h in history
+                ],
+            },
+        )
+
+    @get("/feed.atom", sync_to_thread=True)
+    def feed(self, db: NamedDependency[Session], state: State) -> Response[bytes]:
+        body = atom_feed(service.history(session=db), base_url=state.settings.public_url)
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+
+# -- public: the objection link of a notice -----------------------------------------------------
+
+
+@dataclass
+class ObjectionForm:
+    reason: str = ""
+
+
+def _objection_page(
+    access: service.NoticeAccess,
+    token: str,
+    *,
+    error: str | None = None,
+    reason: str = "",
+    status: int = 200,
+) -> Template:
+    now = utcnow()
+    return Template(
+        "objection.html",
+        context={
+            "token": token,
+            "controller": access.counterparty.details.get("legal_name", ""),
+            "version": access.change.version,
+            "approved_on": _day(access.change.approved_at),
+            "deadline": _when(access.notice.expires_at),
+            "diff": _diff_view(access.change.diff),
+            "objection": access.objection,
+            "objected_at": _when(access.objection.created_at) if access.objection else "",
+            "closed": service.closed(access, now),
+            "error": error,
+            "reason": reason,
+            "max_reason": service.REASON_MAX,
+        },
+        status_code=status,
+        headers=NO_STORE,
+    )
+
+
+def _client(request: Request[Any, Any, Any]) -> tuple[str | None, str | None]:
+    return (request.client.host if request.client else None), request.headers.get("user-agent")
+
+
+class ObjectionPages(Controller):
+    path = "/objections"
+    include_in_schema = False
+
+    @get("/{token:str}", sync_to_thread=True)
+    def show(self, token: FromPath[str], db: NamedDependency[Session]) -> Template:
+        try:
+            access = service.open_notice(session=db, token=token)
+        except NotFound:
+            return _message(
+                "This link is not valid",
+                "Check that you opened the whole link from the e-mail.",
+                404,
+            )
+        status = 410 if service.closed(access) and access.objection is None else 200
+        return _objection_page(access, token, status=status)
+
+    @post("/{token:str}", sync_to_thread=True, status_code=303)
+    def object_to(
+        self,
+        token: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        data: Annotated[ObjectionForm, FORM],
+    ) -> Template | Redirect:
+        try:
+            access = service.open_notice(session=db, token=token)
+        except NotFound:
+            return _message(
+                "This link is not valid",
+                "Check that you opened the whole link from the e-mail.",
+                404,
+            )
+        ip, agent = _client(request)
+        try:
+            service.record_objection(
+                session=db, token=token, reason=data.reason, ip=ip, user_agent=agent
+            )
+            db.commit()
+        except DomainError as exc:
+            db.rollback()
+            if exc.status_code == 422:
+                return _objection_page(
+                    access, token, error=exc.detail, reason=data.reason[:5000], status=422
+                )
+            fresh = service.open_notice(session=db, token=token)
+            return _objection_page(fresh, token, error=exc.detail, status=exc.status_code)
+        return Redirect(f"/objections/{token}", status_code=303, headers=NO_STORE)
+
+
+# -- staff: propose, review, approve -----------------------------------------------------------
+
+
+def _version_view(v: SubprocessorListVersion) -> dict[str, Any]:
+    return {
+        "version": v.version,
+        "state": v.state,
+        "author": v.author,
+        "author_subject": v.author_subject,
+        "change_note": v.change_note,
+        "created": _when(v.created_at),
+        "submitted": _when(v.submitted_at),
+        "reviewer": v.reviewer,
+        "reviewed": _when(v.reviewed_at),
+        "review_comment": v.review_comment,
+        "approved": _when(v.approved_at),
+        "retired": _when(v.retired_at),
+        "based_on": v.based_on,
+        "sha256": v.sha256,
+        "count": len(v.entries),
+        "entries": [_entry_view(e) for e in v.entries],
+    }
+
+
+def _redirect(path: str, done: str = "", error: str = "") -> Redirect:
+    query = f"?done={quote(done)}" if done else (f"?error={quote(error)}" if error else "")
+    return Redirect(path + query, status_code=303)
+
+
+def _form_rows(data: dict[str, Any]) -> tuple[list[dict[str, str]], list[str]]:
+    """The rows of the edit form (blank and removed rows dropped), and problems found."""
+    rows: list[dict[str, str]] = []
+    problems: list[str] = []
+    for i in range(MAX_ENTRIES + BLANK_ROWS):
+        if f"name_{i}" not in data:
+            continue
+
+        def value(field: str, i: int = i) -> str:
+            raw = data.get(f"{field}_{i}", "")
+            return str(raw[0] if isinstance(raw, list) else raw).strip()
+
+        row = {
+            "name": value("name"),
+            "purpose": value("purpose"),
+            "location": value("location"),
+            "transfer_safeguard": value("safeguard"),
+        }
+        if value("remove") or not any(row.values()):
+            continue
+        missing = [entry_values.FIELD_LABELS[f] for f, v in row.items() if not v]
+        if missing:
+            problems.append(
+                f"row {i + 1} ({row['name'] or 'no name'}): {', '.join(missing)} missing"
+            )
+        rows.append(row)
+    return rows, problems
+
+
+def _not_found_page(_: Request[Any, Any, Any], exc: NotFound) -> Response[Any]:
+    return _message("Not found", exc.detail, 404)  # type: ignore[return-value]
+
+
+class StaffSubprocessorPages(Controller):
+    path = "/staff/subprocessors"
+    include_in_schema = False
+    exception_handlers = {NotFound: _not_found_page}  # a page, not the API's JSON problem
+
+    @get("/", sync_to_thread=True)
+    def index(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        done: FromQuery[str] = "",
+        error: FromQuery[str] = "",
+    ) -> Template:
+        user = staff(request, db, "legal", "admin")
+        current = service.current_approved(session=db)
+        versions = service.list_versions(session=db)
+        return Template(
+            "staff/subprocessors.html",
+            context={
+                "user": user,
+                "done": done[:300] or None,
+                "error": error[:300] or None,
+                "current": _version_view(current),
+                "open": [_version_view(v) for v in versions if v.state in ("draft", "in_review")],
+                "history": [
+                    _version_view(v)
+                    for v in versions
+                    if v.state in ("approved", "retired", "rejected")
+                ],
+                "changes": [
+                    {
+                        "id": c.id,
+                        "version": c.version,
+                        "approved": _when(c.approved_at),
+                        "deadline": _when(c.objection_deadline),
+                        "notices": c.notices,
+                        "objections": n,
+                        "lines": entry_values.describe(c.diff),
+                    }
+                    for c, n in service.list_changes(session=db)
+                ],
+            },
+        )
+
+    @post("/drafts", sync_to_thread=True, status_code=303)
+    def start_draft(
+        self, request: Request[Any, Any, Any], db: NamedDependency[Session]
+    ) -> Redirect:
+        user = staff(request, db, "legal")
+        try:
+            draft = service.create_draft(session=db, author=user, entries=None)
+            db.commit()
+        except DomainError as exc:
+            db.rollback()
+            return _redirect("/staff/subprocessors/", error=exc.detail)
+        return _redirect(f"/staff/subprocessors/versions/{draft.version}/edit")
+
+    @get("/versions/{number:int}/edit", sync_to_thread=True)
+    def edit_form(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        number: FromPath[int],
+        done: FromQuery[str] = "",
+    ) -> Template | Redirect:
+        user = staff(request, db, "legal")
+        version = service.get_version(session=db, number=number)
+        if version.state != "draft" or version.author_subject != user.subject:
+            return _redirect(f"/staff/subprocessors/versions/{number}")
+        rows = [
+            {
+                "name": e["name"],
+                "purpose": e["purpose"],
+                "location": e["location"],
+                "transfer_safeguard": e["transfer_safeguard"],
+            }
+            for e in version.entries
+        ]
+        return _edit_page(db, user, version, rows, version.change_note, done=done[:300] or None)
+
+    @post("/versions/{number:int}/edit", sync_to_thread=True, status_code=303)
+    def save(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        number: FromPath[int],
+        data: Annotated[dict[str, Any], FORM],
+    ) -> Template | Redirect:
+        user = staff(request, db, "legal")
+        version = service.get_version(session=db, number=number)
+        rows, problems = _form_rows(data)
+        note_raw = data.get("change_note", "")
+        note = str(note_raw[0] if isinstance(note_raw, list) else note_raw)[:2000]
+        action = str(data.get("action", "save"))
+        try:
+            if problems:
+                raise DomainError("; ".join(problems))
+            entries = entry_values.parse(rows)
+            service.update_draft(
+                session=db, number=number, actor=user, entries=entries, change_note=note
+            )
+            if action == "submit":
+                service.submit(session=db, number=number, actor=user)
+            db.commit()
+        except DomainError as exc:
+            db.rollback()
+            db.refresh(version)
+            if version.state != "draft" or version.author_subject != user.subject:
+                return _redirect(f"/staff/subprocessors/versions/{number}", error=exc.detail)
+            status = 403 if exc.status_code == 403 else 409 if exc.status_code == 409 else 422
+            return _edit_page(db, user, version, rows, note, error=exc.detail, status=status)
+        if action == "submit":
+            return _redirect(
+                f"/staff/subprocessors/versions/{number}",
+                done=f"Version {number} is ready for review by another legal user.",
+            )
+        return _redirect(f"/staff/subprocessors/versions/{number}/edit", done="Draft saved.")
+
+    @get("/versions/{number:int}", sync_to_thread=True)
+    def review(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        number: FromPath[int],
+        done: FromQuery[str] = "",
+        error: FromQuery[str] = "",
+    ) -> Template:
+        user = staff(request, db, "legal", "admin")
+        version = service.get_version(session=db, number=number)
+        return _review_page(db, user, version, done=done[:300] or None, error=error[:300] or None)
+
+    @post("/versions/{number:int}/approve", sync_to_thread=True, status_code=303)
+    def approve(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        state: State,
+        number: FromPath[int],
+    ) -> Template | Redirect:
+        user = staff(request, db, "legal")
+        try:
+            done = service.approve(
+                session=db, number=number, reviewer=user, settings=state.settings
+            )
+            db.commit()
+        except DomainError as exc:
+            db.rollback()
+            version = service.get_version(session=db, number=number)
+            return _review_page(db, user, version, error=exc.detail, status=exc.status_code)
+        state.jobs.kick()
+        return _redirect(
+            f"/staff/subprocessors/versions/{number}",
+            done=f"Approved. {done.change.notices} counterparties with a completed DPA are being "
+            f"notified; objections are open until {_when(done.change.objection_deadline)}.",
+        )
+
+    @post("/versions/{number:int}/reject", sync_to_thread=True, status_code=303)
+    def reject(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        number: FromPath[int],
+        data: Annotated[dict[str, Any], FORM],
+    ) -> Template | Redirect:
+        user = staff(request, db, "legal")
+        raw = data.get("comment", "")
+        comment = str(raw[0] if isinstance(raw, list) else raw)
+        try:
+            service.reject(session=db, number=number, reviewer=user, comment=comment)
+            db.commit()
+        except DomainError as exc:
+            db.rollback()
+            version = service.get_version(session=db, number=number)
+            return _review_page(db, user, version, error=exc.detail, status=exc.status_code)
+        return _redirect(f"/staff/subprocessors/versions/{number}", done="Rejected.")
+
+    @get("/changes/{change_id:str}", sync_to_thread=True)
+    def change(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        change_id: FromPath[str],
+    ) -> Template:
+        user = staff(request, db, "legal", "admin")
+        change = service.get_change(session=db, change_id=change_id)
+        return Template(
+            "staff/subprocessors_change.html",
+            context={
+                "user": user,
+                "change": {
+                    "id": change.id,
+                    "version": change.version,
+                    "previous_version": change.previous_version,
+                    "approved": _when(change.approved_at),
+                    "deadline": _when(change.objection_deadline),
+                    "open": utcnow() < change.objection_deadline,
+                    "notices": change.notices,
+                    "diff": _diff_view(change.diff),
+                },
+                "objections": [
+                    {
+                        "at": _when(o.created_at),
+                        "counterparty": cp.details.get("legal_name", ""),
+                        "workspace_id": cp.external_id,
+                        "reason": o.reason,
+                        "ip": o.ip or "",
+                    }
+                    for o, _, cp in service.objections(session=db, change_id=change.id)
+                ],
+            },
+        )
+
+
+def _edit_page(
+    db: Session,
+    user: Principal,
+    version: SubprocessorListVersion,
+    rows: list[dict[str, str]],
+    change_note: str,
+    *,
+    error: str | None = None,
+    done: str | None = None,
+    status: int = 200,
+) -> Template:
+    current = service.current_approved(session=db)
+    known = {code for code, _ in LOCATIONS}
+    return Template(
+        "staff/subprocessors_edit.html",
+        context={
+            "user": user,
+            "version": _version_view(version),
+            "current_version": current.version,
+            "rows": rows + [dict.fromkeys(entry_values.FIELDS, "") for _ in range(BLANK_ROWS)],
+            "change_note": change_note,
+            "locations": LOCATIONS,
+            "known_locations": known,
+            "error": error,
+            "done": done,
+        },
+        status_code=status,
+    )
+
+
+def _review_page(
+    db: Session,
+    user: Principal,
+    version: SubprocessorListVersion,
+    *,
+    error: str | None = None,
+    done: str | None = None,
+    status: int = 200,
+) -> Template:
+    current = service.current_approved(session=db)
+    diff = service.diff_against_current(session=db, version=version)
+    return Template(
+        "staff/subprocessors_version.html",
+        context={
+            "user": user,
+            "version": _version_view(version),
+            "current_version": current.version,
+            "stale": version.state in ("draft", "in_review")
+            and version.based_on != current.version,
+            "diff": _diff_view(diff),
+            "is_author": version.author_subject == user.subject,
+            "error": error,
+            "done": done,
+        },
+        status_code=status,
+    )
