@@ -13,6 +13,7 @@ from dpa_service import audit
 from dpa_service.agreements.models import AgreementVersion
 from dpa_service.db import changed_rows, utcnow
 from dpa_service.errors import Conflict
+from dpa_service.notify import webhooks
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "draft": frozenset({"sent", "voided"}),
@@ -84,3 +85,7 @@ def transition(
         actor=actor,
         data={"from": current, **({"reason": reason} if reason else {}), **(data or {})},
     )
+    if to in webhooks.VERSION_EVENTS:  # the Klusaro app hears of it in the same transaction
+        webhooks.emit_for_version(
+            session=session, version=version, previous=current, reason=reason, now=now
+        )

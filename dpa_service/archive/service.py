@@ -14,6 +14,7 @@ from dpa_service.archive.base import Archive, ArchiveError, ObjectExists, versio
 from dpa_service.archive.models import FAILED, PENDING, STORED, ArchiveObject
 from dpa_service.db import changed_rows, utcnow
 from dpa_service.errors import NotFound, ServiceUnavailable
+from dpa_service.notify import webhooks
 from dpa_service.rendering.pdf import sha256_hex
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def store(*, session_factory: sessionmaker, archive: Archive, object_id: str) ->
             )
             session.commit()
         raise
-    return _finish(
+    state = _finish(
         session_factory,
         object_id,
         STORED,
@@ -92,6 +93,13 @@ def store(*, session_factory: sessionmaker, archive: Archive, object_id: str) ->
         etag=stored.etag,
         checksum_sha256=stored.checksum_sha256,
     )
+    # The last artifact of a completed version: tell the Klusaro app (once, after the commit).
+    webhooks.emit_archived_if_complete(
+        session_factory=session_factory,
+        agreement_id=metadata["agreement-id"],
+        version=int(metadata["version"]),
+    )
+    return state
 
 
 def _finish(
