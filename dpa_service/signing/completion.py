@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, undefer
 from dpa_service import audit
 from dpa_service.agreements import lifecycle
 from dpa_service.agreements.models import AgreementVersion
+from dpa_service.agreements.sending import email_completed_copy
 from dpa_service.agreements.service import terms_from
 from dpa_service.archive import service as archive_service
 from dpa_service.archive.base import version_key
@@ -275,6 +276,14 @@ def complete(
         artifact="manifest.json",
         data=_manifest(version, [controller, processor], sealer.signer_name),
         content_type="application/json",
+    )
+    # A DPA that was e-mailed for signing comes back by e-mail: a copy link to both sides.
+    email_completed_copy(
+        session=session,
+        version=version,
+        settings=settings,
+        processor_email=countersigner.email,
+        now=now,
     )
     return version
 

@@ -1,0 +1,365 @@
+"""Sales web UI (/staff/prospects): create a prospect, send its DPA, follow it on the status
+board, resend, remind now, void, convert into a workspace."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import quote
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dpa_service.agreements import sending
+from dpa_service.agreements.models import Agreement
+from dpa_service.counterparties import service as counterparties
+from dpa_service.counterparties.schemas import CounterpartyDetails, WorkspaceId
+from dpa_service.errors import DomainError
+from dpa_service.rendering.context import DATA_CATEGORIES, DATA_SUBJECTS
+from dpa_service.rendering.converter import ConverterError
+from dpa_service.web.staff import staff
+
+log = logging.getLogger(__name__)
+
+SALES = ("sales", "admin")
+HOME = "/staff/prospects"
+# Where a field sits in the details, and how the form names it (for error messages).
+LABELS = {
+    "legal_name": "Legal name",
+    "registration_number": "Registration number",
+    "vat_number": "VAT number",
+    "address.street": "Street",
+    "address.city": "City",
+    "address.postal_code": "Postal code",
+    "address.country": "Country",
+    "signatory.name": "Signatory name",
+    "signatory.title": "Signatory title",
+    "signatory.email": "Signatory e-mail",
+    "signatory": "Signatory",
+    "dpo.name": "DPO name",
+    "dpo.email": "DPO e-mail",
+    "dpo": "DPO",
+    "data_categories": "Data categories",
+    "data_subjects": "Data subjects",
+}
+_AT = re.compile(r" - at `\$\.?([^`]*)`")
+
+
+@dataclass
+class ProspectForm:
+    legal_name: str = ""
+    registration_number: str = ""
+    vat_number: str = ""
+    street: str = ""
+    city: str = ""
+    postal_code: str = ""
+    country: str = ""
+    signatory_name: str = ""
+    signatory_title: str = ""
+    signatory_email: str = ""
+    dpo_name: str = ""
+    dpo_email: str = ""
+    # One ticked box arrives as a string, several as a list.
+    data_categories: list[str] | str = field(default_factory=list)
+    data_subjects: list[str] | str = field(default_factory=list)
+
+    def ticked(self, name: str) -> list[str]:
+        value = getattr(self, name)
+        return [value] if isinstance(value, str) else list(value)
+
+    def details(self) -> CounterpartyDetails:
+        """The company details, validated exactly as the API validates them."""
+        raw: dict[str, Any] = {
+            "legal_name": self.legal_name.strip(),
+            "registration_number": self.registration_number.strip(),
+            "address": {
+                "street": self.street.strip(),
+                "city": self.city.strip(),
+                "postal_code": self.postal_code.strip(),
+                "country": self.country.strip().upper(),
+            },
+            "signatory": {
+                "name": self.signatory_name.strip(),
+                "title": self.signatory_title.strip(),
+                "email": self.signatory_email.strip(),
+            },
+            "data_categories": self.ticked("data_categories"),
+            "data_subjects": self.ticked("data_subjects"),
+        }
+        if self.vat_number.strip():
+            raw["vat_number"] = self.vat_number.strip()
+        if self.dpo_name.strip() or self.dpo_email.strip():
+            raw["dpo"] = {"name": self.dpo_name.strip(), "email": self.dpo_email.strip()}
+        return msgspec.convert(raw, CounterpartyDetails)
+
+
+def explain(exc: msgspec.ValidationError) -> str:
+    """msgspec's message in the form's words: the field's label and what to change."""
+    message = str(exc)
+    match = _AT.search(message)
+    path = re.sub(r"\[\d+\]", "", match.group(1)) if match else ""
+    text = message[: match.start()] if match else message
+    inner = re.match(r"^([a-z_]+(?:\.[a-z_]+)*): (.*)$", text)  # "signatory.email: …"
+    if inner:
+        path, text = inner.groups()
+    if text.startswith(
+        (
+            "Expected `str` of length >= 1",
+            "Expected `array` of length >= 1",
+            "Object missing required field",
+        )
+    ):
+        text = "this field is required"
+    elif path == "address.country" and "regex" in text:
+        text = "give the two-letter ISO code, e.g. LV, DE or PL"
+    elif "matching regex" in text:
+        text = "it is blank or contains characters that cannot be used (line breaks, controls)"
+    elif length := re.match(r"Expected `str` of length <= (\d+)", text):
+        text = f"at most {length.group(1)} characters"
+    elif length := re.match(r"Expected `str` of length >= (\d+)", text):
+        text = f"this field is required (at least {length.group(1)} characters)"
+    elif enum := re.match(r"Invalid enum value (.*)", text):
+        text = f"{enum.group(1)} is not one of the choices"
+    label = LABELS.get(path, path.replace("_", " ") or "The form")
+    return f"{label}: {text}"
+
+
+def _form_page(
+    user: Any, form: ProspectForm, error: str | None = None, status: int = 200
+) -> Template:
+    return Template(
+        "staff/prospects_new.html",
+        context={
+            "user": user,
+            "form": form,
+            "categories": [(k, v[0]) for k, v in DATA_CATEGORIES.items()],
+            "subjects": list(DATA_SUBJECTS.items()),
+            "ticked": set(form.ticked("data_categories")) | set(form.ticked("data_subjects")),
+            "error": error,
+        },
+        status_code=status,
+    )
+
+
+def _back(prospect_id: str, *, done: str | None = None, error: str | None = None) -> Redirect:
+    note = f"done={quote(done[:300])}" if done else f"error={quote((error or '')[:300])}"
+    return Redirect(f"{HOME}/{prospect_id}?{note}", status_code=303)
+
+
+@dataclass
+class VoidForm:
+    reason: str = ""
+
+
+@dataclass
+class ConvertForm:
+    workspace_id: str = ""
+
+
+class SalesPages(Controller):
+    path = HOME
+    include_in_schema = False
+
+    @get("/", sync_to_thread=True)
+    def board(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        version_state: Annotated[str, QueryParameter(name="state", max_length=20)] = "",
+        mine: FromQuery[str] = "",
+        q: FromQuery[str] = "",
+    ) -> Template:
+        """The status board: every prospect's DPA, its state, dates and who acted."""
+        user = staff(request, db, *SALES)
+        state = version_state if version_state in sending.BOARD_STATES else ""
+        rows = sending.board(
+            session=db, state=state or None, owner=user.subject if mine else None, q=q[:200]
+        )
+        return Template(
+            "staff/prospects.html",
+            context={
+                "user": user,
+                "rows": rows,
+                "states": sending.BOARD_STATES,
+                "filters": {"state": state, "mine": bool(mine), "q": q[:200]},
+            },
+        )
+
+    @get("/new", sync_to_thread=True)
+    def new(self, request: Request[Any, Any, Any], db: NamedDependency[Session]) -> Template:
+        user = staff(request, db, *SALES)
+        return _form_page(user, ProspectForm(country="LV"))
+
+    @post("/", status_code=303, sync_to_thread=True)
+    def create(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        data: URLEncodedBody[ProspectForm],
+    ) -> Redirect | Template:
+        user = staff(request, db, *SALES)
+        try:
+            details = data.details()
+        except msgspec.ValidationError as exc:
+            return _form_page(user, data, explain(exc), 422)
+        row = counterparties.create_prospect(session=db, details=details, owner=user)
+        db.commit()
+        log.info("prospect %s created by %s", row.id, user.actor)
+        return _back(row.id, done=f"Created {details.legal_name}. Send its DPA when ready.")
+
+    @get("/{prospect_id:uuid}", sync_to_thread=True)
+    def show(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        prospect_id: FromPath[UUID],
+        error: FromQuery[str] = "",
+        done: FromQuery[str] = "",
+    ) -> Template:
+        user = staff(request, db, *SALES)
+        status = sending.get_status(session=db, prospect_id=str(prospect_id))
+        agreement = db.scalar(
+            select(Agreement).where(Agreement.counterparty_id == status.prospect.id)
+        )
+        return Template(
+            "staff/prospects_show.html",
+            context={
+                "user": user,
+                "row": status,
+                "p": status.prospect,
+                "versions": list(reversed(agreement.versions)) if agreement else [],
+                "events": sending.history(session=db, prospect_id=str(prospect_id)),
+                "categories": {k: v[0] for k, v in DATA_CATEGORIES.items()},
+                "subjects": DATA_SUBJECTS,
+                "error": error[:300] or None,
+                "done": done[:300] or None,
+            },
+        )
+
+    @post("/{prospect_id:uuid}/send", status_code=303, sync_to_thread=True)
+    def send(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        prospect_id: FromPath[UUID],
+    ) -> Redirect:
+        user = staff(request, db, *SALES)
+        state = request.app.state
+        try:
+            done = sending.send(
+                session=db,
+                pool=state.pool,
+                settings=state.settings,
+                prospect_id=str(prospect_id),
+                actor=user.actor,
+            )
+        except DomainError as exc:
+            return _back(str(prospect_id), error=exc.detail)
+        except ConverterError as exc:
+            log.warning("sending %s: %s", prospect_id, exc)
+            return _back(
+                str(prospect_id),
+                error="The document could not be made just now; try again in a minute.",
+            )
+        db.commit()
+        state.jobs.kick()
+        return _back(
+            str(prospect_id), done=f"Version {done.version.number} sent to {done.email.to_addr}."
+        )
+
+    @post("/{prospect_id:uuid}/resend", status_code=303, sync_to_thread=True)
+    def resend(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        prospect_id: FromPath[UUID],
+    ) -> Redirect:
+        user = staff(request, db, *SALES)
+        state = request.app.state
+        try:
+            done = sending.resend(
+                session=db, settings=state.settings, prospect_id=str(prospect_id), actor=user.actor
+            )
+        except DomainError as exc:
+            return _back(str(prospect_id), error=exc.detail)
+        db.commit()
+        state.jobs.kick()
+        return _back(
+            str(prospect_id),
+            done=f"A new link was sent to {done.email.to_addr}; the earlier links no longer work.",
+        )
+
+    @post("/{prospect_id:uuid}/remind", status_code=303, sync_to_thread=True)
+    def remind(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        prospect_id: FromPath[UUID],
+    ) -> Redirect:
+        user = staff(request, db, *SALES)
+        state = request.app.state
+        try:
+            done = sending.remind(
+                session=db, settings=state.settings, prospect_id=str(prospect_id), actor=user.actor
+            )
+        except DomainError as exc:
+            return _back(str(prospect_id), error=exc.detail)
+        db.commit()
+        state.jobs.kick()
+        return _back(str(prospect_id), done=f"A reminder was sent to {done.email.to_addr}.")
+
+    @post("/{prospect_id:uuid}/void", status_code=303, sync_to_thread=True)
+    def void(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        prospect_id: FromPath[UUID],
+        data: URLEncodedBody[VoidForm],
+    ) -> Redirect:
+        user = staff(request, db, *SALES)
+        try:
+            version = sending.void(
+                session=db, prospect_id=str(prospect_id), reason=data.reason, actor=user.actor
+            )
+        except DomainError as exc:
+            return _back(str(prospect_id), error=exc.detail)
+        db.commit()
+        return _back(
+            str(prospect_id), done=f"Version {version.number} is void; its links no longer work."
+        )
+
+    @post("/{prospect_id:uuid}/convert", status_code=303, sync_to_thread=True)
+    def convert(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        prospect_id: FromPath[UUID],
+        data: URLEncodedBody[ConvertForm],
+    ) -> Redirect:
+        user = staff(request, db, *SALES)
+        try:
+            workspace_id = msgspec.convert(data.workspace_id.strip(), WorkspaceId)
+            counterparties.convert_prospect(
+                session=db,
+                prospect_id=str(prospect_id),
+                workspace_id=workspace_id,
+                actor=user.actor,
+            )
+        except msgspec.ValidationError:
+            return _back(
+                str(prospect_id),
+                error="A workspace id is 1-100 letters, digits and . _ : - (starting with a "
+                "letter or digit).",
+            )
+        except DomainError as exc:
+            return _back(str(prospect_id), error=exc.detail)
+        db.commit()
+        return _back(str(prospect_id), done=f"Converted into workspace {workspace_id}.")
