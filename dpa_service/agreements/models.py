@@ -71,3 +71,34 @@ class AgreementVersion(Base):
     signed_body_sha256: Mapped[str | None] = mapped_column(String(64))
 
     agreement: Mapped[Agreement] = relationship(back_populates="versions")
+
+
+class Reissue(Base):
+    """One legal action: every affected agreement gets a new version made from the approved set."""
+
+    __tablename__ = "reissues"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    reason: Mapped[str] = mapped_column(String(1000))
+    created_by: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    total: Mapped[int] = mapped_column(default=0)
+    finished_at: Mapped[datetime | None]
+
+
+class ReissueItem(Base):
+    """One agreement of a re-issue. Claimed by a worker, then done in the version's transaction."""
+
+    __tablename__ = "reissue_items"
+    __table_args__ = (UniqueConstraint("reissue_id", "agreement_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    reissue_id: Mapped[str] = mapped_column(ForeignKey("reissues.id"), index=True)
+    agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"))
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    claim: Mapped[str | None] = mapped_column(String(36))
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    new_version: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(String(1000))
+    done_at: Mapped[datetime | None]

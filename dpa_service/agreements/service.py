@@ -61,13 +61,34 @@ def request_dpa(
     new_version: bool,
     actor: str,
 ) -> Outcome:
-    """Return the workspace's current DPA version, or make the next one.
+    """Return the workspace's current DPA version, or make the next one."""
+    workspace = counterparties.get_workspace(session=session, workspace_id=workspace_id)
+    return request_dpa_for(
+        session=session,
+        pool=pool,
+        settings=settings,
+        counterparty=workspace,
+        new_version=new_version,
+        actor=actor,
+    )
 
-    A new version is made when there is none, when the workspace's details changed since the
-    latest version, or when asked for. The read transaction ends before the conversion so the
+
+def request_dpa_for(
+    *,
+    session: Session,
+    pool: ConverterPool,
+    settings: Settings,
+    counterparty: Counterparty,
+    new_version: bool,
+    actor: str,
+) -> Outcome:
+    """Return the counterparty's current DPA version (workspace or prospect), or make the next.
+
+    A new version is made when there is none, when the details changed since the latest
+    version, or when asked for. The read transaction ends before the conversion so the
     database is not held while LibreOffice works; the caller commits the writes.
     """
-    workspace = counterparties.get_workspace(session=session, workspace_id=workspace_id)
+    workspace = counterparty
     agreement = session.scalar(select(Agreement).where(Agreement.counterparty_id == workspace.id))
     latest = _latest(session, agreement.id) if agreement else None
     if (
@@ -118,6 +139,8 @@ def request_dpa(
         )
         session.add(version)
         session.flush()
+        if agreement is not None:
+            session.expire(agreement, ["versions"])  # the loaded list lacks the new version
     except IntegrityError:
         session.rollback()
         raise Conflict(
