@@ -27,15 +27,17 @@ from sqlalchemy.orm import Session
 
 from dpa_service import migrations
 from dpa_service.accounts.guards import TokenAuthentication
+from dpa_service.agreements.reissue_routes import ReissueApi, ReissuePages
 from dpa_service.agreements.routes import AgreementController
 from dpa_service.archive.base import Archive, ArchiveError, ArchiveUnreachable
 from dpa_service.archive.local import LocalArchive
+from dpa_service.clauses.routes import TemplateController
 from dpa_service.config import Settings
-from dpa_service.counterparties.routes import WorkspaceController
+from dpa_service.counterparties.routes import ProspectController, WorkspaceController
 from dpa_service.db import make_engine, make_session_factory
 from dpa_service.errors import DomainError
-from dpa_service.jobs import InProcessJobs, Jobs, QueueJobs, sweep_once
-from dpa_service.notify.mail import FolderMailer
+from dpa_service.jobs import InProcessJobs, JobContext, Jobs, QueueJobs, sweep_once
+from dpa_service.notify.webhook_routes import WebhookController, WebhookPages
 from dpa_service.rendering.converter import (
     ConverterBusy,
     ConverterError,
@@ -46,9 +48,18 @@ from dpa_service.rendering.converter import (
 from dpa_service.signing.completion import complete_stuck
 from dpa_service.signing.routes import SigningController
 from dpa_service.signing.seal import Sealer, SealSettings
+from dpa_service.subprocessors.routes import SubprocessorApi
 from dpa_service.system.routes import health, ready
 from dpa_service.web.headers import security_headers
+from dpa_service.web.sales import SalesPages
 from dpa_service.web.signing import SigningPages
+from dpa_service.web.staff import LoginRequired, StaffPages, on_login_required
+from dpa_service.web.subprocessors import (
+    ObjectionPages,
+    PublicSubprocessorPages,
+    StaffSubprocessorPages,
+)
+from dpa_service.web.templates_pages import TemplatePages
 from dpa_service.web.verify import VerifyApi, VerifyPage
 
 log = logging.getLogger(__name__)
@@ -63,8 +74,11 @@ PUBLIC_PATHS = [
     "^/verify",
     "^/static/",
     "^/api/v1/verify",
+    "^/staff",  # staff pages check their own session cookie (dpa_service.web.staff)
+    "^/subprocessors",  # the public list and its feed
+    "^/objections/",  # a notice's objection link (its own token)
 ]
-THROTTLED = ("/sign/", "/verify", "/api/v1/verify")
+THROTTLED = ("/sign/", "/verify", "/api/v1/verify", "/staff/login", "/objections/")
 
 
 def _is_throttled(request: Request[Any, Any, Any]) -> bool:
@@ -105,7 +119,13 @@ def _on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) ->
 def _on_permission_denied(
     request: Request[Any, Any, Any], exc: PermissionDeniedException
 ) -> Response[Any]:
-    if request.url.path.startswith(("/sign/", "/verify")):
+    if request.url.path.startswith("/staff") and "CSRF" not in exc.detail:
+        return Template(
+            "message.html",
+            context={"heading": "Not allowed", "message": exc.detail},
+            status_code=403,
+        )  # type: ignore[return-value]
+    if request.url.path.startswith(("/sign/", "/verify", "/staff")):
         # A person at a form, most likely with an expired page: tell them what to do.
         return Template(
             "message.html",
@@ -191,7 +211,7 @@ def create_app(
                 complete_stuck(
                     session_factory=session_factory, pool=pool, sealer=sealer, settings=settings
                 )
-                + sweep_once(session_factory, archive)
+                + sweep_once(JobContext(session_factory, archive, settings, pool))
             ),
             settings.sweep_seconds,
         )
@@ -222,11 +242,24 @@ def create_app(
             health,
             ready,
             WorkspaceController,
+            ProspectController,
             AgreementController,
             SigningController,
+            TemplateController,
             VerifyApi,
             SigningPages,
             VerifyPage,
+            StaffPages,
+            TemplatePages,
+            SalesPages,
+            ReissueApi,
+            ReissuePages,
+            WebhookController,
+            WebhookPages,
+            SubprocessorApi,
+            PublicSubprocessorPages,
+            ObjectionPages,
+            StaffSubprocessorPages,
             create_static_files_router(path="/static", directories=[WEB / "static"]),
         ],
         dependencies={"db": Provide(provide_db)},
@@ -258,6 +291,7 @@ def create_app(
             PermissionDeniedException: _on_permission_denied,
             ConverterError: _on_converter_error,
             ArchiveError: _on_archive_error,
+            LoginRequired: on_login_required,
         },
         state=State(
             {
@@ -267,7 +301,6 @@ def create_app(
                 "archive": archive,
                 "pool": pool,
                 "sealer": sealer,
-                "mailer": FolderMailer(settings.mail_dir),
                 "jobs": jobs,
             }
         ),

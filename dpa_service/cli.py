@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import msgspec
@@ -63,8 +64,18 @@ def _demo(settings: Settings) -> None:
     with make_session_factory(engine)() as session:
         upsert_workspace(session=session, workspace_id=DEMO_WORKSPACE_ID, details=details)
         _, secret = create_token(session=session, role="app", name="demo")
+        staff = _demo_staff(session)
         session.commit()
     base = settings.public_url.rstrip("/")
+    if staff:
+        logins = "\n".join(
+            f"    {email:32} {password}  ({role})" for email, password, role in staff
+        )
+        click.echo(f"\nDemo staff users for {base}/staff/ (passwords shown once):\n{logins}")
+    else:
+        click.echo(
+            "\nThe demo staff users exist already; `dpa-service users set-password` resets one."
+        )
     click.echo(
         f"""
 Demo workspace {DEMO_WORKSPACE_ID!r} is ready. An `app` API token was made for it:
@@ -79,6 +90,29 @@ Get its DPA (the first call renders version 1) and download the PDF:
 API reference: {base}/schema/openapi.json
 """
     )
+
+
+DEMO_STAFF = (
+    ("demo-admin@klusaro.com", "Demo Admin", "admin"),
+    ("demo-legal@klusaro.com", "Demo Legal", "legal"),
+    ("demo-legal2@klusaro.com", "Demo Reviewer", "legal"),  # four eyes need a second one
+    ("demo-sales@klusaro.com", "Demo Sales", "sales"),
+)
+
+
+def _demo_staff(session: Any) -> list[tuple[str, str, str]]:
+    """One staff user per role (two for legal), made once, with random passwords."""
+    import secrets
+
+    from dpa_service.accounts.users import create_user, find_user
+
+    made = []
+    for email, name, role in DEMO_STAFF:
+        if find_user(session=session, email=email) is None:
+            password = secrets.token_urlsafe(12)
+            create_user(session=session, email=email, name=name, role=role, password=password)
+            made.append((email, password, role))
+    return made
 
 
 @main.command()
@@ -119,7 +153,7 @@ class _MaskSigningTokens(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(
-                re.sub(r"/sign/[^/\s?]+", "/sign/***", a) if isinstance(a, str) else a
+                re.sub(r"/(sign|objections)/[^/\s?]+", r"/\1/***", a) if isinstance(a, str) else a
                 for a in record.args
             )
         return True
@@ -219,6 +253,89 @@ def tokens_revoke(token_id: str) -> None:
             raise click.ClickException(f"no token {token_id}")
         session.commit()
     click.echo(f"revoked {token_id}")
+
+
+@main.group()
+def users() -> None:
+    """Staff users of the web UI (admin): create, list, unlock, set a password."""
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["admin", "legal", "sales"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(email: str, name: str, role: str, password_stdin: bool) -> None:
+    """Create a staff user (the first one: --role admin). The password is asked for."""
+    from dpa_service import migrations
+    from dpa_service.accounts.users import UserError, create_user
+    from dpa_service.db import make_session_factory
+
+    engine = _engine(_settings())
+    try:
+        migrations.ensure_migrated(engine)
+        password = _read_password(password_stdin)
+        with make_session_factory(engine)() as session:
+            user = create_user(
+                session=session, email=email, name=name, role=role, password=password
+            )
+            session.commit()
+    except (migrations.NotMigrated, UserError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {user.email} ({user.role}); log in at /staff/login")
+
+
+@users.command("list")
+def users_list() -> None:
+    from dpa_service.accounts.users import list_users
+    from dpa_service.db import make_session_factory
+
+    with make_session_factory(_engine(_settings()))() as session:
+        for u in list_users(session=session):
+            state = "disabled" if u.disabled_at else ("locked" if u.locked_until else "active")
+            click.echo(f"{u.email}  {u.role:6}  {state:8}  {u.name}")
+
+
+@users.command("unlock")
+@click.argument("email")
+def users_unlock(email: str) -> None:
+    """Lift a lock-out after repeated failed logins."""
+    from dpa_service.accounts.users import find_user, unlock
+    from dpa_service.db import make_session_factory
+
+    with make_session_factory(_engine(_settings()))() as session:
+        user = find_user(session=session, email=email)
+        if user is None:
+            raise click.ClickException(f"no user {email}")
+        unlock(user=user)
+        session.commit()
+    click.echo(f"unlocked {email}")
+
+
+@users.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_set_password(email: str, password_stdin: bool) -> None:
+    """Set a new password; the user's open sessions end."""
+    from dpa_service.accounts.users import UserError, find_user, set_password
+    from dpa_service.db import make_session_factory
+
+    with make_session_factory(_engine(_settings()))() as session:
+        user = find_user(session=session, email=email)
+        if user is None:
+            raise click.ClickException(f"no user {email}")
+        try:
+            set_password(session=session, user=user, password=_read_password(password_stdin))
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+    click.echo(f"password set for {email}")
 
 
 @main.command()

@@ -69,8 +69,33 @@ class Settings:
     s3_presigned_downloads: bool = False  # redirect downloads to a short-lived presigned URL
     queue_url: str = ""  # redis://… : jobs go to SAQ workers; empty: a thread in the service
     queue_name: str = "dpa"
-    sweep_seconds: float = 30.0  # how often pending work is looked for
+    sweep_seconds: float = 5.0  # how often pending work (mail, webhooks, archive) is looked for
     job_timeout_seconds: int = 120  # a queued job running longer (or whose worker died) is redone
+
+    # staff accounts (web UI)
+    login_max_failures: int = 5  # failed logins in a row before the account is locked
+    login_lockout_minutes: int = 15
+    staff_session_hours: int = 12
+
+    # e-mail: SMTP when DPA_SMTP_HOST is set, otherwise .eml files in mail_dir
+    mail_from: str = "Klusaro DPA <dpa@klusaro.com>"
+    mail_return_path: str = ""  # bounce address (SMTP MAIL FROM); empty: mail_from's address
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True  # upgrade with STARTTLS (required when on)
+    smtp_ssl: bool = False  # implicit TLS (port 465)
+    smtp_timeout_s: float = 15.0
+    mail_max_attempts: int = 12  # with exponential backoff (1 min … 6 h), about 24 h in all
+
+    # sales: reminders and expiry of DPAs sent by e-mail
+    prospect_expiry_days: int = 30  # a DPA e-mailed to a prospect expires after this
+    reminder_days: str = "3,7"  # days after sending; empty: no reminders
+
+    # webhooks to the Klusaro app
+    webhook_timeout_s: float = 10.0
+    webhook_retry_hours: int = 30  # retried with exponential backoff for at least this long
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -93,6 +118,25 @@ class Settings:
             raise SettingsError("DPA_S3_SSE must be none, AES256 or aws:kms")
         if self.s3_object_lock_mode not in ("GOVERNANCE", "COMPLIANCE", "none"):
             raise SettingsError("DPA_S3_OBJECT_LOCK_MODE must be GOVERNANCE, COMPLIANCE or none")
+        self.reminder_schedule  # noqa: B018 - refuse a bad DPA_REMINDER_DAYS at start
+
+    @property
+    def reminder_schedule(self) -> tuple[int, ...]:
+        """DPA_REMINDER_DAYS ("3,7": days after sending) as sorted day counts; empty: none."""
+        days: set[int] = set()
+        for part in self.reminder_days.split(","):
+            if not part.strip():
+                continue
+            try:
+                day = int(part)
+            except ValueError:
+                raise SettingsError(
+                    f"DPA_REMINDER_DAYS={self.reminder_days!r}: whole days separated by commas"
+                ) from None
+            if not 1 <= day <= 365:
+                raise SettingsError(f"DPA_REMINDER_DAYS: {day} is not between 1 and 365")
+            days.add(day)
+        return tuple(sorted(days))
 
     def resolved_secret_key(self) -> str:
         """DPA_SECRET_KEY, or one generated on first use and kept (0600) in the data folder."""

@@ -12,6 +12,12 @@ class DomainError(Exception):
         self.headers = headers or {}
 
 
+class Forbidden(DomainError):
+    """The caller's role or identity may not do this (e.g. approve their own change)."""
+
+    status_code = 403
+
+
 class NotFound(DomainError):
     status_code = 404
 
@@ -22,3 +28,15 @@ class Conflict(DomainError):
 
 class ServiceUnavailable(DomainError):
     status_code = 503
+
+
+class Unprocessable(DomainError):
+    """Well-formed but unacceptable input (422)."""
+
+    status_code = 422
+
+
+class Gone(DomainError):
+    """It existed, and its time is over (an objection window that closed)."""
+
+    status_code = 410

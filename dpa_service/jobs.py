@@ -13,32 +13,75 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy.orm import sessionmaker
 
+from dpa_service.agreements.reissue import run_reissues
+from dpa_service.agreements.sending import send_reminders
 from dpa_service.archive import service as archive_service
 from dpa_service.archive.base import Archive, ArchiveError
+from dpa_service.config import Settings
+from dpa_service.notify.outbox import deliver_due
+from dpa_service.notify.webhooks import deliver_webhooks
+from dpa_service.rendering.converter import ConverterPool
 
 log = logging.getLogger(__name__)
 
 
-def sweep_once(session_factory: sessionmaker, archive: Archive) -> int:  # type: ignore[type-arg]
-    """Archive everything pending and expire what is due; returns how much was done."""
+@dataclass(frozen=True)
+class JobContext:
+    """What periodic work needs; built by the service (embedded engine) or by each worker."""
+
+    session_factory: sessionmaker  # type: ignore[type-arg]
+    archive: Archive
+    settings: Settings
+    pool: ConverterPool | None = None  # work that renders (re-issue) runs where there is one
+
+
+def _expire(ctx: JobContext) -> int:
     from dpa_service.signing.service import expire_due
 
-    done = 0
-    with session_factory() as session:
+    with ctx.session_factory() as session:
         expired = expire_due(session=session)
         if expired:
             session.commit()
-            done += len(expired)
+    return len(expired)
+
+
+def periodic_tasks() -> list[tuple[str, Callable[[JobContext], int]]]:
+    """Work every sweep does, in order. Each task claims its rows in the database, so two
+    workers sweeping at once never do the same thing twice; each returns how much it did."""
+    return [
+        ("expire", _expire),
+        ("reminders", send_reminders),
+        ("mail", deliver_due),
+        ("webhooks", deliver_webhooks),
+        ("reissue", run_reissues),
+    ]
+
+
+def run_periodic(ctx: JobContext) -> int:
+    done = 0
+    for name, task in periodic_tasks():
+        try:
+            done += task(ctx)
+        except Exception:
+            log.exception("periodic task %s failed; it runs again on the next sweep", name)
+    return done
+
+
+def sweep_once(ctx: JobContext) -> int:
+    """Run the periodic tasks and archive everything pending; returns how much was done."""
+    done = run_periodic(ctx)
+    with ctx.session_factory() as session:
         ids = archive_service.pending_ids(session=session)
     for object_id in ids:
         try:
             if (
                 archive_service.store(
-                    session_factory=session_factory, archive=archive, object_id=object_id
+                    session_factory=ctx.session_factory, archive=ctx.archive, object_id=object_id
                 )
                 == "stored"
             ):
@@ -136,7 +179,7 @@ def worker_settings(settings: Any) -> dict[str, Any]:
     """SAQ worker definition: job functions, a startup that builds what they need, a timer."""
     from saq import Queue
 
-    from dpa_service.app import make_archive
+    from dpa_service.app import make_archive, pool_settings
     from dpa_service.db import make_engine, make_session_factory
 
     queue = Queue.from_url(settings.queue_url, name=settings.queue_name)
@@ -145,6 +188,9 @@ def worker_settings(settings: Any) -> dict[str, Any]:
         engine = make_engine(settings.database_url)
         ctx["session_factory"] = make_session_factory(engine)
         ctx["archive"] = make_archive(settings)
+        # Re-issuing renders new versions: a converter pool, warmed up in the background.
+        ctx["pool"] = ConverterPool(pool_settings(settings))
+        ctx["pool_start"] = asyncio.create_task(asyncio.to_thread(ctx["pool"].start))
 
         async def periodic() -> None:
             while True:
@@ -158,15 +204,15 @@ def worker_settings(settings: Any) -> dict[str, Any]:
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         ctx["periodic"].cancel()
+        await asyncio.to_thread(ctx["pool"].close)
 
     async def sweep(ctx: dict[str, Any]) -> int:
-        """Fan out one archive job per pending object, and expire what is due."""
-        from dpa_service.signing.service import expire_due
+        """Run the periodic tasks, and fan out one archive job per pending object."""
+        job_ctx = JobContext(ctx["session_factory"], ctx["archive"], settings, ctx["pool"])
 
         def find() -> list[str]:
+            run_periodic(job_ctx)
             with ctx["session_factory"]() as session:
-                if expire_due(session=session):
-                    session.commit()
                 ids = archive_service.pending_ids(session=session)
                 # The database, not the queue, decides what is handed out again: an object
                 # whose job is older than a job may run had its worker die.

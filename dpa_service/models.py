@@ -1,14 +1,26 @@
 """Every table, imported once so metadata (Alembic, tests) sees them all."""
 
-from dpa_service.accounts.models import ApiToken
-from dpa_service.agreements.models import Agreement, AgreementVersion
+from dpa_service.accounts.models import ApiToken, StaffSession, User
+from dpa_service.agreements.models import Agreement, AgreementVersion, Reissue, ReissueItem
 from dpa_service.archive.models import ArchiveObject
 from dpa_service.audit.models import AuditEvent
-from dpa_service.clauses.models import TemplateVersion
-from dpa_service.counterparties.models import Counterparty
+from dpa_service.clauses.models import TemplateEvent, TemplateVersion
+from dpa_service.counterparties.models import Counterparty, SigningInvitation
 from dpa_service.db import Base
+from dpa_service.notify.models import EmailAttempt, OutboundEmail
+from dpa_service.notify.webhook_models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from dpa_service.signing.models import Signature, SigningCode, SigningLink
-from dpa_service.subprocessors.models import SubprocessorListVersion
+from dpa_service.subprocessors.models import (
+    SubprocessorChange,
+    SubprocessorListVersion,
+    SubprocessorNotice,
+    SubprocessorObjection,
+)
 
 __all__ = [
     "ApiToken",
@@ -17,10 +29,25 @@ __all__ = [
     "ArchiveObject",
     "AuditEvent",
     "Base",
+    "Reissue",
+    "ReissueItem",
     "Counterparty",
+    "EmailAttempt",
+    "OutboundEmail",
     "Signature",
     "SigningCode",
+    "SigningInvitation",
     "SigningLink",
+    "StaffSession",
+    "SubprocessorChange",
     "SubprocessorListVersion",
+    "SubprocessorNotice",
+    "SubprocessorObjection",
+    "TemplateEvent",
     "TemplateVersion",
+    "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

@@ -164,13 +164,7 @@ def make_api(
 def api(
     request: pytest.FixtureRequest, pool: ConverterPool, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Api]:
-    tmp = tmp_path_factory.mktemp(request.param)
-    if request.param == "sqlite":
-        tmp.joinpath("data").mkdir()
-        yield from make_api("sqlite", f"sqlite:///{tmp / 'data' / 'dpa.sqlite3'}", tmp, pool)
-    else:
-        for url in _postgres_database():
-            yield from make_api("postgresql", url, tmp, pool)
+    yield from own_api(request.param, pool, tmp_path_factory.mktemp(request.param))
 
 
 @pytest.fixture
@@ -194,8 +188,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(api: Api, pool: ConverterPool) -> Iterator[LiveServer]:
+def serve(api: Api, pool: ConverterPool) -> Iterator[LiveServer]:
+    """Serve `api`'s app (same database, archive and pool) by uvicorn on a loopback port."""
     import threading
     import time
 
@@ -219,3 +213,32 @@ def live_server(api: Api, pool: ConverterPool) -> Iterator[LiveServer]:
     yield LiveServer(settings.public_url, live_api)
     server.should_exit = True
     thread.join(10)
+
+
+def own_api(backend: str, pool: ConverterPool, tmp: Path, **overrides: Any) -> Iterator[Api]:
+    """An app on a database of its own, for tests that change what every later DPA contains
+    (approving templates or subprocessor lists) or need other settings (SMTP, clocks)."""
+    if backend == "sqlite":
+        tmp.joinpath("data").mkdir(exist_ok=True)
+        yield from make_api(
+            "sqlite", f"sqlite:///{tmp / 'data' / 'dpa.sqlite3'}", tmp, pool, **overrides
+        )
+    else:
+        for url in _postgres_database():
+            yield from make_api("postgresql", url, tmp, pool, **overrides)
+
+
+@pytest.fixture(scope="session")
+def live_server(api: Api, pool: ConverterPool) -> Iterator[LiveServer]:
+    yield from serve(api, pool)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Any]:
+    """A loopback SMTP server on its own port (tests/smtp.py); `.messages`, `.wait_for(...)`."""
+    from tests.smtp import LoopbackSMTP
+
+    server = LoopbackSMTP()
+    server.start()
+    yield server
+    server.stop()

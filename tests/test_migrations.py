@@ -52,3 +52,17 @@ def test_migrate_is_idempotent(tmp_path: Path) -> None:
     assert migrations.current(engine) == migrations.head()
     with make_session_factory(engine)() as s:
         assert len(s.scalars(select(TemplateVersion)).all()) == 4
+
+
+def test_the_migrations_build_exactly_the_tables_the_models_describe(api: Api) -> None:
+    """A model changed without a migration (or the reverse) would fail on a real database."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from dpa_service.models import Base
+
+    with api.engine.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
+    assert diff == []

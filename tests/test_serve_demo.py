@@ -6,7 +6,6 @@ import hashlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,17 +13,12 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import _free_port
 from tests.pdf_text import pdf_text
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_demo_then_the_readme_walkthrough(tmp_path: Path) -> None:
-    port = free_port()
+    port = _free_port()
     env = {
         **os.environ,
         "DPA_PORT": str(port),
@@ -70,6 +64,24 @@ def test_serve_demo_then_the_readme_walkthrough(tmp_path: Path) -> None:
         assert pdf.status_code == 200
         assert hashlib.sha256(pdf.content).hexdigest() == body["sha256"]
         assert "Rīgas Tīrīšanas Serviss" in pdf_text(pdf.content)
+        # the printed staff login works on the staff pages
+        login = re.search(r"(demo-legal@klusaro\.com)\s+(\S+)\s+\(legal\)", output)
+        assert login, output
+        with httpx.Client(base_url=base, timeout=30) as browser:
+            form = browser.get("/staff/login")
+            csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+            assert csrf
+            logged_in = browser.post(
+                "/staff/login",
+                data={
+                    "email": login.group(1),
+                    "password": login.group(2),
+                    "next": "/staff/",
+                    "_csrf_token": csrf.group(1),
+                },
+            )
+            assert logged_in.status_code == 303, logged_in.text
+            assert "Demo Legal" in browser.get("/staff/").text
         # the embedded defaults: SQLite in ./data, the PDF in ./signed
         assert (tmp_path / "data" / "dpa.sqlite3").is_file()
         assert (

@@ -28,6 +28,8 @@ def test_openapi_documents_every_route_and_the_token(api: Api) -> None:
         "/api/v1/agreements/{agreement_id}/versions/{number}/countersign",
         "/api/v1/agreements/{agreement_id}/versions/{number}/void",
         "/api/v1/verify",
+        "/api/v1/reissues",
+        "/api/v1/reissues/{reissue_id}",
         "/health",
         "/ready",
     ):
@@ -39,4 +41,13 @@ def test_openapi_documents_every_route_and_the_token(api: Api) -> None:
 
 def test_web_pages_are_not_in_the_api_schema(api: Api) -> None:
     paths = api.client.get("/schema/openapi.json").json()["paths"]
-    assert not [p for p in paths if p.startswith(("/sign", "/verify", "/static"))]
+    assert not [p for p in paths if p.startswith(("/sign", "/verify", "/static", "/staff"))]
+
+
+def test_the_readme_documents_every_setting() -> None:
+    from pathlib import Path
+
+    from dpa_service.config import documented_variables
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert [v for v in documented_variables() if f"`{v}`" not in readme] == []

@@ -14,16 +14,12 @@ from dpa_service.accounts.guards import roles
 from dpa_service.accounts.service import Principal
 from dpa_service.agreements.schemas import VersionOut, version_out
 from dpa_service.agreements.service import get_agreement, get_version
-from dpa_service.errors import DomainError
+from dpa_service.errors import Unprocessable
 from dpa_service.signing import service
 from dpa_service.signing.completion import Countersigner, complete
 from dpa_service.signing.schemas import CountersignRequest, LinkOut, LinkRequest, VoidRequest
 
 VERSION_PATH = "/api/v1/agreements/{agreement_id:uuid}/versions/{number:int}"
-
-
-class Unprocessable(DomainError):
-    status_code = 422
 
 
 class SigningController(Controller):

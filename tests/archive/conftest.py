@@ -32,6 +32,7 @@ from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 from dpa_service.archive.s3 import S3Archive, S3Settings
+from tests.conftest import _free_port
 
 HOST = "127.0.0.1"
 REGION = "eu-central-1"
@@ -65,13 +66,6 @@ AWS_ENV_REMOVED = (
     "https_proxy",
     "all_proxy",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _wait_until_bindable(port: int, timeout: float = 10.0) -> None:
@@ -177,7 +171,7 @@ def start_moto() -> Iterator[MotoS3]:
         for name, value in AWS_ENV.items():
             env.setenv(name, value)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-        moto = MotoS3(port=free_port())
+        moto = MotoS3(port=_free_port())
         moto.start()
         try:
             yield moto

@@ -26,6 +26,7 @@ from playwright.sync_api import (
 
 from tests.browser.helpers import BrowserLog
 from tests.conftest import LiveServer
+from tests.smtp import LoopbackSMTP
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -61,22 +62,27 @@ def chromium() -> Iterator[Browser]:
         browser.close()
 
 
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[LoopbackSMTP]:
+    """A loopback SMTP server for a module's own app (see tests/smtp.py)."""
+    server = LoopbackSMTP()
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def browser_log() -> BrowserLog:
     return BrowserLog()
 
 
 @pytest.fixture
-def new_page(
-    chromium: Browser, live_server: LiveServer, browser_log: BrowserLog
-) -> Iterator[Callable[..., Page]]:
-    """Open a page in a fresh context (`accept_downloads`, base URL = the live server)."""
+def page_on(chromium: Browser, browser_log: BrowserLog) -> Iterator[Callable[..., Page]]:
+    """Open a page in a fresh context whose base URL is `base_url` (`accept_downloads`)."""
     contexts: list[BrowserContext] = []
 
-    def open_page(**context_options: Any) -> Page:
-        context = chromium.new_context(
-            accept_downloads=True, base_url=live_server.url, **context_options
-        )
+    def open_page(base_url: str, **context_options: Any) -> Page:
+        context = chromium.new_context(accept_downloads=True, base_url=base_url, **context_options)
         contexts.append(context)
         context.set_default_timeout(15_000)
         context.add_init_script(REPORT_CSP)
@@ -106,6 +112,21 @@ def new_page(
         context.close()
     if not browser_log.checked:  # a test that stopped early has already failed
         browser_log.assert_clean()
+
+
+@pytest.fixture
+def new_page(page_on: Callable[..., Page], live_server: LiveServer) -> Callable[..., Page]:
+    """Open a page on the shared live server in a fresh context."""
+    return lambda **context_options: page_on(live_server.url, **context_options)
+
+
+def log_in(page: Page, email: str, password: str, next_path: str = "/staff/") -> None:
+    """The staff log-in form, as a person fills it in."""
+    page.goto(f"/staff/login?next={next_path}")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#login")
+    page.wait_for_url(f"**{next_path}*")
 
 
 @pytest.fixture
