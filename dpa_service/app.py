@@ -107,7 +107,19 @@ def _problem(
     )
 
 
-def _on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+PAGE_HEADINGS = {404: "Not found", 409: "That is not possible now", 410: "No longer available"}
+
+
+def _on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    if request.url.path.startswith("/staff"):  # a person at a page: answer with a page
+        return Template(
+            "message.html",
+            context={
+                "heading": PAGE_HEADINGS.get(exc.status_code, "This cannot be done"),
+                "message": exc.detail,
+            },
+            status_code=exc.status_code,
+        )  # type: ignore[return-value]
     return _problem(exc.status_code, exc.detail, exc.headers)
 
 

@@ -212,7 +212,14 @@ def tokens() -> None:
 @tokens.command("create")
 @click.option("--role", type=click.Choice(["app", "legal", "sales", "admin"]), required=True)
 @click.option("--name", required=True)
-def tokens_create(role: str, name: str) -> None:
+@click.option(
+    "--user",
+    "user_email",
+    default=None,
+    help="A staff user's own token (same role): the API then acts as that person, which "
+    "uploading, approving and rejecting templates and subprocessor lists require.",
+)
+def tokens_create(role: str, name: str, user_email: str | None) -> None:
     """Create a token; the secret is printed once and never stored."""
     from dpa_service import migrations
     from dpa_service.accounts.service import create_token
@@ -223,7 +230,14 @@ def tokens_create(role: str, name: str) -> None:
     try:
         migrations.ensure_migrated(engine)
         with make_session_factory(engine)() as session:
-            token, secret = create_token(session=session, role=role, name=name)
+            user = None
+            if user_email is not None:
+                from dpa_service.accounts.users import find_user
+
+                user = find_user(session=session, email=user_email)
+                if user is None:
+                    raise ValueError(f"no user {user_email}; make one with `users create`")
+            token, secret = create_token(session=session, role=role, name=name, user=user)
             session.commit()
     except (migrations.NotMigrated, ValueError) as exc:
         raise click.ClickException(str(exc)) from None

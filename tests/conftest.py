@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from dpa_service import migrations
 from dpa_service.accounts.service import create_token
+from dpa_service.accounts.users import create_user
 from dpa_service.app import create_app, make_archive, pool_settings
 from dpa_service.config import Settings
 from dpa_service.db import make_engine, make_session_factory
@@ -151,7 +152,21 @@ def make_api(
     tokens: dict[str, str] = {}
     with make_session_factory(engine)() as session:
         for role in ("app", "legal", "sales", "admin"):
-            tokens[role] = create_token(session=session, role=role, name=f"test-{role}")[1]
+            # staff roles act as a person through the API, as their tokens do in production
+            user = (
+                None
+                if role == "app"
+                else create_user(
+                    session=session,
+                    email=f"token-{role}@klusaro.com",
+                    name=f"Test {role.title()}",
+                    role=role,
+                    password=uuid.uuid4().hex,
+                )
+            )
+            tokens[role] = create_token(session=session, role=role, name=f"test-{role}", user=user)[
+                1
+            ]
         session.commit()
     archive = make_archive(settings)
     app = create_app(settings, pool=pool, archive=archive, engine=engine)

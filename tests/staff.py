@@ -28,6 +28,19 @@ def make_user(api: Any, role: str, *, name: str | None = None) -> tuple[str, str
     return email, PASSWORD
 
 
+def person_token(api: Any, role: str, *, name: str | None = None) -> str:
+    """An API token made for a new staff user: the API then acts as that person."""
+    from dpa_service.accounts.service import create_token
+    from dpa_service.accounts.users import find_user
+
+    email, _ = make_user(api, role, name=name)
+    with api.session() as s:
+        user = find_user(session=s, email=email)
+        secret = create_token(session=s, role=role, name=f"{role} token", user=user)[1]
+        s.commit()
+    return secret
+
+
 def csrf_of(html: str) -> str:
     match = CSRF.search(html)
     assert match, "no CSRF token on the page"

@@ -19,6 +19,8 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # A staff member's own token: the API then acts as that person (four-eyes compares people).
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     prefix: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dpa_service.accounts.models import ROLES, ApiToken
+from dpa_service.accounts.models import ROLES, ApiToken, User
 from dpa_service.db import utcnow
+from dpa_service.errors import Forbidden
 
 TOKEN_PREFIX = "dpa_"
 
@@ -25,6 +26,11 @@ class Principal:
     email: str = ""
 
     @property
+    def is_person(self) -> bool:
+        """A staff user (logged in, or through a token made for them), not a bare token."""
+        return self.subject.startswith("user:")
+
+    @property
     def actor(self) -> str:
         """How the audit trail names this caller."""
         kind = self.subject.split(":", 1)[0]
@@ -35,14 +41,31 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(*, session: Session, role: str, name: str) -> tuple[ApiToken, str]:
+def require_person(principal: Principal, doing: str) -> None:
+    """Governance steps need a person, so that four-eyes compares people, not credentials."""
+    if not principal.is_person:
+        raise Forbidden(
+            f"to {doing}, act as a person: log in to the web UI, or use an API token made for "
+            "your user (dpa-service tokens create --user EMAIL)"
+        )
+
+
+def create_token(
+    *, session: Session, role: str, name: str, user: User | None = None
+) -> tuple[ApiToken, str]:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if user is not None and user.role != role:
+        raise ValueError(f"{user.email} has the role {user.role}; their tokens have it too")
     if not name.strip() or len(name) > 200:
         raise ValueError("name must be 1-200 characters")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)  # 256 bits
     token = ApiToken(
-        name=name.strip(), role=role, token_hash=hash_token(secret), prefix=secret[:12]
+        name=name.strip(),
+        role=role,
+        token_hash=hash_token(secret),
+        prefix=secret[:12],
+        user_id=user.id if user else None,
     )
     session.add(token)
     session.flush()
@@ -55,6 +78,13 @@ def authenticate(*, session: Session, secret: str) -> Principal | None:
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
     if token is None or token.revoked_at is not None:
         return None
+    if token.user_id is not None:
+        user = session.get(User, token.user_id)
+        if user is None or user.disabled_at is not None or user.role != token.role:
+            return None
+        return Principal(
+            subject=f"user:{user.id}", name=user.name, role=token.role, email=user.email
+        )
     return Principal(subject=f"token:{token.id}", name=token.name, role=token.role)
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from dpa_service.accounts.models import STAFF_ROLES, StaffSession, User
@@ -125,6 +125,10 @@ def login(
             pass
         raise wrong
     if user.disabled_at is not None:
+        try:  # as long as a wrong password takes
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
         raise wrong
     if user.locked_until is not None and user.locked_until > now:
         raise LoginRefused(
@@ -134,10 +138,21 @@ def login(
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + lockout
-            user.failed_logins = 0
+        # Counted in the database, so parallel guesses each count.
+        failures = session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(failed_logins=User.failed_logins + 1)
+            .returning(User.failed_logins)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
+        if failures >= max_failures:
+            session.execute(
+                update(User)
+                .where(User.id == user.id)
+                .values(locked_until=now + lockout, failed_logins=0)
+                .execution_options(synchronize_session=False)
+            )
             raise LoginRefused(
                 f"Too many failed logins: this account is locked for {lockout.seconds // 60} minutes."
             ) from None

@@ -264,10 +264,17 @@ def process_one(ctx: JobContext) -> bool:
             item = session.get(ReissueItem, item_id)
             assert item is not None
             final = item.attempts >= MAX_ATTEMPTS
+            # Not at once again: the converter or database may need a while to come back.
+            retry_at = utcnow() + timedelta(minutes=min(2 ** (item.attempts - 1), 60))
             session.execute(
                 update(ReissueItem)
                 .where(ReissueItem.id == item_id, ReissueItem.claim == claim)
-                .values(state="failed" if final else "pending", error=str(exc)[:1000])
+                .values(
+                    state="failed" if final else "working",
+                    claim=None,
+                    claimed_until=retry_at,
+                    error=str(exc)[:1000],
+                )
             )
             session.commit()
         return True

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
-from dpa_service.accounts.service import Principal
+from dpa_service.accounts.service import Principal, require_person
 from dpa_service.clauses.diff import DiffOp, diff_documents
 from dpa_service.clauses.models import TEMPLATE_KEYS, TemplateEvent, TemplateVersion
 from dpa_service.clauses.validation import ValidatedTemplate, sample_context, validate_template
@@ -44,6 +44,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "rejected": frozenset(),
     "retired": frozenset(),
 }
+MAX_VERSION = 2**31 - 1
 MAX_CHANGE_NOTE = 5000
 MAX_COMMENT = 5000
 UPLOADERS = ("legal",)
@@ -161,10 +162,14 @@ def get_version(*, session: Session, version_id: str) -> TemplateVersion:
 
 def find_version(*, session: Session, template_key: str, number: int) -> TemplateVersion:
     check_key(template_key)
-    row = session.scalar(
-        select(TemplateVersion).where(
-            TemplateVersion.template_key == template_key, TemplateVersion.version == number
+    row = (
+        session.scalar(
+            select(TemplateVersion).where(
+                TemplateVersion.template_key == template_key, TemplateVersion.version == number
+            )
         )
+        if 1 <= number <= MAX_VERSION
+        else None  # beyond any integer column: not found, rather than a database error
     )
     if row is None:
         raise NotFound(f"{template_key} has no version {number}")
@@ -211,6 +216,7 @@ def _require(principal: Principal, allowed: tuple[str, ...], doing: str) -> None
             f"role {principal.role!r} may not {doing} template versions; "
             f"allowed: {', '.join(allowed)}"
         )
+    require_person(principal, f"{doing} template versions")
 
 
 def _event(

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dpa_service.accounts.service import Principal
+from dpa_service.accounts.service import Principal, require_person
 from dpa_service.agreements.models import Agreement, AgreementVersion
 from dpa_service.config import Settings
 from dpa_service.counterparties.models import Counterparty
@@ -63,8 +63,12 @@ def current_approved(*, session: Session) -> SubprocessorListVersion:
 
 
 def get_version(*, session: Session, number: int) -> SubprocessorListVersion:
-    row = session.scalar(
-        select(SubprocessorListVersion).where(SubprocessorListVersion.version == number)
+    row = (
+        session.scalar(
+            select(SubprocessorListVersion).where(SubprocessorListVersion.version == number)
+        )
+        if 1 <= number <= 2**31 - 1  # beyond any integer column: not found, not an error
+        else None
     )
     if row is None:
         raise NotFound(f"subprocessor list version {number} not found")
@@ -99,6 +103,7 @@ def create_draft(
     change_note: str = "",
 ) -> SubprocessorListVersion:
     """A new draft, started from the current approved list (or given `entries` instead)."""
+    require_person(author, "propose a subprocessor list")
     current = current_approved(session=session)
     stored = (
         [dict(e) for e in current.entries]
@@ -146,10 +151,24 @@ def update_draft(
     version = _own_draft(session, number, actor)
     base = get_version(session=session, number=version.based_on) if version.based_on else None
     stored = entry_values.validate(entries, base.entries if base else [])
-    version.entries = stored
-    version.sha256 = entry_values.sha256_of(stored)
-    version.change_note = change_note.strip()
-    session.flush()
+    # Compare-and-set: a draft submitted or approved meanwhile is never written over.
+    saved = changed_rows(
+        session,
+        update(SubprocessorListVersion)
+        .where(
+            SubprocessorListVersion.id == version.id,
+            SubprocessorListVersion.state == "draft",
+            SubprocessorListVersion.author_subject == actor.subject,
+        )
+        .values(
+            entries=stored,
+            sha256=entry_values.sha256_of(stored),
+            change_note=change_note.strip(),
+        ),
+    )
+    if saved != 1:
+        raise Conflict(f"version {number} is no longer a draft; start a new draft")
+    session.refresh(version)
     return version
 
 
@@ -164,6 +183,7 @@ def _check_based_on_current(session: Session, version: SubprocessorListVersion) 
 
 def submit(*, session: Session, number: int, actor: Principal) -> SubprocessorListVersion:
     """Draft → in review. Refused when it changes nothing or the approved list moved on."""
+    require_person(actor, "submit a subprocessor list")
     version = _own_draft(session, number, actor)
     _check_based_on_current(session, version)
     if entry_values.is_empty(
@@ -187,12 +207,15 @@ def submit(*, session: Session, number: int, actor: Principal) -> SubprocessorLi
 def reject(
     *, session: Session, number: int, reviewer: Principal, comment: str
 ) -> SubprocessorListVersion:
+    require_person(reviewer, "reject a subprocessor list")
     comment = comment.strip()
     if not comment:
         raise Unprocessable("a rejection needs a comment saying why")
     if len(comment) > REASON_MAX:
         raise Unprocessable(f"the comment is longer than {REASON_MAX} characters")
     version = get_version(session=session, number=number)
+    if reviewer.subject == version.author_subject:
+        raise Forbidden(f"you wrote version {number}; another legal user must review it")
     moved = changed_rows(
         session,
         update(SubprocessorListVersion)
@@ -237,6 +260,7 @@ def approve(
     counterparty with a completed DPA gets a notice with its own objection link (e-mail in the
     outbox), and the `subprocessors.changed` webhook event is recorded.
     """
+    require_person(reviewer, "approve a subprocessor list")
     version = get_version(session=session, number=number)
     if version.state != "in_review":
         raise Conflict(

@@ -274,14 +274,9 @@ def _form_rows(data: dict[str, Any]) -> tuple[list[dict[str, str]], list[str]]:
     return rows, problems
 
 
-def _not_found_page(_: Request[Any, Any, Any], exc: NotFound) -> Response[Any]:
-    return _message("Not found", exc.detail, 404)  # type: ignore[return-value]
-
-
 class StaffSubprocessorPages(Controller):
     path = "/staff/subprocessors"
     include_in_schema = False
-    exception_handlers = {NotFound: _not_found_page}  # a page, not the API's JSON problem
 
     @get("/", sync_to_thread=True)
     def index(

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from dpa_service.accounts.service import create_token
 from dpa_service.clauses.models import TemplateEvent, TemplateVersion
 from dpa_service.rendering.converter import ConverterPool
 from tests.conftest import Api, _postgres_database, make_api
+from tests.staff import person_token
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -22,9 +22,7 @@ def gov(
     tmp = tmp_path_factory.mktemp(f"templates-{request.param}")
 
     def with_second_legal(api: Api) -> Api:
-        with api.session() as s:
-            api.tokens["legal2"] = create_token(session=s, role="legal", name="second legal")[1]
-            s.commit()
+        api.tokens["legal2"] = person_token(api, "legal", name="Second Legal")
         return api
 
     if request.param == "sqlite":

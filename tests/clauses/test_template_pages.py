@@ -98,3 +98,70 @@ def test_only_legal_staff_see_and_only_legal_users_upload(gov: Api) -> None:
     assert _versions(gov) == before
     anonymous = gov.client.get("/staff/templates", follow_redirects=False)
     assert anonymous.status_code == 303 and "/staff/login" in anonymous.headers["location"]
+
+
+def test_four_eyes_compares_people_across_tokens_and_logins(gov: Api) -> None:
+    from dpa_service.accounts.service import create_token
+    from dpa_service.accounts.users import find_user
+
+    # a bare token is no person: it may read, but not take part in a review
+    with gov.session() as s:
+        bare = create_token(session=s, role="legal", name="shared legal token")[1]
+        s.commit()
+    refused = gov.client.post(
+        "/api/v1/templates/security/versions",
+        files={"file": ("security.docx", f.builtin("security"), "application/octet-stream")},
+        data={"change_note": "x"},
+        headers={"Authorization": f"Bearer {bare}"},
+    )
+    assert refused.status_code == 403 and "act as a person" in refused.text
+
+    # one person uploads with their own token, then logs in to the web UI: still the author
+    email, password = make_user(gov, "legal", name="Anna Divas Lomas")
+    with gov.session() as s:
+        token = create_token(
+            session=s, role="legal", name="anna", user=find_user(session=s, email=email)
+        )[1]
+        s.commit()
+    changed = f.add_paragraph(f.builtin("confidentiality"), "Staff confidentiality lasts 5 years.")
+    up = gov.client.post(
+        "/api/v1/templates/confidentiality/versions",
+        files={"file": ("confidentiality.docx", changed, "application/octet-stream")},
+        data={"change_note": "five years"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert up.status_code == 201, up.text
+    number = up.json()["version"]
+    submitted = gov.client.post(
+        f"/api/v1/templates/confidentiality/versions/{number}/submit",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert submitted.status_code == 200, submitted.text
+    browser = staff_client(gov, email, password)
+    path = f"/staff/templates/confidentiality/v/{number}"
+    assert 'id="four-eyes"' in browser.get(path).text
+    forged = _act(browser, path, "approve")
+    assert forged.status_code == 403 and "four-eyes" in forged.text
+    # a sales user's form post is refused too
+    sales = staff_client(gov, *make_user(gov, "sales"))
+    denied = sales.post(
+        f"{path}/approve",
+        data={"_csrf_token": csrf_of(sales.get("/staff/").text)},
+        follow_redirects=False,
+    )
+    assert denied.status_code == 403 and "needs: legal" in denied.text
+    assert 'id="state">in review' in browser.get(path).text
+
+
+def test_unknown_templates_and_huge_version_numbers_are_not_found(gov: Api) -> None:
+    legal = staff_client(gov, *make_user(gov, "legal"))
+    huge = "99999999999999999999"
+    for path in ("/staff/templates/annex", f"/staff/templates/security/v/{huge}"):
+        page = legal.get(path)
+        assert page.status_code == 404 and "Not found" in page.text, path
+    api = gov.client.get(
+        f"/api/v1/templates/security/versions/{huge}", headers=gov.headers("legal")
+    )
+    assert api.status_code == 404
+    listed = gov.client.get(f"/api/v1/subprocessors/versions/{huge}", headers=gov.headers("legal"))
+    assert listed.status_code == 404

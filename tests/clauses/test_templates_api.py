@@ -122,7 +122,7 @@ def test_roles(gov: Api) -> None:
 def test_four_eyes_reject_with_comment_and_states(gov: Api) -> None:
     draft = uploaded(gov, "confidentiality", f.with_jinja("Four eyes test.", "confidentiality"))
     n = draft["version"]
-    assert draft["state"] == "draft" and draft["author"] == "test-legal"
+    assert draft["state"] == "draft" and draft["author"] == "Test Legal"
     assert (
         draft["sha256"]
         == hashlib.sha256(
@@ -149,7 +149,7 @@ def test_four_eyes_reject_with_comment_and_states(gov: Api) -> None:
     r = act(gov, "confidentiality", n, "reject", "legal2", comment="Clause 9.2 is too broad.")
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["state"] == "rejected" and body["reviewer"] == "second legal"
+    assert body["state"] == "rejected" and body["reviewer"] == "Second Legal"
     assert body["review_comment"] == "Clause 9.2 is too broad." and body["reviewed_at"]
     assert body["reviewer_subject"] != draft["author_subject"]
 
@@ -159,9 +159,9 @@ def test_four_eyes_reject_with_comment_and_states(gov: Api) -> None:
 
     detail = gov.client.get(draft["url"], headers=gov.headers("admin")).json()
     assert [(e["type"], e["from_state"], e["to_state"], e["actor"]) for e in detail["history"]] == [
-        ("uploaded", None, "draft", "test-legal"),
-        ("submitted", "draft", "in_review", "test-legal"),
-        ("rejected", "in_review", "rejected", "second legal"),
+        ("uploaded", None, "draft", "Test Legal"),
+        ("submitted", "draft", "in_review", "Test Legal"),
+        ("rejected", "in_review", "rejected", "Second Legal"),
     ]
     assert detail["history"][-1]["comment"] == "Clause 9.2 is too broad."
 

@@ -37,8 +37,8 @@ def test_only_sales_and_admin_may_use_prospects(sales: Sales, role: str) -> None
 
 def test_admin_may_create_and_owns_what_they_create(sales: Sales) -> None:
     created = sales.create(role="admin")
-    assert created["owner"]["name"] == "test-admin"
-    assert created["owner"]["subject"].startswith("token:")
+    assert created["owner"]["name"] == "Test Admin"
+    assert created["owner"]["subject"].startswith("user:")
 
 
 def _without(data: dict[str, Any], *path: str) -> dict[str, Any]:
@@ -125,7 +125,7 @@ def test_the_list_shows_each_prospects_state_and_filters(sales: Sales) -> None:
     latest = found[out["id"]]["latest"]
     assert latest["state"] == "sent" and latest["version"] == sent["version"]
     assert latest["sent_at"] and latest["expires_at"] and latest["viewed_at"] is None
-    assert latest["actors"]["sent"].startswith("token:test-sales")
+    assert latest["actors"]["sent"].startswith("user:token-sales@klusaro.com")
     assert [p["id"] for p in listed(q=marker, state="sent")] == [out["id"]]
     assert [p["id"] for p in listed(q=marker, state="new")] == [mine["id"], fresh["id"]]
     admin_subject = found[mine["id"]]["owner"]["subject"]

@@ -58,13 +58,13 @@ def test_the_signatory_gets_a_working_link_and_both_sides_get_the_signed_copy(
     form = sales.client.get(path_of(copy_url).removesuffix("/done"), follow_redirects=False)
     assert form.status_code == 303 and form.headers["location"].endswith("/done")
 
-    # Klusaro's side: the owner is an API token without an address, so the countersigner.
+    # Klusaro's side: the prospect's owner, the sales user whose token sent it.
     legal_name = prospect["details"]["legal_name"]
     theirs = sales.smtp.wait_for(
         lambda msgs: [
             m
             for m in msgs
-            if "info@klusaro.com" in m.rcpt_tos
+            if "token-sales@klusaro.com" in m.rcpt_tos
             and m["Subject"] == f"Signed: the Data Processing Agreement for {legal_name}"
         ]
     )
@@ -121,7 +121,7 @@ def test_remind_now_mails_a_fresh_link_and_is_audited(sales: Sales) -> None:
             )
         ).all()
     assert len(events) == 1 and events[0].data["manual"] is True
-    assert events[0].actor.startswith("token:") and events[0].data["to"] == to
+    assert events[0].actor.startswith("user:token-sales@") and events[0].data["to"] == to
     assert sales.show(prospect["id"])["latest"]["reminders_sent"] == 1
 
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from dpa_service.accounts.service import create_token
 from dpa_service.rendering.converter import ConverterPool
 from tests.conftest import Api, _postgres_database, make_api, workspace
 from tests.signing.helpers import issue, sign
 from tests.smtp import LoopbackSMTP
+from tests.staff import person_token
 
 NOTICE_LINK = re.compile(r"(https?://[^\s]+)/objections/([A-Za-z0-9_-]{43})")
 
@@ -118,7 +118,4 @@ def governance(
         urls = _postgres_database()
     for url in urls:
         for api in make_api(request.param, url, tmp, pool, **overrides):
-            with api.session() as s:
-                second = create_token(session=s, role="legal", name="second legal")[1]
-                s.commit()
-            yield Governance(api, smtp, second)
+            yield Governance(api, smtp, person_token(api, "legal", name="Second Legal"))

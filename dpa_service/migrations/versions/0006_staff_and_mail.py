@@ -45,6 +45,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_sessions_user_id'), ['user_id'], unique=False)
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('user_id', sa.String(length=36), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_api_tokens_user_id_users'), 'users', ['user_id'], ['id'])
 
     # -- mail outbox
     op.create_table('outbound_emails',
@@ -93,6 +96,9 @@ def downgrade() -> None:
     op.drop_table('outbound_emails')
 
     # -- staff users and their sessions
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_api_tokens_user_id_users'), type_='foreignkey')
+        batch_op.drop_column('user_id')
     with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_sessions_user_id'))
     op.drop_table('staff_sessions')
