@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from dpa_service import migrations
 from dpa_service.accounts.service import create_token
-from dpa_service.accounts.users import create_user
+from dpa_service.accounts.users import create_user, find_user
 from dpa_service.app import create_app, make_archive, pool_settings
 from dpa_service.config import Settings
 from dpa_service.db import make_engine, make_session_factory
@@ -153,12 +153,15 @@ def make_api(
     with make_session_factory(engine)() as session:
         for role in ("app", "legal", "sales", "admin"):
             # staff roles act as a person through the API, as their tokens do in production
+            email = f"token-{role}@klusaro.com"
             user = (
                 None
                 if role == "app"
-                else create_user(
+                # the same database served again (a restart test) keeps its users
+                else find_user(session=session, email=email)
+                or create_user(
                     session=session,
-                    email=f"token-{role}@klusaro.com",
+                    email=email,
                     name=f"Test {role.title()}",
                     role=role,
                     password=uuid.uuid4().hex,

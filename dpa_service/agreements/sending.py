@@ -213,6 +213,10 @@ def _invite(
         now=now,
     )
     url = f"{settings.public_url.rstrip('/')}/sign/{secret}"
+    if not settings.smtp_host:
+        # The embedded default has no mail server: the .eml lands in DPA_MAIL_DIR, and the
+        # link is logged too so that a local user can open it at once.
+        log.info("no SMTP configured: the signing link for %s is %s", version.agreement_id, url)
     subject, text, body = invitation_message(version, kind, url, link.expires_at)
     email = outbox.enqueue(
         session=session,
