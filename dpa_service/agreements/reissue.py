@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)  # a claimed item whose worker died is handed out again after this
 MAX_ATTEMPTS = 5
 SWEEP_BUDGET_S = 10.0  # per sweep; the next sweep carries on
 # A version in one of these states is what the counterparty has or is about to have.
@@ -143,7 +142,7 @@ def list_reissues(*, session: Session, limit: int = 20) -> list[Progress]:
     return [progress(session=session, reissue_id=i) for i in ids]
 
 
-def _claim(session: Session, now: datetime) -> tuple[str, str] | None:
+def _claim(session: Session, now: datetime, lease: timedelta) -> tuple[str, str] | None:
     """Claim one due item with a compare-and-set; commits, so other workers see the claim."""
     candidates = session.scalars(
         select(ReissueItem.id)
@@ -171,7 +170,7 @@ def _claim(session: Session, now: datetime) -> tuple[str, str] | None:
             .values(
                 state="working",
                 claim=claim,
-                claimed_until=now + LEASE,
+                claimed_until=now + lease,
                 attempts=ReissueItem.attempts + 1,
             ),
         )
@@ -224,7 +223,8 @@ def process_one(ctx: JobContext) -> bool:
     if ctx.pool is None:
         return False
     with ctx.session_factory() as session:
-        claimed = _claim(session, utcnow())
+        # A claimed item whose worker died is handed out again after DPA_JOB_TIMEOUT_SECONDS.
+        claimed = _claim(session, utcnow(), timedelta(seconds=ctx.settings.job_timeout_seconds))
         if claimed is None:
             return False
         item_id, claim = claimed

@@ -274,6 +274,8 @@ def test_reissue_of_200_agreements_survives_a_restart(tmp_path: Path, pool: Any)
             "DPA_PORT": str(port),
             "DPA_PUBLIC_URL": f"http://127.0.0.1:{port}",
             "DPA_SWEEP_SECONDS": "0.2",
+            # items the killed server had claimed are handed out again after this
+            "DPA_JOB_TIMEOUT_SECONDS": "20",
             "DPA_CONVERTER_WORKERS": "2",
         }
         log = tmp_path / "serve.log"
