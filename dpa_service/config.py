@@ -96,6 +96,7 @@ class Settings:
     # webhooks to the Klusaro app
     webhook_timeout_s: float = 10.0
     webhook_retry_hours: int = 30  # retried with exponential backoff for at least this long
+    webhook_allow_private: bool = False  # endpoints on loopback/private addresses (dev, tests)
 
     def __post_init__(self) -> None:
         if not self.database_url:

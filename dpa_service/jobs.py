@@ -24,7 +24,7 @@ from dpa_service.archive import service as archive_service
 from dpa_service.archive.base import Archive, ArchiveError
 from dpa_service.config import Settings
 from dpa_service.notify.outbox import deliver_due
-from dpa_service.notify.webhooks import deliver_webhooks
+from dpa_service.notify.webhooks import catch_up_archived, deliver_webhooks
 from dpa_service.rendering.converter import ConverterPool
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ def periodic_tasks() -> list[tuple[str, Callable[[JobContext], int]]]:
         ("expire", _expire),
         ("reminders", send_reminders),
         ("mail", deliver_due),
+        ("archived events", catch_up_archived),
         ("webhooks", deliver_webhooks),
         ("reissue", run_reissues),
     ]

@@ -118,6 +118,7 @@ TEST_SETTINGS: dict[str, Any] = {
     "processor_signatory_title": "Member of the Board",
     "frame_ancestors": "https://app.klusaro.com",
     "sweep_seconds": 0.5,
+    "webhook_allow_private": True,  # the test receivers listen on 127.0.0.1
 }
 
 

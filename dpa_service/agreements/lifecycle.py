@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from dpa_service import audit
-from dpa_service.agreements.models import AgreementVersion
+from dpa_service.agreements.models import Agreement, AgreementVersion
 from dpa_service.db import changed_rows, utcnow
 from dpa_service.errors import Conflict
 from dpa_service.notify import webhooks
@@ -65,6 +65,11 @@ def transition(
     values: dict[str, Any] = {"state": to, _STAMP[to]: now, **(extra or {})}
     if reason is not None:
         values["state_reason"] = reason
+    # Lock order everywhere: the agreement (its audit chain head) before its versions, as
+    # signing and reminders take them, so that two transactions never wait on each other.
+    session.execute(
+        select(Agreement.id).where(Agreement.id == version.agreement_id).with_for_update()
+    )
     moved = changed_rows(
         session,
         update(AgreementVersion)

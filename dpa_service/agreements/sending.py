@@ -72,6 +72,14 @@ def latest_version(session: Session, counterparty_id: str) -> AgreementVersion |
     ).first()
 
 
+def _lock(session: Session, version: AgreementVersion) -> None:
+    """Lock the version's agreement row (PostgreSQL; SQLite has one writer): e-mails about one
+    agreement are then decided one at a time. The agreement comes first, as in every change."""
+    session.execute(
+        select(Agreement.id).where(Agreement.id == version.agreement_id).with_for_update()
+    )
+
+
 def _open_version(session: Session, prospect: Counterparty) -> AgreementVersion:
     version = latest_version(session, prospect.id)
     if version is None:
@@ -132,6 +140,7 @@ def resend(
     now = now or utcnow()
     prospect = counterparties.get_open_prospect(session=session, prospect_id=prospect_id)
     version = _open_version(session, prospect)
+    _lock(session, version)
     signing.revoke_links(session, version.id, now)
     return _invite(session, settings, version, RESEND, actor, now)
 
@@ -148,6 +157,7 @@ def remind(
     now = now or utcnow()
     prospect = counterparties.get_open_prospect(session=session, prospect_id=prospect_id)
     version = _open_version(session, prospect)
+    _lock(session, version)  # two clicks at once: the second waits, then sees the first
     last = session.scalar(
         select(func.max(SigningInvitation.created_at)).where(
             SigningInvitation.version_id == version.id
@@ -162,11 +172,17 @@ def remind(
     return _invite(session, settings, version, REMINDER, actor, now)
 
 
+def _has_control_characters(text: str) -> bool:
+    return any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text)
+
+
 def void(*, session: Session, prospect_id: str, reason: str, actor: str) -> AgreementVersion:
     """Withdraw the prospect's newest unsigned DPA; its links stop working, reminders stop."""
     reason = " ".join(reason.split())
     if not reason or len(reason) > 1000:
         raise Unprocessable("give a reason for voiding (1-1000 characters)")
+    if _has_control_characters(reason):
+        raise Unprocessable("the reason may not contain control characters")
     prospect = counterparties.get_open_prospect(session=session, prospect_id=prospect_id)
     version = latest_version(session, prospect.id)
     if version is None:
@@ -297,7 +313,7 @@ def invitation_message(
         if kind == RESEND
         else "Until you sign, the agreement you signed before stays in force."
         if kind == REISSUE
-        else "Any earlier link we sent you keeps working."
+        else "The link in our latest e-mail keeps working too."
         if kind == REMINDER
         else ""
     )
@@ -388,7 +404,7 @@ def _send_reminder(ctx: JobContext, version_id: str, number: int, now: datetime)
             _invite(session, ctx.settings, version, REMINDER, SYSTEM, now, number)
             # Signed, declined or voided since the candidates were read: no reminder after all.
             # The row lock makes a signature committing now wait until the reminder is out (the
-            # agreement row, locked by the audit event, comes first for both: no deadlock).
+            # agreement row, locked by the audit event, comes first, as in every state change).
             state = session.scalar(
                 select(AgreementVersion.state)
                 .where(AgreementVersion.id == version_id)
@@ -560,6 +576,8 @@ def board(
     """
     if state and state not in BOARD_STATES:
         raise Unprocessable(f"state must be one of {', '.join(BOARD_STATES)}")
+    if _has_control_characters(owner or "") or _has_control_characters(q or ""):
+        raise Unprocessable("owner and q may not contain control characters")
     query = select(Counterparty).where(
         (Counterparty.kind == counterparties.PROSPECT) | Counterparty.converted_at.is_not(None)
     )

@@ -46,12 +46,32 @@ def upsert_workspace(
         session.add(row)
         session.flush()
         return row, True
+    if _claims_another_company(row, data):
+        raise Conflict(
+            f"workspace {workspace_id!r} was made from the prospect "
+            f"{row.details['legal_name']!r} (registration number "
+            f"{row.details['registration_number']}), but these details are for registration "
+            f"number {data['registration_number']}; check the workspace id the prospect was "
+            "converted to"
+        )
     if row.details_sha256 != digest:
         row.details = data
         row.details_sha256 = digest
         row.updated_at = utcnow()
         session.flush()
     return row, False
+
+
+def _claims_another_company(row: Counterparty, data: dict[str, Any]) -> bool:
+    """A converted prospect's first details from the Klusaro app must be the same company:
+    a mistyped workspace id must not hand its signed agreements to someone else."""
+    if row.converted_at is None or row.updated_at > row.converted_at:
+        return False
+
+    def norm(value: object) -> str:
+        return "".join(str(value or "").split()).casefold()
+
+    return norm(row.details.get("registration_number")) != norm(data.get("registration_number"))
 
 
 def get_workspace(*, session: Session, workspace_id: str) -> Counterparty:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -199,6 +201,47 @@ def emit_for_version(
     if state == "completed":
         data["final_pdf_sha256"] = version.final_pdf_sha256
     return emit(session=session, event=f"agreement.{state}", data=data, now=now)
+
+
+ARCHIVED_CATCH_UP = timedelta(hours=24)
+
+
+def catch_up_archived(ctx: JobContext) -> int:
+    """Periodic task: record agreement.archived for a completed version archived lately whose
+    event is missing (the process died between storing the last artifact and recording it)."""
+    since = utcnow() - ARCHIVED_CATCH_UP
+    with ctx.session_factory() as session:
+        finished = session.execute(
+            select(AgreementVersion.id, ArchiveObject.agreement_id, ArchiveObject.version)
+            .join(
+                AgreementVersion,
+                and_(
+                    AgreementVersion.agreement_id == ArchiveObject.agreement_id,
+                    AgreementVersion.number == ArchiveObject.version,
+                ),
+            )
+            .where(
+                ArchiveObject.artifact == "completed.pdf",
+                ArchiveObject.state == STORED,
+                ArchiveObject.stored_at >= since,
+            )
+        ).all()
+        if not finished:
+            return 0
+        recorded = set(
+            session.scalars(
+                select(WebhookEvent.dedupe_key).where(
+                    WebhookEvent.dedupe_key.in_([f"agreement.archived:{v}" for v, _, _ in finished])
+                )
+            )
+        )
+    return sum(
+        emit_archived_if_complete(
+            session_factory=ctx.session_factory, agreement_id=agreement_id, version=number
+        )
+        for version_id, agreement_id, number in finished
+        if f"agreement.archived:{version_id}" not in recorded
+    )
 
 
 def emit_archived_if_complete(
@@ -547,8 +590,41 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def send(client: httpx.Client, work: Claim, secret: str, timeout_s: float = 10.0) -> Outcome:
-    """One signed POST; never follows a redirect, reads at most a little of the answer."""
+def non_public_address(url: str) -> str | None:
+    """The first address `url`'s host resolves to that is not on the public internet
+    (loopback, private, link-local such as cloud metadata), or None."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return None  # it will not connect either; the attempt records that error
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return str(address)
+    return None
+
+
+def send(
+    client: httpx.Client,
+    work: Claim,
+    secret: str,
+    timeout_s: float = 10.0,
+    allow_private: bool = False,
+) -> Outcome:
+    """One signed POST; never follows a redirect, reads at most a little of the answer.
+
+    Only to public addresses unless `allow_private` (DPA_WEBHOOK_ALLOW_PRIVATE): an admin's
+    endpoint must not turn the service into a way into the internal network.
+    """
+    if not allow_private and (address := non_public_address(work.url)):
+        return Outcome(
+            None,
+            f"refused: the endpoint's host resolves to {address}, which is not a public "
+            "address (set DPA_WEBHOOK_ALLOW_PRIVATE=true to allow it)",
+            None,
+            0,
+        )
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
@@ -676,6 +752,7 @@ def deliver_due(
                     work,
                     open_secret(work.sealed_secret, secret_key),
                     settings.webhook_timeout_s,
+                    settings.webhook_allow_private,
                 )
             except InvalidToken:
                 outcome = Outcome(

@@ -14,7 +14,7 @@ from dpa_service.accounts.guards import roles
 from dpa_service.accounts.service import Principal
 from dpa_service.agreements.schemas import VersionOut, version_out
 from dpa_service.agreements.service import get_agreement, get_version
-from dpa_service.errors import Unprocessable
+from dpa_service.errors import Conflict, Unprocessable
 from dpa_service.signing import service
 from dpa_service.signing.completion import Countersigner, complete
 from dpa_service.signing.schemas import CountersignRequest, LinkOut, LinkRequest, VoidRequest
@@ -47,6 +47,13 @@ class SigningController(Controller):
         body = data or LinkRequest()
         if body.embedded and not body.workspace_id:
             raise Unprocessable("an embedded link needs the workspace_id it is bound to")
+        agreement, counterparty = get_agreement(session=db, agreement_id=str(agreement_id))
+        if counterparty.kind == "prospect":
+            # A prospect's DPA goes out by e-mail, with its reminders, expiry and copy.
+            raise Conflict(
+                f"agreement {agreement.id} belongs to a prospect: send it with "
+                f"POST /api/v1/prospects/{counterparty.id}/send"
+            )
         link, secret = service.create_link(
             session=db,
             agreement_id=str(agreement_id),

@@ -176,6 +176,16 @@ def test_convert_into_a_workspace_keeps_the_agreement_and_its_history(sales: Sal
     assert types[:4] == ["version.created", "version.sent", "link.created", "invitation.sent"]
     assert types[4:] == ["prospect.converted", "version.viewed"]
 
+    # A mistyped workspace id: another company's details pushed to it are refused.
+    other = {**prospect["details"], "registration_number": "99999999999"}
+    refused = sales.api.put_workspace(workspace_id, other)
+    assert refused.status_code == 409 and "made from the prospect" in refused.text
+    ws = sales.client.get(f"/api/v1/workspaces/{workspace_id}", headers=sales.api.headers("app"))
+    assert ws.json()["details"] == prospect["details"]
+    # The same company's details, updated, are taken.
+    moved = {**prospect["details"], "vat_number": "LV40203111222"}
+    assert sales.api.put_workspace(workspace_id, moved).status_code == 200
+
     # Sales can still read it, but acts on it through the workspace now.
     assert sales.show(prospect["id"])["workspace_id"] == workspace_id
     assert sales.act(prospect["id"], "resend").status_code == 409

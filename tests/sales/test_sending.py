@@ -223,3 +223,14 @@ def test_with_smtp_down_the_invitation_waits_and_goes_out_once_when_it_is_back(
     assert msg["Message-ID"] == sent["message_id"]
     assert deliver_due(sales.ctx(), now=later + timedelta(hours=1)) == 0
     assert [m["Message-ID"] for m in sales.smtp.to(to)] == [sent["message_id"]]
+
+
+def test_a_prospects_dpa_cannot_be_sent_around_the_sales_flow(sales: Sales) -> None:
+    prospect = sales.create()
+    sent = sales.send(prospect["id"])
+    bypass = sales.client.post(
+        f"/api/v1/agreements/{sent['agreement_id']}/versions/{sent['version']}/signing-links",
+        json={},
+        headers=sales.api.headers("sales"),
+    )
+    assert bypass.status_code == 409 and f"/api/v1/prospects/{prospect['id']}/send" in bypass.text

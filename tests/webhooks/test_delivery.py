@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from dpa_service.agreements.models import AgreementVersion
@@ -448,3 +449,54 @@ def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt(
     assert delivery.state == "pending" and delivery.attempts == 1
     assert delivery.last_status is None and "Timeout" in (delivery.last_error or "")
     assert delivery.next_attempt_at is not None and delivery.next_attempt_at > later
+
+
+def test_an_archived_event_lost_in_a_crash_is_recorded_by_the_next_sweep(
+    api: Api,
+    receiver: Receiver,
+    endpoint: Callable[..., Endpoint],
+    workspace_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The process dies after storing the last artifact and before recording the event."""
+    from dpa_service.archive import service as archive_service
+
+    ep = endpoint(receiver.url)
+    with monkeypatch.context() as crash:
+        crash.setattr(archive_service.webhooks, "emit_archived_if_complete", lambda **_: False)
+        issued = issue(api, workspace_id)
+        _, csrf = open_page(api, issued)
+        assert sign(api, issued, csrf).status_code == 303
+        wait_archived(api, issued.agreement_id, issued.version)
+    # back to normal: the sweep notices the version is archived without its event
+    wait_for(
+        lambda: "agreement.archived" in types_of(receiver.for_agreement(issued.agreement_id)),
+        what="the archived event",
+    )
+    got = receiver.for_agreement(issued.agreement_id)
+    assert types_of(got).count("agreement.archived") == 1
+    assert all(verified(ep, r) for r in got)
+
+
+def test_endpoints_on_internal_addresses_are_refused_unless_allowed(receiver: Receiver) -> None:
+    """An admin's endpoint must not reach into the internal network (loopback here stands for
+    it, as would 10.x, 169.254.169.254 or a compose service name)."""
+    import httpx
+
+    work = webhooks.Claim(
+        delivery_id="d-1",
+        attempt=1,
+        url=receiver.url,
+        sealed_secret="",
+        event_id="e-1",
+        event_type="agreement.sent",
+        body=b"{}",
+        requested_at=utcnow(),
+    )
+    with httpx.Client(timeout=5) as client:
+        refused = webhooks.send(client, work, "secret", allow_private=False)
+        assert refused.status_code is None and refused.error
+        assert "127.0.0.1, which is not a public address" in refused.error
+        assert receiver.requests() == []
+        allowed = webhooks.send(client, work, "secret", allow_private=True)
+    assert allowed.ok and len(receiver.requests()) == 1
