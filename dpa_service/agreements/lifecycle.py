@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -42,6 +42,23 @@ _STAMP = {
 }
 
 
+def lock_agreement(session: Session, agreement_id: str) -> None:
+    """Take the agreement's row lock for the rest of the transaction.
+
+    Lock order everywhere: the agreement (its audit chain head) before its versions, as signing
+    and reminders take them, so two transactions never wait on each other. A no-op UPDATE, not
+    SELECT … FOR UPDATE: SQLite has no row locks, and a read before the first write would let
+    another connection's commit invalidate the snapshot ("database is locked"); a write takes
+    SQLite's write lock at once, waiting for it like any write.
+    """
+    session.execute(
+        update(Agreement)
+        .where(Agreement.id == agreement_id)
+        .values(audit_seq=Agreement.audit_seq)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def transition(
     *,
     session: Session,
@@ -65,11 +82,7 @@ def transition(
     values: dict[str, Any] = {"state": to, _STAMP[to]: now, **(extra or {})}
     if reason is not None:
         values["state_reason"] = reason
-    # Lock order everywhere: the agreement (its audit chain head) before its versions, as
-    # signing and reminders take them, so that two transactions never wait on each other.
-    session.execute(
-        select(Agreement.id).where(Agreement.id == version.agreement_id).with_for_update()
-    )
+    lock_agreement(session, version.agreement_id)
     moved = changed_rows(
         session,
         update(AgreementVersion)

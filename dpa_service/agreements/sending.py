@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from dpa_service import audit
 from dpa_service.agreements import service as agreements
-from dpa_service.agreements.lifecycle import OPEN_FOR_SIGNING
+from dpa_service.agreements.lifecycle import OPEN_FOR_SIGNING, lock_agreement
 from dpa_service.agreements.models import VERSION_STATES, Agreement, AgreementVersion
 from dpa_service.audit.models import AuditEvent
 from dpa_service.config import Settings
@@ -73,11 +73,8 @@ def latest_version(session: Session, counterparty_id: str) -> AgreementVersion |
 
 
 def _lock(session: Session, version: AgreementVersion) -> None:
-    """Lock the version's agreement row (PostgreSQL; SQLite has one writer): e-mails about one
-    agreement are then decided one at a time. The agreement comes first, as in every change."""
-    session.execute(
-        select(Agreement.id).where(Agreement.id == version.agreement_id).with_for_update()
-    )
+    """E-mails about one agreement are decided one at a time (see lifecycle.lock_agreement)."""
+    lock_agreement(session, version.agreement_id)
 
 
 def _open_version(session: Session, prospect: Counterparty) -> AgreementVersion:
