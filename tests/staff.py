@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
 from litestar.testing import TestClient
 
 from dpa_service.accounts.users import create_user
+from tests.signing.helpers import CSRF
 
-CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 PASSWORD = "correct horse battery staple"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -213,15 +214,7 @@ class ProspectController(Controller):
         request: Request[Principal, None, State],
     ) -> InvitationOut:
         """A new signing link by e-mail; the links sent before stop working."""
-        done = sending.resend(
-            session=db,
-            settings=state.settings,
-            prospect_id=str(prospect_id),
-            actor=request.user.actor,
-        )
-        db.commit()
-        state.jobs.kick()
-        return invitation_out(str(prospect_id), done)
+        return _mail_again(db, state, request.user, str(prospect_id), sending.resend)
 
     @post(
         "/{prospect_id:uuid}/remind", guards=[roles(*SALES)], sync_to_thread=True, status_code=201
@@ -234,15 +227,7 @@ class ProspectController(Controller):
         request: Request[Principal, None, State],
     ) -> InvitationOut:
         """Remind the signatory now (409 within five minutes of the last e-mail)."""
-        done = sending.remind(
-            session=db,
-            settings=state.settings,
-            prospect_id=str(prospect_id),
-            actor=request.user.actor,
-        )
-        db.commit()
-        state.jobs.kick()
-        return invitation_out(str(prospect_id), done)
+        return _mail_again(db, state, request.user, str(prospect_id), sending.remind)
 
     @post("/{prospect_id:uuid}/void", guards=[roles(*SALES)], sync_to_thread=True, status_code=200)
     def void(
@@ -279,3 +264,17 @@ class ProspectController(Controller):
         )
         db.commit()
         return prospect_out(sending.get_status(session=db, prospect_id=str(prospect_id)))
+
+
+def _mail_again(
+    db: Session,
+    state: State,
+    user: Principal,
+    prospect_id: str,
+    flow: Callable[..., sending.Invitation],
+) -> InvitationOut:
+    """Resend or remind: a new link to the signatory by e-mail, committed, the jobs woken."""
+    done = flow(session=db, settings=state.settings, prospect_id=prospect_id, actor=user.actor)
+    db.commit()
+    state.jobs.kick()
+    return invitation_out(prospect_id, done)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -149,6 +150,25 @@ def _form_page(
     )
 
 
+def _mail_again(
+    request: Request[Any, Any, Any],
+    db: Session,
+    prospect_id: str,
+    flow: Callable[..., sending.Invitation],
+    done: str,
+) -> Redirect:
+    """Resend or remind: e-mail the signatory a new link, then back to the prospect's page."""
+    user = staff(request, db, *SALES)
+    state = request.app.state
+    try:
+        sent = flow(session=db, settings=state.settings, prospect_id=prospect_id, actor=user.actor)
+    except DomainError as exc:
+        return _back(prospect_id, error=exc.detail)
+    db.commit()
+    state.jobs.kick()
+    return _back(prospect_id, done=done.format(to=sent.email.to_addr))
+
+
 def _back(prospect_id: str, *, done: str | None = None, error: str | None = None) -> Redirect:
     note = f"done={quote(done[:300])}" if done else f"error={quote((error or '')[:300])}"
     return Redirect(f"{HOME}/{prospect_id}?{note}", status_code=303)
@@ -282,19 +302,12 @@ class SalesPages(Controller):
         db: NamedDependency[Session],
         prospect_id: FromPath[UUID],
     ) -> Redirect:
-        user = staff(request, db, *SALES)
-        state = request.app.state
-        try:
-            done = sending.resend(
-                session=db, settings=state.settings, prospect_id=str(prospect_id), actor=user.actor
-            )
-        except DomainError as exc:
-            return _back(str(prospect_id), error=exc.detail)
-        db.commit()
-        state.jobs.kick()
-        return _back(
+        return _mail_again(
+            request,
+            db,
             str(prospect_id),
-            done=f"A new link was sent to {done.email.to_addr}; the earlier links no longer work.",
+            sending.resend,
+            "A new link was sent to {to}; the earlier links no longer work.",
         )
 
     @post("/{prospect_id:uuid}/remind", status_code=303, sync_to_thread=True)
@@ -304,17 +317,9 @@ class SalesPages(Controller):
         db: NamedDependency[Session],
         prospect_id: FromPath[UUID],
     ) -> Redirect:
-        user = staff(request, db, *SALES)
-        state = request.app.state
-        try:
-            done = sending.remind(
-                session=db, settings=state.settings, prospect_id=str(prospect_id), actor=user.actor
-            )
-        except DomainError as exc:
-            return _back(str(prospect_id), error=exc.detail)
-        db.commit()
-        state.jobs.kick()
-        return _back(str(prospect_id), done=f"A reminder was sent to {done.email.to_addr}.")
+        return _mail_again(
+            request, db, str(prospect_id), sending.remind, "A reminder was sent to {to}."
+        )
 
     @post("/{prospect_id:uuid}/void", status_code=303, sync_to_thread=True)
     def void(

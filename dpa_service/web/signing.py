@@ -52,7 +52,8 @@ class CodeForm:
     code: str = ""
 
 
-def _client(request: Request[Any, Any, Any]) -> tuple[str | None, str | None]:
+def client_of(request: Request[Any, Any, Any]) -> tuple[str | None, str | None]:
+    """The client's address and user agent, as recorded with a signature or a log-in."""
     ip = request.client.host if request.client else None
     return ip, request.headers.get("user-agent")
 
@@ -172,7 +173,7 @@ class SigningPages(Controller):
             return _refused(exc)
         if not _code_ok(request, access, state):
             return _code_page(access, token)
-        ip, ua = _client(request)
+        ip, ua = client_of(request)
         service.record_view(session=db, access=access, ip=ip, user_agent=ua)
         db.commit()
         return _sign_page(access, token)
@@ -217,7 +218,7 @@ class SigningPages(Controller):
                     "Already signed", "This agreement has already been signed or closed.", 409
                 )
             return _refused(exc)
-        ip, ua = _client(request)
+        ip, ua = client_of(request)
         try:
             drawing = service.decode_drawing(data.drawn_signature)
             signature = service.sign(
@@ -278,7 +279,7 @@ class SigningPages(Controller):
         access = _open_verified(db, token, request, state, for_action=True)
         if isinstance(access, Template):
             return access
-        ip, ua = _client(request)
+        ip, ua = client_of(request)
         try:
             service.decline(session=db, access=access, reason=data.reason, ip=ip, user_agent=ua)
             db.commit()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from dpa_service.accounts import users
 from dpa_service.accounts.models import STAFF_ROLES, User
 from dpa_service.accounts.service import Principal
+from dpa_service.web.signing import client_of
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,6 @@ class NewUserForm:
     password: str = ""
 
 
-def _client(request: Request[Any, Any, Any]) -> tuple[str | None, str | None]:
-    return (request.client.host if request.client else None), request.headers.get("user-agent")
-
-
 class StaffPages(Controller):
     path = "/staff"
     include_in_schema = False
@@ -107,7 +104,7 @@ class StaffPages(Controller):
         data: URLEncodedBody[LoginForm],
     ) -> Response[Any]:
         settings = request.app.state.settings
-        ip, agent = _client(request)
+        ip, agent = client_of(request)
         try:
             done = users.login(
                 session=db,

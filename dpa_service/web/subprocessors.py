@@ -24,7 +24,7 @@ from dpa_service.subprocessors import service
 from dpa_service.subprocessors.feed import atom_feed
 from dpa_service.subprocessors.models import SubprocessorListVersion
 from dpa_service.subprocessors.schemas import MAX_ENTRIES
-from dpa_service.web.signing import FORM
+from dpa_service.web.signing import FORM, client_of
 from dpa_service.web.staff import staff
 
 log = logging.getLogger(__name__)
@@ -162,10 +162,6 @@ def _objection_page(
     )
 
 
-def _client(request: Request[Any, Any, Any]) -> tuple[str | None, str | None]:
-    return (request.client.host if request.client else None), request.headers.get("user-agent")
-
-
 class ObjectionPages(Controller):
     path = "/objections"
     include_in_schema = False
@@ -199,7 +195,7 @@ class ObjectionPages(Controller):
                 "Check that you opened the whole link from the e-mail.",
                 404,
             )
-        ip, agent = _client(request)
+        ip, agent = client_of(request)
         try:
             service.record_objection(
                 session=db, token=token, reason=data.reason, ip=ip, user_agent=agent
