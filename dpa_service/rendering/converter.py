@@ -122,6 +122,15 @@ class _Worker:
         except ProcessLookupError:
             pass
         self.proc.wait()
+        # soffice is a grandchild in the group: it dies a moment after the signal. Wait for
+        # it (briefly), so a replaced worker's LibreOffice is gone, not still holding memory.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.proc.pid, 0)
+            except (ProcessLookupError, PermissionError):
+                break
+            time.sleep(0.02)
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 if stream is not None:
