@@ -174,8 +174,9 @@ def generate(input_path: Path, output_path: Path) -> None:
     from dpa_service.agreements.service import terms_from
     from dpa_service.app import pool_settings
     from dpa_service.clauses.builtin import load_subprocessors, load_templates
+    from dpa_service.clock import utcnow
     from dpa_service.counterparties.schemas import parse_details
-    from dpa_service.db import new_id, utcnow
+    from dpa_service.ids import new_id
     from dpa_service.rendering.context import AgreementMeta, build_context
     from dpa_service.rendering.converter import ConverterPool
     from dpa_service.rendering.pipeline import render_pdf

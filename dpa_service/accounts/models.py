@@ -7,7 +7,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dpa_service.db import Base, new_id, utcnow
+from dpa_service.clock import utcnow
+from dpa_service.db import Base
+from dpa_service.ids import new_id
 
 ROLES = ("app", "legal", "sales", "admin")
 

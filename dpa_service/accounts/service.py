@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dpa_service.accounts.models import ROLES, ApiToken, User
-from dpa_service.db import utcnow
+from dpa_service.clock import utcnow
 from dpa_service.errors import Forbidden
 
 TOKEN_PREFIX = "dpa_"

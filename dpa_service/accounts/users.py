@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from dpa_service.accounts.models import STAFF_ROLES, StaffSession, User
 from dpa_service.accounts.service import Principal
-from dpa_service.db import utcnow
+from dpa_service.clock import utcnow
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 256

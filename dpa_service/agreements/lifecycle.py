@@ -11,7 +11,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from dpa_service import audit
 from dpa_service.agreements.models import Agreement, AgreementVersion
-from dpa_service.db import changed_rows, utcnow
+from dpa_service.clock import utcnow
+from dpa_service.db import changed_rows
 from dpa_service.errors import Conflict
 from dpa_service.notify import webhooks
 

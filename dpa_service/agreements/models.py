@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dpa_service.db import Base, new_id, utcnow
+from dpa_service.clock import utcnow
+from dpa_service.db import Base
+from dpa_service.ids import new_id
 
 VERSION_STATES = (
     "draft",

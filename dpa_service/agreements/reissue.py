@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from dpa_service.agreements.models import Agreement, AgreementVersion, Reissue, ReissueItem
 from dpa_service.clauses import service as clauses
+from dpa_service.clock import iso, iso_or_none, utcnow
 from dpa_service.counterparties.models import Counterparty
-from dpa_service.db import changed_rows, utcnow
+from dpa_service.db import changed_rows
 from dpa_service.errors import Conflict, NotFound, Unprocessable
 from dpa_service.subprocessors import service as subprocessors
 
@@ -51,15 +52,13 @@ class Progress:
             "id": self.reissue.id,
             "reason": self.reissue.reason,
             "created_by": self.reissue.created_by,
-            "created_at": self.reissue.created_at.isoformat(),
+            "created_at": iso(self.reissue.created_at),
             "total": self.reissue.total,
             "counts": {
                 s: self.counts.get(s, 0)
                 for s in ("pending", "working", "done", "skipped", "failed")
             },
-            "finished_at": self.reissue.finished_at.isoformat()
-            if self.reissue.finished_at
-            else None,
+            "finished_at": iso_or_none(self.reissue.finished_at),
         }
 
 

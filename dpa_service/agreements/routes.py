@@ -17,6 +17,7 @@ from dpa_service.accounts.service import Principal
 from dpa_service.agreements import service
 from dpa_service.agreements.schemas import AgreementOut, AgreementRequest, VersionOut, version_out
 from dpa_service.archive import service as archive_service
+from dpa_service.clock import iso
 from dpa_service.counterparties.routes import WorkspaceIdParam
 from dpa_service.errors import NotFound
 
@@ -94,7 +95,7 @@ class AgreementController(Controller):
         return AgreementOut(
             agreement_id=agreement.id,
             workspace_id=counterparty.external_id,
-            created_at=agreement.created_at.isoformat(),
+            created_at=iso(agreement.created_at),
             current_version=versions[-1].version,
             versions=versions,
         )

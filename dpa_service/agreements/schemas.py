@@ -6,6 +6,8 @@ from typing import Any
 
 import msgspec
 
+from dpa_service.clock import iso, iso_or_none
+
 
 class AgreementRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     new_version: bool = False
@@ -47,10 +49,6 @@ class AgreementOut(msgspec.Struct):
     versions: list[VersionOut]
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value else None
-
-
 def version_out(
     version: Any, workspace_id: str, public_url: str, archive: dict[str, str] | None = None
 ) -> VersionOut:
@@ -67,14 +65,14 @@ def version_out(
             for k, v in version.template_versions.items()
         },
         subprocessor_list_version=version.subprocessor_list_version,
-        created_at=version.created_at.isoformat(),
+        created_at=iso(version.created_at),
         download_url=f"{base}/pdf",
-        sent_at=_iso(version.sent_at),
-        viewed_at=_iso(version.viewed_at),
-        signed_at=_iso(version.signed_at),
-        completed_at=_iso(version.completed_at),
-        closed_at=_iso(version.closed_at),
-        expires_at=_iso(version.expires_at),
+        sent_at=iso_or_none(version.sent_at),
+        viewed_at=iso_or_none(version.viewed_at),
+        signed_at=iso_or_none(version.signed_at),
+        completed_at=iso_or_none(version.completed_at),
+        closed_at=iso_or_none(version.closed_at),
+        expires_at=iso_or_none(version.expires_at),
         state_reason=version.state_reason,
         completed_sha256=version.final_pdf_sha256,
         completed_download_url=f"{base}/completed.pdf" if version.final_pdf_key else None,

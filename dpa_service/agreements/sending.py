@@ -26,10 +26,10 @@ from dpa_service.agreements import service as agreements
 from dpa_service.agreements.lifecycle import OPEN_FOR_SIGNING, lock_agreement
 from dpa_service.agreements.models import VERSION_STATES, Agreement, AgreementVersion
 from dpa_service.audit.models import AuditEvent
+from dpa_service.clock import utc_label, utcnow
 from dpa_service.config import Settings
 from dpa_service.counterparties import service as counterparties
 from dpa_service.counterparties.models import Counterparty, SigningInvitation
-from dpa_service.db import utcnow
 from dpa_service.errors import Conflict, NotFound, Unprocessable
 from dpa_service.notify import outbox
 from dpa_service.notify.models import OutboundEmail
@@ -285,10 +285,6 @@ def invite_to_sign_new_version(
     return _invite(session, settings, version, REISSUE, actor, utcnow())
 
 
-def _utc(at: datetime) -> str:
-    return f"{at:%Y-%m-%d %H:%M} UTC"
-
-
 def invitation_message(
     version: AgreementVersion, kind: str, url: str, expires_at: datetime
 ) -> tuple[str, str, str]:
@@ -323,7 +319,7 @@ def invitation_message(
         f"{lead} {company} (controller) and {processor} (processor), "
         f"version {version.number}.\n\n"
         f"Open this link to read the agreement and sign it:\n{url}\n\n"
-        f"The link is personal to you and works until {_utc(expires_at)}."
+        f"The link is personal to you and works until {utc_label(expires_at)}."
         + (f" {extra}" if extra else "")
         + "\n\nIf you did not expect this e-mail, you can ignore it; nothing is signed unless "
         "you sign.\n\n— Klusaro\n"
@@ -338,7 +334,7 @@ def invitation_message(
         f'background: #1f5fbf; color: #fff; text-decoration: none; border-radius: 4px">'
         "Review and sign the agreement</a></p>"
         f"<p>Or copy this address into your browser:<br><code>{e(url)}</code></p>"
-        f"<p>The link is personal to you and works until {e(_utc(expires_at))}."
+        f"<p>The link is personal to you and works until {e(utc_label(expires_at))}."
         + (f" {e(extra)}" if extra else "")
         + '</p><p style="color: #5b6573">If you did not expect this e-mail, you can ignore it;'
         " nothing is signed unless you sign.</p><p>— Klusaro</p></body></html>"
@@ -525,7 +521,7 @@ def completed_message(
     text = (
         f"{greeting}\n\n"
         f"The Data Processing Agreement for {company} (version {version.number}) is signed by "
-        f"both parties and sealed.\n\nDownload the signed copy here (until {_utc(expires_at)}):\n"
+        f"both parties and sealed.\n\nDownload the signed copy here (until {utc_label(expires_at)}):\n"
         f"{url}\n\nSHA-256 of the signed PDF: {sha}\n"
         "Anyone can check a copy on the verification page.\n\n— Klusaro\n"
     )
@@ -535,7 +531,7 @@ def completed_message(
         f"<p>{e(greeting)}</p>"
         f"<p>The Data Processing Agreement for <strong>{e(company)}</strong> (version "
         f"{version.number}) is signed by both parties and sealed.</p>"
-        f'<p><a href="{e(url)}">Download the signed copy</a> (until {e(_utc(expires_at))})</p>'
+        f'<p><a href="{e(url)}">Download the signed copy</a> (until {e(utc_label(expires_at))})</p>'
         f"<p>SHA-256 of the signed PDF:<br><code>{e(sha)}</code></p>"
         "<p>— Klusaro</p></body></html>"
     )

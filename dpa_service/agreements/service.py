@@ -16,11 +16,12 @@ from dpa_service.agreements.models import Agreement, AgreementVersion
 from dpa_service.archive import service as archive_service
 from dpa_service.archive.base import version_key
 from dpa_service.clauses import service as clauses
+from dpa_service.clock import utcnow
 from dpa_service.config import Settings
 from dpa_service.counterparties import service as counterparties
 from dpa_service.counterparties.models import Counterparty
-from dpa_service.db import new_id, utcnow
 from dpa_service.errors import Conflict, NotFound
+from dpa_service.ids import new_id
 from dpa_service.rendering.context import AgreementMeta, Terms, build_context
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.rendering.pipeline import RenderedDPA, render_pdf

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker, undefer
 
 from dpa_service.archive.base import Archive, ArchiveError, ObjectExists, version_key
 from dpa_service.archive.models import FAILED, PENDING, STORED, ArchiveObject
-from dpa_service.db import changed_rows, utcnow
+from dpa_service.clock import utcnow
+from dpa_service.db import changed_rows
 from dpa_service.errors import NotFound, ServiceUnavailable
 from dpa_service.notify import webhooks
 from dpa_service.rendering.pdf import sha256_hex

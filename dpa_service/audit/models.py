@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dpa_service.db import Base, utcnow
+from dpa_service.clock import utcnow
+from dpa_service.db import Base
 
 
 class AuditEvent(Base):

@@ -11,7 +11,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from dpa_service.audit.models import AuditEvent
-from dpa_service.db import changed_rows, utcnow
+from dpa_service.clock import utcnow
+from dpa_service.db import changed_rows
 from dpa_service.errors import Conflict
 
 GENESIS = "0" * 64

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -12,6 +11,7 @@ from litestar.datastructures import UploadFile
 
 from dpa_service.clauses.diff import DiffOp, summary
 from dpa_service.clauses.models import TemplateEvent, TemplateVersion
+from dpa_service.clock import iso, iso_or_none
 
 
 @dataclass
@@ -97,10 +97,6 @@ class DiffOut(msgspec.Struct, kw_only=True):
     ops: list[DiffOpOut]
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def version_out(row: TemplateVersion, public_url: str = "") -> TemplateVersionOut:
     base = f"{public_url.rstrip('/')}/api/v1/templates/{row.template_key}/versions/{row.version}"
     return TemplateVersionOut(
@@ -115,14 +111,14 @@ def version_out(row: TemplateVersion, public_url: str = "") -> TemplateVersionOu
         change_note=row.change_note,
         author=row.author,
         author_subject=row.author_subject,
-        created_at=row.created_at.isoformat(),
-        submitted_at=_iso(row.submitted_at),
+        created_at=iso(row.created_at),
+        submitted_at=iso_or_none(row.submitted_at),
         reviewer=row.reviewer,
         reviewer_subject=row.reviewer_subject,
-        reviewed_at=_iso(row.reviewed_at),
+        reviewed_at=iso_or_none(row.reviewed_at),
         review_comment=row.review_comment,
-        approved_at=_iso(row.approved_at),
-        retired_at=_iso(row.retired_at),
+        approved_at=iso_or_none(row.approved_at),
+        retired_at=iso_or_none(row.retired_at),
         url=base,
         docx_url=f"{base}/docx",
         diff_url=f"{base}/diff",
@@ -140,7 +136,7 @@ def event_out(event: TemplateEvent) -> TemplateEventOut:
         actor_subject=event.actor_subject,
         actor_role=event.actor_role,
         comment=event.comment,
-        created_at=event.created_at.isoformat(),
+        created_at=iso(event.created_at),
     )
 
 

@@ -23,8 +23,9 @@ from dpa_service.accounts.service import Principal, require_person
 from dpa_service.clauses.diff import DiffOp, diff_documents
 from dpa_service.clauses.models import TEMPLATE_KEYS, TemplateEvent, TemplateVersion
 from dpa_service.clauses.validation import ValidatedTemplate, sample_context, validate_template
+from dpa_service.clock import utcnow
 from dpa_service.config import Settings
-from dpa_service.db import changed_rows, utcnow
+from dpa_service.db import changed_rows
 from dpa_service.errors import (
     Conflict,
     Forbidden,

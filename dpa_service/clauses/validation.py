@@ -35,9 +35,9 @@ from lxml import etree
 
 from dpa_service.clauses.builtin import load_subprocessors, load_templates
 from dpa_service.clauses.models import TEMPLATE_KEYS
+from dpa_service.clock import utcnow
 from dpa_service.config import REPO_ROOT
 from dpa_service.counterparties.schemas import parse_details
-from dpa_service.db import utcnow
 from dpa_service.errors import DomainError
 from dpa_service.rendering.context import AgreementMeta, Terms, build_context
 from dpa_service.rendering.document import CLAUSE_KEYS, sandbox

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from dpa_service.accounts.guards import roles
 from dpa_service.accounts.service import Principal
 from dpa_service.agreements import sending
+from dpa_service.clock import iso, iso_or_none
 from dpa_service.counterparties import service
 from dpa_service.counterparties.models import Counterparty
 from dpa_service.counterparties.schemas import (
@@ -44,8 +44,8 @@ def _out(row: Counterparty, created: bool) -> WorkspaceOut:
         workspace_id=row.external_id,
         details=row.details,
         details_sha256=row.details_sha256,
-        created_at=row.created_at.isoformat(),
-        updated_at=row.updated_at.isoformat(),
+        created_at=iso(row.created_at),
+        updated_at=iso(row.updated_at),
         created=created,
     )
 
@@ -79,10 +79,6 @@ class WorkspaceController(Controller):
 SALES = ("sales", "admin")
 
 
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at else None
-
-
 def prospect_out(status: sending.ProspectStatus) -> ProspectOut:
     row, version = status.prospect, status.version
     latest = None
@@ -91,16 +87,16 @@ def prospect_out(status: sending.ProspectStatus) -> ProspectOut:
             agreement_id=version.agreement_id,
             version=version.number,
             state=version.state,
-            created_at=version.created_at.isoformat(),
-            sent_at=_iso(version.sent_at),
-            viewed_at=_iso(version.viewed_at),
-            signed_at=_iso(version.signed_at),
-            completed_at=_iso(version.completed_at),
-            closed_at=_iso(version.closed_at),
-            expires_at=_iso(version.expires_at),
+            created_at=iso(version.created_at),
+            sent_at=iso_or_none(version.sent_at),
+            viewed_at=iso_or_none(version.viewed_at),
+            signed_at=iso_or_none(version.signed_at),
+            completed_at=iso_or_none(version.completed_at),
+            closed_at=iso_or_none(version.closed_at),
+            expires_at=iso_or_none(version.expires_at),
             state_reason=version.state_reason,
             reminders_sent=status.reminders_sent,
-            last_emailed_at=_iso(status.last_emailed_at),
+            last_emailed_at=iso_or_none(status.last_emailed_at),
             actors=status.actors,
         )
     return ProspectOut(
@@ -111,9 +107,9 @@ def prospect_out(status: sending.ProspectStatus) -> ProspectOut:
         owner=ProspectOwner(row.owner_subject, row.owner_name or "", row.owner_email)
         if row.owner_subject
         else None,
-        created_at=row.created_at.isoformat(),
-        updated_at=row.updated_at.isoformat(),
-        converted_at=_iso(row.converted_at),
+        created_at=iso(row.created_at),
+        updated_at=iso(row.updated_at),
+        converted_at=iso_or_none(row.converted_at),
         latest=latest,
     )
 
@@ -128,7 +124,7 @@ def invitation_out(prospect_id: str, done: sending.Invitation) -> InvitationOut:
         kind=done.row.kind,
         to=done.email.to_addr,
         link_id=done.link.id,
-        link_expires_at=done.link.expires_at.isoformat(),
+        link_expires_at=iso(done.link.expires_at),
         email_id=done.email.id,
         message_id=done.email.message_id,
     )
@@ -156,7 +152,7 @@ class ProspectController(Controller):
             details=row.details,
             details_sha256=row.details_sha256,
             owner=ProspectOwner(row.owner_subject or "", row.owner_name or "", row.owner_email),
-            created_at=row.created_at.isoformat(),
+            created_at=iso(row.created_at),
         )
 
     @get("/", guards=[roles(*SALES)], sync_to_thread=True)

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 from dpa_service import audit
 from dpa_service.accounts.service import Principal
 from dpa_service.agreements.models import Agreement
+from dpa_service.clock import utcnow
 from dpa_service.counterparties.models import Counterparty
 from dpa_service.counterparties.schemas import CounterpartyDetails
-from dpa_service.db import new_id, utcnow
 from dpa_service.errors import Conflict, NotFound
+from dpa_service.ids import new_id
 
 WORKSPACE = "workspace"
 PROSPECT = "prospect"

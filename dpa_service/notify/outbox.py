@@ -21,8 +21,9 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from dpa_service.clock import iso, utcnow
 from dpa_service.config import Settings
-from dpa_service.db import changed_rows, utcnow
+from dpa_service.db import changed_rows
 from dpa_service.errors import DomainError
 from dpa_service.notify.mail import DeliveryError, Transport, build_message, envelope_sender
 from dpa_service.notify.mail import make_transport as _make_transport
@@ -241,5 +242,5 @@ def _failed(ctx: JobContext, row: OutboundEmail, exc: DeliveryError, now: dateti
             row.to_addr,
             attempts,
             exc.detail,
-            next_at.isoformat(),
+            iso(next_at),
         )

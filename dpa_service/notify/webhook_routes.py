@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from dpa_service.accounts.guards import roles
 from dpa_service.accounts.service import Principal
+from dpa_service.clock import iso, iso_or_none
 from dpa_service.counterparties.schemas import Strict
 from dpa_service.errors import DomainError
 from dpa_service.notify import webhooks
@@ -82,10 +83,6 @@ class DeliveryOut(msgspec.Struct):
     attempt_log: list[AttemptOut]
 
 
-def _iso(value: object) -> str | None:
-    return value.isoformat() if value is not None else None  # type: ignore[attr-defined]
-
-
 def endpoint_out(endpoint: WebhookEndpoint) -> EndpointOut:
     return EndpointOut(
         id=endpoint.id,
@@ -94,8 +91,8 @@ def endpoint_out(endpoint: WebhookEndpoint) -> EndpointOut:
         active=endpoint.active,
         description=endpoint.description,
         created_by=endpoint.created_by,
-        created_at=endpoint.created_at.isoformat(),
-        disabled_at=_iso(endpoint.disabled_at),
+        created_at=iso(endpoint.created_at),
+        disabled_at=iso_or_none(endpoint.disabled_at),
     )
 
 
@@ -106,17 +103,17 @@ def delivery_out(entry: webhooks.DeliveryLog) -> DeliveryOut:
         endpoint_id=d.endpoint_id,
         event_id=e.id,
         event_type=e.type,
-        event_created_at=e.created_at.isoformat(),
+        event_created_at=iso(e.created_at),
         state=d.state,
         attempts=d.attempts,
-        next_attempt_at=_iso(d.next_attempt_at),
+        next_attempt_at=iso_or_none(d.next_attempt_at),
         last_status=d.last_status,
         last_error=d.last_error,
-        delivered_at=_iso(d.delivered_at),
-        created_at=d.created_at.isoformat(),
+        delivered_at=iso_or_none(d.delivered_at),
+        created_at=iso(d.created_at),
         attempt_log=[
             AttemptOut(
-                at=a.at.isoformat(),
+                at=iso(a.at),
                 status_code=a.status_code,
                 duration_ms=a.duration_ms,
                 error=a.error,

@@ -31,10 +31,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dpa_service.agreements.models import Agreement, AgreementVersion
 from dpa_service.archive.models import STORED, ArchiveObject
+from dpa_service.clock import iso, iso_or_none, utcnow
 from dpa_service.config import Settings
 from dpa_service.counterparties.models import Counterparty
-from dpa_service.db import changed_rows, new_id, utcnow
+from dpa_service.db import changed_rows
 from dpa_service.errors import Conflict, DomainError, NotFound
+from dpa_service.ids import new_id
 from dpa_service.notify.webhook_models import (
     DELIVERED,
     DELIVERING,
@@ -133,7 +135,7 @@ def emit(
         {
             "id": event_id,
             "type": event,
-            "created_at": created.isoformat().replace("+00:00", "Z"),
+            "created_at": iso(created),
             "data": data,
         },
         ensure_ascii=False,
@@ -160,10 +162,6 @@ def emit(
             )
     session.flush()
     return row
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat().replace("+00:00", "Z") if at else None
 
 
 def version_data(*, session: Session, version: AgreementVersion) -> dict[str, Any]:
@@ -197,7 +195,7 @@ def emit_for_version(
     if reason is not None:
         data["reason"] = reason
     if state == "sent":
-        data["expires_at"] = _iso(version.expires_at)
+        data["expires_at"] = iso_or_none(version.expires_at)
     if state == "completed":
         data["final_pdf_sha256"] = version.final_pdf_sha256
     return emit(session=session, event=f"agreement.{state}", data=data, now=now)

@@ -21,8 +21,8 @@ from dpa_service.archive import service as archive_service
 from dpa_service.archive.base import version_key
 from dpa_service.audit.models import AuditEvent
 from dpa_service.clauses.models import TemplateVersion
+from dpa_service.clock import iso_or_none, utc_label, utcnow
 from dpa_service.config import Settings
-from dpa_service.db import utcnow
 from dpa_service.errors import Conflict
 from dpa_service.rendering.context import PROCESSOR, AgreementMeta, Terms, build_context
 from dpa_service.rendering.converter import ConverterPool
@@ -49,10 +49,6 @@ class Countersigner:
     email: str
     method: str  # "Legal user (API)" or "Authorised signatory (automatic)"
     actor: str
-
-
-def _utc_label(at: datetime) -> str:
-    return f"{at:%Y-%m-%d %H:%M} UTC"
 
 
 def _party(sig: Signature, role: str, version: AgreementVersion, sent: bool) -> PartyRecord:
@@ -149,12 +145,12 @@ def complete(
             "controller": {
                 "name": controller.name,
                 "title": controller.title,
-                "signed_at": _utc_label(controller.signed_at),
+                "signed_at": utc_label(controller.signed_at),
             },
             "processor": {
                 "name": countersigner.name,
                 "title": countersigner.title,
-                "signed_at": _utc_label(now),
+                "signed_at": utc_label(now),
             },
         },
     )
@@ -291,9 +287,6 @@ def complete(
 def _manifest(version: AgreementVersion, signatures: list[Signature], sealed_by: str) -> bytes:
     """What the archive keeps beside the PDF, so it can be understood without our database."""
 
-    def iso(at: datetime | None) -> str | None:
-        return at.isoformat() if at else None
-
     body = {
         "agreement_id": version.agreement_id,
         "version": version.number,
@@ -321,18 +314,18 @@ def _manifest(version: AgreementVersion, signatures: list[Signature], sealed_by:
                 "ip": s.ip,
                 "user_agent": s.user_agent,
                 "consent_text_version": s.consent_text_version,
-                "consented_at": iso(s.consented_at),
-                "signed_at": iso(s.signed_at),
+                "consented_at": iso_or_none(s.consented_at),
+                "signed_at": iso_or_none(s.signed_at),
                 "document_sha256": s.document_sha256,
             }
             for s in signatures
         ],
         "timestamps": {
-            "created_at": iso(version.created_at),
-            "sent_at": iso(version.sent_at),
-            "viewed_at": iso(version.viewed_at),
-            "signed_at": iso(version.signed_at),
-            "completed_at": iso(version.completed_at),
+            "created_at": iso_or_none(version.created_at),
+            "sent_at": iso_or_none(version.sent_at),
+            "viewed_at": iso_or_none(version.viewed_at),
+            "signed_at": iso_or_none(version.signed_at),
+            "completed_at": iso_or_none(version.completed_at),
         },
     }
     return json.dumps(body, indent=2, ensure_ascii=False, sort_keys=True).encode()

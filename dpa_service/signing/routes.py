@@ -14,6 +14,7 @@ from dpa_service.accounts.guards import roles
 from dpa_service.accounts.service import Principal
 from dpa_service.agreements.schemas import VersionOut, version_out
 from dpa_service.agreements.service import get_agreement, get_version
+from dpa_service.clock import iso
 from dpa_service.errors import Conflict, Unprocessable
 from dpa_service.signing import service
 from dpa_service.signing.completion import Countersigner, complete
@@ -69,7 +70,7 @@ class SigningController(Controller):
             link_id=link.id,
             url=f"{state.settings.public_url.rstrip('/')}/sign/{secret}",
             kind=link.kind,
-            expires_at=link.expires_at.isoformat(),
+            expires_at=iso(link.expires_at),
             require_code=link.require_code,
         )
 

@@ -20,9 +20,10 @@ from dpa_service import audit
 from dpa_service.agreements import lifecycle
 from dpa_service.agreements.models import Agreement, AgreementVersion
 from dpa_service.agreements.service import get_version
+from dpa_service.clock import iso, utcnow
 from dpa_service.config import Settings
 from dpa_service.counterparties.models import Counterparty
-from dpa_service.db import changed_rows, utcnow
+from dpa_service.db import changed_rows
 from dpa_service.errors import Conflict, DomainError, NotFound
 from dpa_service.notify import outbox
 from dpa_service.signing.disclosure import DISCLOSURE_VERSION
@@ -131,7 +132,7 @@ def create_link(
         data={
             "link_id": link.id,
             "kind": link.kind,
-            "expires_at": expires.isoformat(),
+            "expires_at": iso(expires),
             "require_code": link.require_code,
         },
     )

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dpa_service.agreements.models import AgreementVersion
+from dpa_service.clock import iso_or_none
 from dpa_service.rendering.pdf import sha256_hex
 from dpa_service.signing.seal import Sealer, SealReport, inspect_seal
 
@@ -61,9 +62,9 @@ def verify_pdf(*, session: Session, pdf: bytes, sealer: Sealer) -> Verdict:
         "trusted": seal.trusted,
         "covers_whole_file": seal.covers_whole_file,
         "signer": seal.signer,
-        "signed_at": seal.signed_at.isoformat() if seal.signed_at else None,
+        "signed_at": iso_or_none(seal.signed_at),
         "timestamped": seal.timestamped,
-        "timestamp_at": seal.timestamp_at.isoformat() if seal.timestamp_at else None,
+        "timestamp_at": iso_or_none(seal.timestamp_at),
         "problem": seal.problem,
     }
     match = session.scalars(
@@ -88,7 +89,7 @@ def verify_pdf(*, session: Session, pdf: bytes, sealer: Sealer) -> Verdict:
             agreement_id=match.agreement_id,
             version=match.number,
             version_state=match.state,
-            completed_at=match.completed_at.isoformat() if match.completed_at else None,
+            completed_at=iso_or_none(match.completed_at),
             seal=seal_info,
         )
     if match is not None:

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dpa_service.db import Base, new_id, utcnow
+from dpa_service.clock import utcnow
+from dpa_service.db import Base
+from dpa_service.ids import new_id
 
 LIST_STATES = ("draft", "in_review", "approved", "rejected", "retired")
 FROZEN_STATES = ("approved", "retired")

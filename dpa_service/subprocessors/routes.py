@@ -3,7 +3,6 @@ objections received."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from dpa_service.accounts.guards import roles
 from dpa_service.accounts.service import Principal
+from dpa_service.clock import iso, iso_or_none
 from dpa_service.subprocessors import service
 from dpa_service.subprocessors.models import SubprocessorChange, SubprocessorListVersion
 from dpa_service.subprocessors.schemas import (
@@ -33,10 +33,6 @@ READERS = ("app", "admin", "legal", "sales")
 GOVERNANCE = ("legal", "admin")  # admins may look; only legal changes the list
 
 
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at else None
-
-
 def version_out(version: SubprocessorListVersion, diff: dict[str, Any] | None = None) -> VersionOut:
     return VersionOut(
         version=version.version,
@@ -46,13 +42,13 @@ def version_out(version: SubprocessorListVersion, diff: dict[str, Any] | None = 
         change_note=version.change_note,
         author=version.author,
         based_on=version.based_on,
-        created_at=version.created_at.isoformat(),
-        submitted_at=_iso(version.submitted_at),
+        created_at=iso(version.created_at),
+        submitted_at=iso_or_none(version.submitted_at),
         reviewer=version.reviewer,
-        reviewed_at=_iso(version.reviewed_at),
+        reviewed_at=iso_or_none(version.reviewed_at),
         review_comment=version.review_comment,
-        approved_at=_iso(version.approved_at),
-        retired_at=_iso(version.retired_at),
+        approved_at=iso_or_none(version.approved_at),
+        retired_at=iso_or_none(version.retired_at),
         diff=diff_out(diff) if diff is not None else None,
     )
 
@@ -62,8 +58,8 @@ def change_out(change: SubprocessorChange, objections: int) -> ChangeOut:
         change_id=change.id,
         version=change.version,
         previous_version=change.previous_version,
-        approved_at=change.approved_at.isoformat(),
-        objection_deadline=change.objection_deadline.isoformat(),
+        approved_at=iso(change.approved_at),
+        objection_deadline=iso(change.objection_deadline),
         notices=change.notices,
         objections=objections,
         diff=diff_out(change.diff),
@@ -220,7 +216,7 @@ def _objections(db: Session, change_id: str | None) -> list[ObjectionOut]:
             counterparty=str(cp.details.get("legal_name", "")),
             reason=o.reason,
             ip=o.ip,
-            at=o.created_at.isoformat(),
+            at=iso(o.created_at),
         )
         for o, ch, cp in service.objections(session=db, change_id=change_id)
     ]

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from dpa_service.accounts.service import Principal, require_person
 from dpa_service.agreements.models import Agreement, AgreementVersion
+from dpa_service.clock import utcnow
 from dpa_service.config import Settings
 from dpa_service.counterparties.models import Counterparty
-from dpa_service.db import changed_rows, utcnow
+from dpa_service.db import changed_rows
 from dpa_service.errors import (
     Conflict,
     Forbidden,

@@ -15,6 +15,7 @@ from litestar.response import Redirect, Stream, Template
 from sqlalchemy.orm import Session
 
 from dpa_service.archive import service as archive_service
+from dpa_service.clock import utc_label
 from dpa_service.errors import DomainError
 from dpa_service.signing import service
 from dpa_service.signing.completion import authorised_signatory, complete
@@ -307,10 +308,8 @@ class SigningPages(Controller):
             context={
                 "token": token,
                 "state": version.state,
-                "signed_at": f"{version.signed_at:%Y-%m-%d %H:%M} UTC" if version.signed_at else "",
-                "completed_at": f"{version.completed_at:%Y-%m-%d %H:%M} UTC"
-                if version.completed_at
-                else "",
+                "signed_at": utc_label(version.signed_at) if version.signed_at else "",
+                "completed_at": utc_label(version.completed_at) if version.completed_at else "",
                 "final_sha256": version.final_pdf_sha256,
             },
         )

@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from dpa_service.accounts.service import Principal
-from dpa_service.db import utcnow
+from dpa_service.clock import iso, utcnow
 from dpa_service.errors import DomainError, NotFound
 from dpa_service.subprocessors import entries as entry_values
 from dpa_service.subprocessors import service
@@ -108,7 +108,7 @@ class PublicSubprocessorPages(Controller):
                     {
                         "version": h.version,
                         "date": _day(h.approved_at),
-                        "iso": h.approved_at.isoformat(),
+                        "iso": iso(h.approved_at),
                         "diff": _diff_view(h.diff),
                         "count": len(h.entries),
                         "deadline": _when(h.objection_deadline),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from dpa_service.db import utcnow
+from dpa_service.clock import utcnow
 from dpa_service.jobs import JobContext
 from dpa_service.notify import outbox
 from dpa_service.notify.models import OutboundEmail

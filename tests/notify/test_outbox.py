@@ -10,7 +10,8 @@ from email.parser import BytesParser
 import pytest
 from sqlalchemy import update
 
-from dpa_service.db import make_session_factory, utcnow
+from dpa_service.clock import utcnow
+from dpa_service.db import make_session_factory
 from dpa_service.notify import outbox
 from dpa_service.notify.models import OutboundEmail
 from tests.notify.conftest import Mailroom

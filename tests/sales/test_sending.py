@@ -196,7 +196,7 @@ def test_with_smtp_down_the_invitation_waits_and_goes_out_once_when_it_is_back(
     import time
     from datetime import timedelta
 
-    from dpa_service.db import utcnow
+    from dpa_service.clock import utcnow
     from dpa_service.notify.outbox import deliver_due
 
     prospect = sales.create()

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from dpa_service.app import create_app
 from dpa_service.audit.models import AuditEvent
-from dpa_service.db import utcnow
+from dpa_service.clock import utcnow
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.signing.models import Signature
 from dpa_service.signing.service import expire_due

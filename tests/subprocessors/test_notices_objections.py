@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from dpa_service.db import utcnow
+from dpa_service.clock import utcnow
 from dpa_service.notify.models import OutboundEmail
 from dpa_service.subprocessors.models import SubprocessorNotice, SubprocessorObjection
 from tests.conftest import workspace

@@ -11,7 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select, update
 
-from dpa_service.db import Base, utcnow
+from dpa_service.clock import utcnow
+from dpa_service.db import Base
 from dpa_service.notify import webhooks
 from dpa_service.notify.webhook_models import WebhookDelivery, WebhookEndpoint
 from tests.conftest import Api

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select, update
 
 from dpa_service.agreements.models import AgreementVersion
-from dpa_service.db import utcnow
+from dpa_service.clock import utcnow
 from dpa_service.notify import webhooks
 from dpa_service.notify.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEvent
 from tests.conftest import Api, wait_archived
