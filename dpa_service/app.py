@@ -30,24 +30,22 @@ from dpa_service.accounts.guards import TokenAuthentication
 from dpa_service.agreements.reissue_routes import ReissueApi, ReissuePages
 from dpa_service.agreements.routes import AgreementController
 from dpa_service.archive.base import Archive, ArchiveError, ArchiveUnreachable
-from dpa_service.archive.local import LocalArchive
 from dpa_service.clauses.routes import TemplateController
 from dpa_service.config import Settings
 from dpa_service.counterparties.routes import ProspectController, WorkspaceController
 from dpa_service.db import make_engine, make_session_factory
 from dpa_service.errors import DomainError
-from dpa_service.jobs import InProcessJobs, JobContext, Jobs, QueueJobs, sweep_once
+from dpa_service.jobs.context import JobContext
 from dpa_service.notify.webhook_routes import WebhookController, WebhookPages
 from dpa_service.rendering.converter import (
     ConverterBusy,
     ConverterError,
     ConverterPool,
     ConverterUnavailable,
-    PoolSettings,
 )
-from dpa_service.signing.completion import complete_stuck
+from dpa_service.runtime import make_archive, make_jobs, make_sealer, pool_settings
 from dpa_service.signing.routes import SigningController
-from dpa_service.signing.seal import Sealer, SealSettings
+from dpa_service.signing.seal import Sealer
 from dpa_service.subprocessors.routes import SubprocessorApi
 from dpa_service.system.routes import health, ready
 from dpa_service.web.headers import security_headers
@@ -83,17 +81,6 @@ THROTTLED = ("/sign/", "/verify", "/api/v1/verify", "/staff/login", "/objections
 
 def _is_throttled(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith(THROTTLED)
-
-
-def pool_settings(settings: Settings) -> PoolSettings:
-    return PoolSettings(
-        size=settings.converter_workers,
-        timeout_s=settings.converter_timeout_s,
-        max_conversions=settings.converter_max_conversions,
-        queue_limit=settings.converter_queue,
-        python=settings.uno_python,
-        soffice=settings.soffice,
-    )
 
 
 def _problem(
@@ -162,37 +149,6 @@ def _on_archive_error(_: Request[Any, Any, Any], exc: ArchiveError) -> Response[
     return _problem(503, "the archive is not available; try again shortly", {"Retry-After": "5"})
 
 
-def make_archive(settings: Settings) -> Archive:
-    if settings.archive == "s3":
-        from dpa_service.archive.s3 import S3Archive, S3Settings
-
-        return S3Archive(
-            S3Settings(
-                bucket=settings.s3_bucket,
-                region=settings.s3_region,
-                endpoint_url=settings.s3_endpoint_url or None,
-                sse=settings.s3_sse,
-                kms_key_id=settings.s3_kms_key_id or None,
-                object_lock_mode=settings.s3_object_lock_mode,
-                retention_days=settings.s3_retention_days,
-            )
-        )
-    return LocalArchive(settings.archive_dir)
-
-
-def make_sealer(settings: Settings, *, with_timestamps: bool = True) -> Sealer:
-    """The seal from DPA_SEAL_P12 (or the development one), with DPA_TSA_URL's timestamps."""
-    return Sealer.from_settings(
-        SealSettings(
-            p12_path=settings.seal_p12,
-            p12_password=settings.seal_p12_password,
-            data_dir=settings.data_dir,
-            tsa_url=(settings.tsa_url or None) if with_timestamps else None,
-            tsa_ca_pem=settings.tsa_ca_pem,
-        )
-    )
-
-
 def create_app(
     settings: Settings,
     *,
@@ -215,19 +171,7 @@ def create_app(
     pool = pool or ConverterPool(pool_settings(settings))
     sealer = sealer or make_sealer(settings)
     secret_key = settings.resolved_secret_key()
-    jobs: Jobs = (
-        QueueJobs(settings.queue_url, settings.queue_name)
-        if settings.queue_url
-        else InProcessJobs(
-            lambda: (
-                complete_stuck(
-                    session_factory=session_factory, pool=pool, sealer=sealer, settings=settings
-                )
-                + sweep_once(JobContext(session_factory, archive, settings, pool))
-            ),
-            settings.sweep_seconds,
-        )
-    )
+    jobs = make_jobs(JobContext(session_factory, archive, settings, pool, sealer))
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -23,7 +23,6 @@ from sqlalchemy import select
 
 from dpa_service import migrations
 from dpa_service.agreements import service as agreements
-from dpa_service.app import make_sealer, pool_settings
 from dpa_service.archive import service as archive_service
 from dpa_service.archive.local import LocalArchive
 from dpa_service.archive.models import ArchiveObject
@@ -33,6 +32,7 @@ from dpa_service.counterparties.service import upsert_workspace
 from dpa_service.db import make_engine, make_session_factory
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.rendering.pdf import sha256_hex
+from dpa_service.runtime import make_sealer, pool_settings
 from dpa_service.signing import service as signing
 from dpa_service.signing.completion import Countersigner, complete
 from dpa_service.signing.verification import verify_pdf

@@ -171,8 +171,7 @@ class _MaskSigningTokens(logging.Filter):
 )
 def generate(input_path: Path, output_path: Path) -> None:
     """One DPA from a workspace JSON file to a PDF, with the built-in templates; no server or database."""
-    from dpa_service.agreements.service import terms_from
-    from dpa_service.app import pool_settings
+    from dpa_service.agreements.terms import terms_from
     from dpa_service.clauses.builtin import load_subprocessors, load_templates
     from dpa_service.clock import utcnow
     from dpa_service.counterparties.schemas import parse_details
@@ -180,6 +179,7 @@ def generate(input_path: Path, output_path: Path) -> None:
     from dpa_service.rendering.context import AgreementMeta, build_context
     from dpa_service.rendering.converter import ConverterPool
     from dpa_service.rendering.pipeline import render_pdf
+    from dpa_service.runtime import pool_settings
 
     settings = _settings()
     try:
@@ -360,7 +360,7 @@ def worker() -> None:
 
     from saq import Worker
 
-    from dpa_service.jobs import worker_settings
+    from dpa_service.worker import worker_settings
 
     settings = _settings()
     if not settings.queue_url:
@@ -388,10 +388,10 @@ def archive() -> None:
 )
 def archive_sync(from_dir: Path | None) -> None:
     """Copy the local archive into S3 (DPA_ARCHIVE=s3), checking every object's SHA-256."""
-    from dpa_service.app import make_archive
     from dpa_service.archive.local import LocalArchive
     from dpa_service.archive.service import copy_archive
     from dpa_service.db import make_session_factory
+    from dpa_service.runtime import make_archive
 
     settings = _settings()
     if settings.archive != "s3":
@@ -429,7 +429,7 @@ def verify(pdf: Path | None, check_audit: bool, check_archive: bool) -> None:
     failed = False
     with make_session_factory(_engine(settings))() as session:
         if pdf is not None:
-            from dpa_service.app import make_sealer
+            from dpa_service.runtime import make_sealer
             from dpa_service.signing.verification import verify_pdf
 
             sealer = make_sealer(settings, with_timestamps=False)
@@ -444,8 +444,8 @@ def verify(pdf: Path | None, check_audit: bool, check_archive: bool) -> None:
             click.echo(f"{checked} audit events checked, {len(breaks)} problems")
             failed |= bool(breaks)
         if check_archive:
-            from dpa_service.app import make_archive
             from dpa_service.archive.service import verify_archive
+            from dpa_service.runtime import make_archive
 
             report = verify_archive(session=session, archive=make_archive(settings))
             for problem in report.problems:

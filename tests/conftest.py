@@ -24,10 +24,11 @@ from sqlalchemy import Engine
 from dpa_service import migrations
 from dpa_service.accounts.service import create_token
 from dpa_service.accounts.users import create_user, find_user
-from dpa_service.app import create_app, make_archive, pool_settings
+from dpa_service.app import create_app
 from dpa_service.config import Settings
 from dpa_service.db import make_engine, make_session_factory
 from dpa_service.rendering.converter import ConverterPool
+from dpa_service.runtime import make_archive, pool_settings
 
 PG_URL = os.environ.get("DPA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("DPA_TEST_REQUIRE_POSTGRES") == "1"

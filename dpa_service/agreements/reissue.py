@@ -28,7 +28,7 @@ from dpa_service.errors import Conflict, NotFound, Unprocessable
 from dpa_service.subprocessors import service as subprocessors
 
 if TYPE_CHECKING:
-    from dpa_service.jobs import JobContext
+    from dpa_service.jobs.context import JobContext
 
 log = logging.getLogger(__name__)
 

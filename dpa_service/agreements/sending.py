@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import logging
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -36,10 +35,11 @@ from dpa_service.notify.models import OutboundEmail
 from dpa_service.rendering.context import PROCESSOR
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.signing import service as signing
+from dpa_service.signing.links import issue_link, revoke_links
 from dpa_service.signing.models import SigningLink
 
 if TYPE_CHECKING:
-    from dpa_service.jobs import JobContext
+    from dpa_service.jobs.context import JobContext
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def resend(
     prospect = counterparties.get_open_prospect(session=session, prospect_id=prospect_id)
     version = _open_version(session, prospect)
     _lock(session, version)
-    signing.revoke_links(session, version.id, now)
+    revoke_links(session, version.id, now)
     return _invite(session, settings, version, RESEND, actor, now)
 
 
@@ -469,20 +469,15 @@ def email_completed_copy(
                 "completed copy of %s not e-mailed to %r: %s", version.agreement_id, address, exc
             )
             continue
-        secret = secrets.token_urlsafe(32)
-        link = SigningLink(
-            agreement_id=version.agreement_id,
-            version_id=version.id,
+        link, secret = issue_link(
+            session=session,
+            version=version,
             counterparty_id=counterparty.id,
-            token_hash=signing._token_hash(secret),  # the one hashing of link tokens
             kind="copy",
-            require_code=False,
             created_by="system",
             expires_at=now + timedelta(days=COPY_LINK_DAYS),
-            used_at=now,  # opens the completion page and the download, never the signing form
+            used_at=now,
         )
-        session.add(link)
-        session.flush()
         url = f"{settings.public_url.rstrip('/')}/sign/{secret}/done"
         subject, text, body = completed_message(version, name, url, link.expires_at)
         messages.append(

@@ -13,6 +13,7 @@ from dpa_service import audit
 from dpa_service.agreements import lifecycle
 from dpa_service.agreements.lifecycle import CLOSED
 from dpa_service.agreements.models import Agreement, AgreementVersion
+from dpa_service.agreements.terms import terms_from
 from dpa_service.archive import service as archive_service
 from dpa_service.archive.base import version_key
 from dpa_service.clauses import service as clauses
@@ -22,19 +23,11 @@ from dpa_service.counterparties import service as counterparties
 from dpa_service.counterparties.models import Counterparty
 from dpa_service.errors import Conflict, NotFound
 from dpa_service.ids import new_id
-from dpa_service.rendering.context import AgreementMeta, Terms, build_context
+from dpa_service.rendering.context import AgreementMeta, build_context
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.rendering.pipeline import RenderedDPA, render_pdf
+from dpa_service.signing.links import revoke_links
 from dpa_service.subprocessors import service as subprocessors
-
-
-def terms_from(settings: Settings) -> Terms:
-    return Terms(
-        breach_notice_hours=settings.breach_notice_hours,
-        subprocessor_notice_days=settings.subprocessor_notice_days,
-        return_deletion_days=settings.return_deletion_days,
-        audit_notice_days=settings.audit_notice_days,
-    )
 
 
 @dataclass(frozen=True)
@@ -174,8 +167,6 @@ def request_dpa_for(
 
 def _void_older_unsigned(session: Session, agreement_id: str, number: int, actor: str) -> None:
     """Only the newest version may be signed: older unsigned ones are voided, links withdrawn."""
-    from dpa_service.signing.service import revoke_links  # signing builds on agreements
-
     older = session.scalars(
         select(AgreementVersion).where(
             AgreementVersion.agreement_id == agreement_id,

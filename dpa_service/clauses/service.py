@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from dpa_service.accounts.service import Principal, require_person
+from dpa_service.agreements.terms import terms_from
 from dpa_service.clauses.diff import DiffOp, diff_documents
 from dpa_service.clauses.models import TEMPLATE_KEYS, TemplateEvent, TemplateVersion
 from dpa_service.clauses.validation import ValidatedTemplate, sample_context, validate_template
@@ -512,8 +513,6 @@ def preview_pdf(
     """The DPA for the sample workspace (examples/workspace.json), made from the current
     approved set with this version in place of its template. Nothing is stored; the rendering
     caches are keyed by content, so this never leaks into generation."""
-    from dpa_service.agreements.service import terms_from  # it imports this module
-
     row = get_version(session=session, version_id=version_id)
     templates = current_approved(session=session)
     contents = templates.contents

@@ -30,7 +30,7 @@ from dpa_service.notify.mail import make_transport as _make_transport
 from dpa_service.notify.models import FAILED, PENDING, SENDING, SENT, EmailAttempt, OutboundEmail
 
 if TYPE_CHECKING:
-    from dpa_service.jobs import JobContext
+    from dpa_service.jobs.context import JobContext
 
 log = logging.getLogger(__name__)
 

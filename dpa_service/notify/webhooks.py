@@ -49,7 +49,7 @@ from dpa_service.notify.webhook_models import (
 )
 
 if TYPE_CHECKING:
-    from dpa_service.jobs import JobContext
+    from dpa_service.jobs.context import JobContext
 
 log = logging.getLogger(__name__)
 
@@ -777,5 +777,5 @@ def deliver_due(
 
 
 def deliver_webhooks(ctx: JobContext) -> int:
-    """The periodic task (see jobs.periodic_tasks)."""
+    """The periodic task (see jobs.periodic.PERIODIC_TASKS)."""
     return deliver_due(session_factory=ctx.session_factory, settings=ctx.settings)

@@ -16,7 +16,7 @@ from dpa_service import audit
 from dpa_service.agreements import lifecycle
 from dpa_service.agreements.models import AgreementVersion
 from dpa_service.agreements.sending import email_completed_copy
-from dpa_service.agreements.service import terms_from
+from dpa_service.agreements.terms import terms_from
 from dpa_service.archive import service as archive_service
 from dpa_service.archive.base import version_key
 from dpa_service.audit.models import AuditEvent

@@ -27,6 +27,7 @@ from dpa_service.db import changed_rows
 from dpa_service.errors import Conflict, DomainError, NotFound
 from dpa_service.notify import outbox
 from dpa_service.signing.disclosure import DISCLOSURE_VERSION
+from dpa_service.signing.links import find_link, issue_link, revoke_links
 from dpa_service.signing.models import Signature, SigningCode, SigningLink
 
 CODE_TTL = timedelta(minutes=10)
@@ -52,10 +53,6 @@ class SigningRefused(DomainError):
     def __init__(self, detail: str, status_code: int = 422) -> None:
         super().__init__(detail)
         self.status_code = status_code
-
-
-def _token_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -110,19 +107,15 @@ def create_link(
     assert version.expires_at is not None
     ttl = timedelta(minutes=settings.embedded_link_minutes) if embedded else None
     expires = min(now + ttl, version.expires_at) if ttl else version.expires_at
-    secret = secrets.token_urlsafe(32)  # 256 bits
-    link = SigningLink(
-        agreement_id=agreement_id,
-        version_id=version.id,
+    link, secret = issue_link(
+        session=session,
+        version=version,
         counterparty_id=counterparty.id,
-        token_hash=_token_hash(secret),
         kind="embedded" if embedded else "email",
         require_code=require_code or settings.signing_code_required,
         created_by=actor,
         expires_at=expires,
     )
-    session.add(link)
-    session.flush()
     audit.record(
         session=session,
         agreement_id=agreement_id,
@@ -144,9 +137,7 @@ def open_link(
 ) -> LinkAccess:
     """Find the link a token names, or refuse with the reason a signer should read."""
     now = now or utcnow()
-    if not secret or len(secret) > 100:
-        raise LinkRefused("unknown", "This signing link is not valid.")
-    link = session.scalar(select(SigningLink).where(SigningLink.token_hash == _token_hash(secret)))
+    link = find_link(session=session, secret=secret)
     if link is None:
         raise LinkRefused("unknown", "This signing link is not valid.")
     version = session.get(AgreementVersion, link.version_id)
@@ -430,20 +421,6 @@ def void(
     )
     revoke_links(session, version.id, now)
     return version
-
-
-def revoke_links(session: Session, version_id: str, now: datetime, keep: str | None = None) -> None:
-    """Withdraw the version's links (but `keep`, the one the signer just used to decline)."""
-    session.execute(
-        update(SigningLink)
-        .where(
-            SigningLink.version_id == version_id,
-            SigningLink.revoked_at.is_(None),
-            SigningLink.id != (keep or ""),
-        )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def expire_due(*, session: Session, now: datetime | None = None) -> list[str]:

@@ -17,20 +17,45 @@ from dpa_service.accounts.guards import roles
 from dpa_service.accounts.service import Principal
 from dpa_service.clock import iso, iso_or_none
 from dpa_service.subprocessors import service
+from dpa_service.subprocessors.entries import location_name
 from dpa_service.subprocessors.models import SubprocessorChange, SubprocessorListVersion
 from dpa_service.subprocessors.schemas import (
+    ChangedEntry,
     ChangeOut,
+    DiffOut,
     DraftCreate,
     DraftUpdate,
+    EntryOut,
+    FieldChange,
     ObjectionOut,
     RejectRequest,
     VersionOut,
-    diff_out,
-    entry_out,
 )
 
 READERS = ("app", "admin", "legal", "sales")
 GOVERNANCE = ("legal", "admin")  # admins may look; only legal changes the list
+
+
+def entry_out(entry: dict[str, Any]) -> EntryOut:
+    return EntryOut(
+        name=entry["name"],
+        purpose=entry["purpose"],
+        location=entry["location"],
+        location_name=location_name(entry["location"]),
+        transfer_safeguard=entry["transfer_safeguard"],
+        in_eea=bool(entry.get("in_eea")),
+    )
+
+
+def diff_out(diff: dict[str, Any]) -> DiffOut:
+    return DiffOut(
+        added=[entry_out(e) for e in diff["added"]],
+        removed=[entry_out(e) for e in diff["removed"]],
+        changed=[
+            ChangedEntry(name=c["name"], fields=[FieldChange(**f) for f in c["fields"]])
+            for c in diff["changed"]
+        ],
+    )
 
 
 def version_out(version: SubprocessorListVersion, diff: dict[str, Any] | None = None) -> VersionOut:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 
@@ -110,27 +110,3 @@ class ObjectionOut(msgspec.Struct):
     reason: str
     ip: str | None
     at: str
-
-
-def entry_out(entry: dict[str, Any]) -> EntryOut:
-    from dpa_service.subprocessors.entries import location_name
-
-    return EntryOut(
-        name=entry["name"],
-        purpose=entry["purpose"],
-        location=entry["location"],
-        location_name=location_name(entry["location"]),
-        transfer_safeguard=entry["transfer_safeguard"],
-        in_eea=bool(entry.get("in_eea")),
-    )
-
-
-def diff_out(diff: dict[str, Any]) -> DiffOut:
-    return DiffOut(
-        added=[entry_out(e) for e in diff["added"]],
-        removed=[entry_out(e) for e in diff["removed"]],
-        changed=[
-            ChangedEntry(name=c["name"], fields=[FieldChange(**f) for f in c["fields"]])
-            for c in diff["changed"]
-        ],
-    )

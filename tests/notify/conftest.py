@@ -15,7 +15,7 @@ from dpa_service import migrations
 from dpa_service.archive.local import LocalArchive
 from dpa_service.config import Settings
 from dpa_service.db import make_engine, make_session_factory
-from dpa_service.jobs import JobContext
+from dpa_service.jobs.context import JobContext
 from dpa_service.notify import outbox
 from dpa_service.notify.models import EmailAttempt, OutboundEmail
 from tests.conftest import _postgres_database

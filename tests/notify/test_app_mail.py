@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from dpa_service.clock import utcnow
-from dpa_service.jobs import JobContext
+from dpa_service.jobs.context import JobContext
 from dpa_service.notify import outbox
 from dpa_service.notify.models import OutboundEmail
 from dpa_service.rendering.converter import ConverterPool

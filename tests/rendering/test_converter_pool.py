@@ -13,7 +13,6 @@ import docx
 import psutil
 import pytest
 
-from dpa_service.app import pool_settings
 from dpa_service.config import Settings
 from dpa_service.rendering.converter import (
     ConverterBusy,
@@ -21,6 +20,7 @@ from dpa_service.rendering.converter import (
     ConverterUnavailable,
     PoolSettings,
 )
+from dpa_service.runtime import pool_settings
 from tests.conftest import make_api
 from tests.pdf_text import pdf_text
 

@@ -16,7 +16,7 @@ import pytest
 
 from dpa_service.agreements.models import AgreementVersion
 from dpa_service.counterparties.models import SigningInvitation
-from dpa_service.jobs import JobContext
+from dpa_service.jobs.context import JobContext
 from dpa_service.rendering.converter import ConverterPool
 from tests.conftest import WORKSPACE, Api, own_api
 from tests.smtp import LoopbackSMTP, ReceivedMessage

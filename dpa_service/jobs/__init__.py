@@ -1,0 +1,1 @@
+"""Background work: what a job needs (context), how jobs run (engines), which work recurs (periodic)."""

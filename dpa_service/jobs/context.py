@@ -1,0 +1,22 @@
+"""What background work is given: the database, the archive, the settings, and where it renders
+and seals, the converter pool and the sealer. Built by `dpa_service.runtime`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import sessionmaker
+
+from dpa_service.archive.base import Archive
+from dpa_service.config import Settings
+from dpa_service.rendering.converter import ConverterPool
+from dpa_service.signing.seal import Sealer
+
+
+@dataclass(frozen=True)
+class JobContext:
+    session_factory: sessionmaker  # type: ignore[type-arg]
+    archive: Archive
+    settings: Settings
+    pool: ConverterPool | None = None  # work that renders (re-issue, countersigning) needs one
+    sealer: Sealer | None = None  # completing a stuck version needs it too

@@ -1,0 +1,86 @@
+"""The one list of recurring work, run by both engines (the embedded thread and SAQ workers).
+
+Each task claims its rows in the database, so two workers sweeping at once never do the same
+thing twice, and each returns how much it did.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from dpa_service.agreements.reissue import run_reissues
+from dpa_service.agreements.sending import send_reminders
+from dpa_service.archive import service as archive_service
+from dpa_service.archive.base import ArchiveError
+from dpa_service.jobs.context import JobContext
+from dpa_service.notify.outbox import deliver_due
+from dpa_service.notify.webhooks import catch_up_archived, deliver_webhooks
+from dpa_service.signing.completion import complete_stuck
+from dpa_service.signing.service import expire_due
+
+log = logging.getLogger(__name__)
+
+Task = Callable[[JobContext], int]
+
+
+def _expire(ctx: JobContext) -> int:
+    with ctx.session_factory() as session:
+        expired = expire_due(session=session)
+        if expired:
+            session.commit()
+    return len(expired)
+
+
+def _complete_stuck(ctx: JobContext) -> int:
+    if ctx.pool is None or ctx.sealer is None:
+        return 0  # a process without a converter or a seal cannot countersign
+    return complete_stuck(
+        session_factory=ctx.session_factory,
+        pool=ctx.pool,
+        sealer=ctx.sealer,
+        settings=ctx.settings,
+    )
+
+
+PERIODIC_TASKS: tuple[tuple[str, Task], ...] = (
+    ("expire", _expire),
+    ("complete stuck countersignatures", _complete_stuck),
+    ("reminders", send_reminders),
+    ("mail", deliver_due),
+    ("archived events", catch_up_archived),
+    ("webhooks", deliver_webhooks),
+    ("reissue", run_reissues),
+)
+
+
+def run_periodic(ctx: JobContext) -> int:
+    done = 0
+    for name, task in PERIODIC_TASKS:
+        try:
+            done += task(ctx)
+        except Exception:
+            log.exception("periodic task %s failed; it runs again on the next sweep", name)
+    return done
+
+
+def archive_pending(ctx: JobContext) -> int:
+    """Store every pending archive object, one after another (the embedded engine)."""
+    with ctx.session_factory() as session:
+        ids = archive_service.pending_ids(session=session)
+    done = 0
+    for object_id in ids:
+        try:
+            stored = archive_service.store(
+                session_factory=ctx.session_factory, archive=ctx.archive, object_id=object_id
+            )
+        except ArchiveError as exc:
+            log.warning("archive not reachable (%s); %d objects stay pending", exc, len(ids))
+            break  # the archive is down: try the rest on the next sweep
+        done += stored == "stored"
+    return done
+
+
+def sweep_once(ctx: JobContext) -> int:
+    """Everything due now, in this process: the periodic tasks, then the pending archive."""
+    return run_periodic(ctx) + archive_pending(ctx)
