@@ -34,7 +34,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     async def startup(ctx: dict[str, Any]) -> None:
         pool = ConverterPool(pool_settings(settings))
         ctx["pool_start"] = asyncio.create_task(asyncio.to_thread(pool.start))  # warms up
-        ctx["job"] = JobContext(
+        # SAQ keeps its own Job under ctx["job"]
+        ctx["dpa"] = JobContext(
             make_session_factory(make_engine(settings.database_url)),
             make_archive(settings),
             settings,
@@ -54,13 +55,13 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         ctx["periodic"].cancel()
-        job: JobContext = ctx["job"]
+        job: JobContext = ctx["dpa"]
         if job.pool is not None:
             await asyncio.to_thread(job.pool.close)
 
     async def sweep(ctx: dict[str, Any]) -> int:
         """Run the periodic tasks, and fan out one archive job per pending object."""
-        job: JobContext = ctx["job"]
+        job: JobContext = ctx["dpa"]
 
         def find() -> list[str]:
             run_periodic(job)
@@ -80,7 +81,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         return len(ids)
 
     async def archive_object(ctx: dict[str, Any], *, object_id: str) -> str:
-        job: JobContext = ctx["job"]
+        job: JobContext = ctx["dpa"]
         return await asyncio.to_thread(
             archive_service.store,
             session_factory=job.session_factory,
