@@ -27,16 +27,15 @@ from sqlalchemy.orm import Session
 
 from dpa_service import migrations
 from dpa_service.accounts.guards import TokenAuthentication
-from dpa_service.agreements.reissue_routes import ReissueApi, ReissuePages
 from dpa_service.agreements.routes import AgreementController
 from dpa_service.archive.base import Archive, ArchiveError, ArchiveUnreachable
 from dpa_service.clauses.routes import TemplateController
 from dpa_service.config import Settings
-from dpa_service.counterparties.routes import ProspectController, WorkspaceController
+from dpa_service.counterparties.routes import WorkspaceController
 from dpa_service.db import make_engine, make_session_factory
 from dpa_service.errors import DomainError
 from dpa_service.jobs.context import JobContext
-from dpa_service.notify.webhook_routes import WebhookController, WebhookPages
+from dpa_service.reissue.routes import ReissueApi
 from dpa_service.rendering.converter import (
     ConverterBusy,
     ConverterError,
@@ -44,11 +43,13 @@ from dpa_service.rendering.converter import (
     ConverterUnavailable,
 )
 from dpa_service.runtime import make_archive, make_jobs, make_sealer, pool_settings
+from dpa_service.sales.routes import ProspectController
 from dpa_service.signing.routes import SigningController
 from dpa_service.signing.seal import Sealer
 from dpa_service.subprocessors.routes import SubprocessorApi
 from dpa_service.system.routes import health, ready
 from dpa_service.web.headers import security_headers
+from dpa_service.web.reissues import ReissuePages
 from dpa_service.web.sales import SalesPages
 from dpa_service.web.signing import SigningPages
 from dpa_service.web.staff import LoginRequired, StaffPages, on_login_required
@@ -59,6 +60,8 @@ from dpa_service.web.subprocessors import (
 )
 from dpa_service.web.templates_pages import TemplatePages
 from dpa_service.web.verify import VerifyApi, VerifyPage
+from dpa_service.web.webhooks import WebhookPages
+from dpa_service.webhooks.routes import WebhookController
 
 log = logging.getLogger(__name__)
 

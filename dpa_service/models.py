@@ -8,18 +8,18 @@ from dpa_service.clauses.models import TemplateEvent, TemplateVersion
 from dpa_service.counterparties.models import Counterparty, SigningInvitation
 from dpa_service.db import Base
 from dpa_service.notify.models import EmailAttempt, OutboundEmail
-from dpa_service.notify.webhook_models import (
-    WebhookAttempt,
-    WebhookDelivery,
-    WebhookEndpoint,
-    WebhookEvent,
-)
 from dpa_service.signing.models import Signature, SigningCode, SigningLink
 from dpa_service.subprocessors.models import (
     SubprocessorChange,
     SubprocessorListVersion,
     SubprocessorNotice,
     SubprocessorObjection,
+)
+from dpa_service.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
 )
 
 __all__ = [

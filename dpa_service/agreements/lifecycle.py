@@ -14,7 +14,7 @@ from dpa_service.agreements.models import Agreement, AgreementVersion
 from dpa_service.clock import utcnow
 from dpa_service.db import changed_rows
 from dpa_service.errors import Conflict
-from dpa_service.notify import webhooks
+from dpa_service.webhooks import events as webhook_events
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "draft": frozenset({"sent", "voided"}),
@@ -104,7 +104,7 @@ def transition(
         actor=actor,
         data={"from": current, **({"reason": reason} if reason else {}), **(data or {})},
     )
-    if to in webhooks.VERSION_EVENTS:  # the Klusaro app hears of it in the same transaction
-        webhooks.emit_for_version(
+    if to in webhook_events.VERSION_EVENTS:  # the Klusaro app hears of it in the same transaction
+        webhook_events.emit_for_version(
             session=session, version=version, previous=current, reason=reason, now=now
         )

@@ -18,8 +18,8 @@ from dpa_service.agreements import service
 from dpa_service.agreements.schemas import AgreementOut, AgreementRequest, VersionOut, version_out
 from dpa_service.archive import service as archive_service
 from dpa_service.clock import iso
-from dpa_service.counterparties.routes import WorkspaceIdParam
 from dpa_service.errors import NotFound
+from dpa_service.http.params import WorkspaceIdParam
 
 READERS = ("app", "admin", "legal", "sales")
 

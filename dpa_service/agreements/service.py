@@ -209,3 +209,13 @@ def get_version(*, session: Session, agreement_id: str, number: int) -> Agreemen
 
 def count_versions(*, session: Session) -> int:
     return session.scalar(select(func.count()).select_from(AgreementVersion)) or 0
+
+
+def latest_version(session: Session, counterparty_id: str) -> AgreementVersion | None:
+    return session.scalars(
+        select(AgreementVersion)
+        .join(Agreement, Agreement.id == AgreementVersion.agreement_id)
+        .where(Agreement.counterparty_id == counterparty_id)
+        .order_by(AgreementVersion.number.desc())
+        .limit(1)
+    ).first()

@@ -15,8 +15,8 @@ from dpa_service.archive.models import FAILED, PENDING, STORED, ArchiveObject
 from dpa_service.clock import utcnow
 from dpa_service.db import changed_rows
 from dpa_service.errors import NotFound, ServiceUnavailable
-from dpa_service.notify import webhooks
 from dpa_service.rendering.pdf import sha256_hex
+from dpa_service.webhooks import events as webhook_events
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def store(*, session_factory: sessionmaker, archive: Archive, object_id: str) ->
         checksum_sha256=stored.checksum_sha256,
     )
     # The last artifact of a completed version: tell the Klusaro app (once, after the commit).
-    webhooks.emit_archived_if_complete(
+    webhook_events.emit_archived_if_complete(
         session_factory=session_factory,
         agreement_id=metadata["agreement-id"],
         version=int(metadata["version"]),

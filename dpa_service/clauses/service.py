@@ -38,6 +38,7 @@ from dpa_service.rendering.context import Terms
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.rendering.pipeline import render_pdf
 from dpa_service.subprocessors import service as subprocessors
+from dpa_service.text import has_control_characters
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "draft": frozenset({"in_review", "retired"}),
@@ -275,7 +276,7 @@ def _clean(text: str | None, limit: int, what: str) -> str:
     text = (text or "").strip()
     if len(text) > limit:
         raise Unprocessable(f"the {what} is {len(text)} characters; at most {limit}")
-    if any(ord(c) < 32 and c not in "\n\r\t" for c in text):
+    if has_control_characters(text, multiline=True):
         raise Unprocessable(f"the {what} contains control characters")
     return text
 

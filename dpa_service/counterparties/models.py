@@ -33,6 +33,12 @@ class Counterparty(Base):
     converted_at: Mapped[datetime | None]  # when the prospect became a workspace
 
 
+# What an invitation e-mail was: the first send, a resend, a reminder, or a re-issued version.
+SEND, RESEND, REMINDER, REISSUE = "send", "resend", "reminder", "reissue"
+# The invitations that open a version for signing by e-mail (reminders and the copy follow).
+FIRST_INVITATIONS = (SEND, REISSUE)
+
+
 class SigningInvitation(Base):
     """One e-mail that carried a signing link to the signatory: the first send, a resend, or a
     reminder. A scheduled reminder has its number in the schedule; the unique key lets exactly
@@ -44,7 +50,7 @@ class SigningInvitation(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"), index=True)
     version_id: Mapped[str] = mapped_column(ForeignKey("agreement_versions.id"))
-    kind: Mapped[str] = mapped_column(String(20))  # "send" | "resend" | "reminder"
+    kind: Mapped[str] = mapped_column(String(20))  # SEND | RESEND | REMINDER | REISSUE
     reminder_number: Mapped[int | None]
     # Set in the same transaction right after the row claims its place.
     link_id: Mapped[str | None] = mapped_column(ForeignKey("signing_links.id"))

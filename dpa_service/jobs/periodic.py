@@ -9,15 +9,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from dpa_service.agreements.reissue import run_reissues
-from dpa_service.agreements.sending import send_reminders
 from dpa_service.archive import service as archive_service
 from dpa_service.archive.base import ArchiveError
 from dpa_service.jobs.context import JobContext
 from dpa_service.notify.outbox import deliver_due
-from dpa_service.notify.webhooks import catch_up_archived, deliver_webhooks
+from dpa_service.reissue.service import run_reissues
+from dpa_service.sales.reminders import send_reminders
 from dpa_service.signing.completion import complete_stuck
 from dpa_service.signing.service import expire_due
+from dpa_service.webhooks.delivery import deliver_webhooks
+from dpa_service.webhooks.events import catch_up_archived
 
 log = logging.getLogger(__name__)
 

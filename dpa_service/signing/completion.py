@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, undefer
 from dpa_service import audit
 from dpa_service.agreements import lifecycle
 from dpa_service.agreements.models import AgreementVersion
-from dpa_service.agreements.sending import email_completed_copy
 from dpa_service.agreements.terms import terms_from
 from dpa_service.archive import service as archive_service
 from dpa_service.archive.base import version_key
@@ -28,6 +27,7 @@ from dpa_service.rendering.context import PROCESSOR, AgreementMeta, Terms, build
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.rendering.pdf import sha256_hex
 from dpa_service.rendering.pipeline import render_pdf
+from dpa_service.sales.copies import email_completed_copy
 from dpa_service.signing.certificate import (
     CompletionCertificate,
     EventRecord,

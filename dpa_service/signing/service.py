@@ -29,6 +29,7 @@ from dpa_service.notify import outbox
 from dpa_service.signing.disclosure import DISCLOSURE_VERSION
 from dpa_service.signing.links import find_link, issue_link, revoke_links
 from dpa_service.signing.models import Signature, SigningCode, SigningLink
+from dpa_service.text import has_control_characters
 
 CODE_TTL = timedelta(minutes=10)
 CODE_ATTEMPTS = 5
@@ -324,7 +325,7 @@ def sign(
     if not consented:
         raise SigningRefused("please confirm that you agree to sign electronically")
     name = " ".join(typed_name.split())
-    if not name or len(name) > 300 or any(ord(c) < 32 for c in typed_name):
+    if not name or len(name) > 300 or has_control_characters(typed_name):
         raise SigningRefused("please type your full name (at most 300 characters)")
     if access.link.require_code and not code_verified:
         raise SigningRefused("enter the one-time code we e-mailed you first", 403)

@@ -30,7 +30,7 @@ from dpa_service.errors import (
     ServiceUnavailable,
     Unprocessable,
 )
-from dpa_service.notify import outbox, webhooks
+from dpa_service.notify import outbox
 from dpa_service.subprocessors import entries as entry_values
 from dpa_service.subprocessors import notices as notice_text
 from dpa_service.subprocessors.models import (
@@ -40,6 +40,8 @@ from dpa_service.subprocessors.models import (
     SubprocessorObjection,
 )
 from dpa_service.subprocessors.schemas import EntryIn
+from dpa_service.text import has_control_characters
+from dpa_service.webhooks.events import emit as emit_webhook
 
 log = logging.getLogger(__name__)
 
@@ -320,7 +322,7 @@ def approve(
     session.add(change)
     session.flush()
     change.notices = _send_notices(session, change, version, settings)
-    webhooks.emit(
+    emit_webhook(
         session=session,
         event="subprocessors.changed",
         data={
@@ -477,7 +479,7 @@ def record_objection(
         raise Unprocessable("please give the reason for your objection")
     if len(reason) > REASON_MAX:
         raise Unprocessable(f"the reason is longer than {REASON_MAX} characters")
-    if any(ord(c) < 32 and c not in "\n\r\t" for c in reason):
+    if has_control_characters(reason, multiline=True):
         raise Unprocessable("the reason contains control characters")
     taken = changed_rows(
         session,

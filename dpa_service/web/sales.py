@@ -19,13 +19,13 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dpa_service.agreements import sending
 from dpa_service.agreements.models import Agreement
 from dpa_service.counterparties import service as counterparties
 from dpa_service.counterparties.schemas import CounterpartyDetails, WorkspaceId
 from dpa_service.errors import DomainError
 from dpa_service.rendering.context import DATA_CATEGORIES, DATA_SUBJECTS
 from dpa_service.rendering.converter import ConverterError
+from dpa_service.sales import flows, status
 from dpa_service.web.staff import staff
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def _mail_again(
     request: Request[Any, Any, Any],
     db: Session,
     prospect_id: str,
-    flow: Callable[..., sending.Invitation],
+    flow: Callable[..., flows.Invitation],
     done: str,
 ) -> Redirect:
     """Resend or remind: e-mail the signatory a new link, then back to the prospect's page."""
@@ -199,8 +199,8 @@ class SalesPages(Controller):
     ) -> Template:
         """The status board: every prospect's DPA, its state, dates and who acted."""
         user = staff(request, db, *SALES)
-        state = version_state if version_state in sending.BOARD_STATES else ""
-        rows = sending.board(
+        state = version_state if version_state in status.BOARD_STATES else ""
+        rows = status.board(
             session=db, state=state or None, owner=user.subject if mine else None, q=q[:200]
         )
         return Template(
@@ -208,7 +208,7 @@ class SalesPages(Controller):
             context={
                 "user": user,
                 "rows": rows,
-                "states": sending.BOARD_STATES,
+                "states": status.BOARD_STATES,
                 "filters": {"state": state, "mine": bool(mine), "q": q[:200]},
             },
         )
@@ -245,18 +245,16 @@ class SalesPages(Controller):
         done: FromQuery[str] = "",
     ) -> Template:
         user = staff(request, db, *SALES)
-        status = sending.get_status(session=db, prospect_id=str(prospect_id))
-        agreement = db.scalar(
-            select(Agreement).where(Agreement.counterparty_id == status.prospect.id)
-        )
+        row = status.get_status(session=db, prospect_id=str(prospect_id))
+        agreement = db.scalar(select(Agreement).where(Agreement.counterparty_id == row.prospect.id))
         return Template(
             "staff/prospects_show.html",
             context={
                 "user": user,
-                "row": status,
-                "p": status.prospect,
+                "row": row,
+                "p": row.prospect,
                 "versions": list(reversed(agreement.versions)) if agreement else [],
-                "events": sending.history(session=db, prospect_id=str(prospect_id)),
+                "events": status.history(session=db, prospect_id=str(prospect_id)),
                 "categories": {k: v[0] for k, v in DATA_CATEGORIES.items()},
                 "subjects": DATA_SUBJECTS,
                 "error": error[:300] or None,
@@ -274,7 +272,7 @@ class SalesPages(Controller):
         user = staff(request, db, *SALES)
         state = request.app.state
         try:
-            done = sending.send(
+            done = flows.send(
                 session=db,
                 pool=state.pool,
                 settings=state.settings,
@@ -306,7 +304,7 @@ class SalesPages(Controller):
             request,
             db,
             str(prospect_id),
-            sending.resend,
+            flows.resend,
             "A new link was sent to {to}; the earlier links no longer work.",
         )
 
@@ -318,7 +316,7 @@ class SalesPages(Controller):
         prospect_id: FromPath[UUID],
     ) -> Redirect:
         return _mail_again(
-            request, db, str(prospect_id), sending.remind, "A reminder was sent to {to}."
+            request, db, str(prospect_id), flows.remind, "A reminder was sent to {to}."
         )
 
     @post("/{prospect_id:uuid}/void", status_code=303, sync_to_thread=True)
@@ -331,7 +329,7 @@ class SalesPages(Controller):
     ) -> Redirect:
         user = staff(request, db, *SALES)
         try:
-            version = sending.void(
+            version = flows.void(
                 session=db, prospect_id=str(prospect_id), reason=data.reason, actor=user.actor
             )
         except DomainError as exc:

@@ -21,7 +21,6 @@ import pytest
 from sqlalchemy import func, select
 
 from dpa_service.accounts.service import Principal
-from dpa_service.agreements import reissue
 from dpa_service.agreements.models import Agreement, AgreementVersion, ReissueItem
 from dpa_service.archive.base import version_key
 from dpa_service.clauses import service as clauses
@@ -31,6 +30,7 @@ from dpa_service.counterparties.service import details_sha256
 from dpa_service.db import make_engine, make_session_factory
 from dpa_service.ids import new_id
 from dpa_service.notify.models import OutboundEmail
+from dpa_service.reissue import service as reissue
 from dpa_service.subprocessors import service as subprocessors
 from dpa_service.subprocessors.models import SubprocessorListVersion
 from dpa_service.subprocessors.schemas import EntryIn

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from dpa_service.agreements.sending import send_reminders
 from dpa_service.audit.models import AuditEvent
 from dpa_service.config import Settings, SettingsError
 from dpa_service.notify.models import OutboundEmail
+from dpa_service.sales.reminders import send_reminders
 from dpa_service.signing.service import expire_due
 from tests.sales.conftest import Sales, link_in, path_of
 from tests.signing.helpers import Issued, sign

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from dpa_service.notify.webhook_models import WebhookEvent
 from dpa_service.subprocessors.models import SubprocessorListVersion
+from dpa_service.webhooks.models import WebhookEvent
 from tests.pdf_text import pdf_text
 from tests.staff import make_user, post_form, staff_client
 from tests.subprocessors.conftest import Governance, new_entry, unique

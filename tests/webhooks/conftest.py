@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from dpa_service.notify import webhooks
-from dpa_service.notify.webhook_models import WebhookDelivery
+from dpa_service.webhooks import delivery as webhook_delivery
+from dpa_service.webhooks.models import WebhookDelivery
 from tests.conftest import Api
 from tests.webhooks.receiver import Receiver, wait_for
 
@@ -32,8 +32,8 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Backoff of 0.2 s, 0.4 s, then 0.5 s (the background sweep reads these on every pass)."""
-    monkeypatch.setattr(webhooks, "BACKOFF_BASE_S", 0.2)
-    monkeypatch.setattr(webhooks, "BACKOFF_MAX_S", 0.5)
+    monkeypatch.setattr(webhook_delivery, "BACKOFF_BASE_S", 0.2)
+    monkeypatch.setattr(webhook_delivery, "BACKOFF_MAX_S", 0.5)
 
 
 @pytest.fixture

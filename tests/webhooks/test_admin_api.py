@@ -13,8 +13,10 @@ from sqlalchemy import func, select, update
 
 from dpa_service.clock import utcnow
 from dpa_service.db import Base
-from dpa_service.notify import webhooks
-from dpa_service.notify.webhook_models import WebhookDelivery, WebhookEndpoint
+from dpa_service.webhooks import delivery as webhook_delivery
+from dpa_service.webhooks import events as webhook_events
+from dpa_service.webhooks import secrets as webhook_secrets
+from dpa_service.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.conftest import Api
 from tests.webhooks.conftest import Endpoint, deliveries
 from tests.webhooks.receiver import Receiver, wait_for
@@ -64,7 +66,7 @@ def test_the_secret_is_shown_once_and_stored_encrypted(
         stored = s.get(WebhookEndpoint, ep.id)
         assert stored is not None and ep.secret not in stored.secret
         key = api.settings.resolved_secret_key()
-        assert webhooks.open_secret(stored.secret, key) == ep.secret
+        assert webhook_secrets.open_secret(stored.secret, key) == ep.secret
 
 
 @pytest.mark.parametrize(
@@ -144,7 +146,7 @@ def test_a_disabled_endpoint_gets_nothing_more_and_cannot_be_redelivered_to(
     ep = endpoint(receiver.url, events=["subprocessors.changed"])
     admin = api.headers("admin")
     with api.session() as s:
-        webhooks.emit(session=s, event="subprocessors.changed", data={"step": "before"})
+        webhook_events.emit(session=s, event="subprocessors.changed", data={"step": "before"})
         s.commit()
     wait_for(lambda: receiver.requests(), what="an attempt")
 
@@ -157,7 +159,7 @@ def test_a_disabled_endpoint_gets_nothing_more_and_cannot_be_redelivered_to(
     assert waiting.last_error == "endpoint disabled" and waiting.next_attempt_at is None
 
     with api.session() as s:
-        webhooks.emit(session=s, event="subprocessors.changed", data={"step": "after"})
+        webhook_events.emit(session=s, event="subprocessors.changed", data={"step": "after"})
         s.commit()
     assert len(deliveries(api, ep.id)) == 1  # no delivery for a disabled endpoint
     r = api.client.post(f"/api/v1/webhook-deliveries/{waiting.id}/redeliver", headers=admin)
@@ -199,7 +201,7 @@ def test_an_endpoint_disabled_while_an_attempt_is_in_flight_ends_failed(
     ep = endpoint("https://app.example.test/hooks", events=["subprocessors.changed"])
     later = utcnow() + timedelta(hours=1)
     with api.session() as s:
-        webhooks.emit(session=s, event="subprocessors.changed", data={"in_flight": True})
+        webhook_events.emit(session=s, event="subprocessors.changed", data={"in_flight": True})
         s.flush()
         s.execute(  # out of the background sweep's reach
             update(WebhookDelivery)
@@ -209,14 +211,14 @@ def test_an_endpoint_disabled_while_an_attempt_is_in_flight_ends_failed(
         s.commit()
     (delivery,) = deliveries(api, ep.id)
     with api.session() as s:
-        work = webhooks.claim(session=s, delivery_id=delivery.id, now=later, timeout_s=10)
+        work = webhook_delivery.claim(session=s, delivery_id=delivery.id, now=later, timeout_s=10)
         s.commit()
     assert work is not None
     r = api.client.delete(f"/api/v1/webhooks/{ep.id}", headers=api.headers("admin"))
     assert r.status_code == 200
     assert [d.state for d in deliveries(api, ep.id)] == ["delivering"]
     with api.session() as s:
-        outcome = webhooks.Outcome(500, "HTTP 500", "no", 12)
-        webhooks.finish(session=s, work=work, outcome=outcome, now=later, retry_hours=30)
+        outcome = webhook_delivery.Outcome(500, "HTTP 500", "no", 12)
+        webhook_delivery.finish(session=s, work=work, outcome=outcome, now=later, retry_hours=30)
     (after,) = deliveries(api, ep.id)
     assert after.state == "failed" and after.last_error == "endpoint disabled"

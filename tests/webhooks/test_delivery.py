@@ -16,8 +16,10 @@ from sqlalchemy import select, update
 
 from dpa_service.agreements.models import AgreementVersion
 from dpa_service.clock import utcnow
-from dpa_service.notify import webhooks
-from dpa_service.notify.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEvent
+from dpa_service.webhooks import delivery as webhook_delivery
+from dpa_service.webhooks import events as webhook_events
+from dpa_service.webhooks import secrets as webhook_secrets
+from dpa_service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
 from tests.conftest import Api, wait_archived
 from tests.signing.helpers import issue, open_page, sign
 from tests.webhooks.conftest import Endpoint, deliveries, wait_settled
@@ -41,7 +43,7 @@ def types_of(requests: list[Received]) -> list[str]:
 def emit_now(api: Api, tag: str, event: str = "subprocessors.changed") -> str:
     """Record an event as the subprocessor list does; returns its id."""
     with api.session() as s:
-        row = webhooks.emit(session=s, event=event, data={"list_version": 7, "tag": tag})
+        row = webhook_events.emit(session=s, event=event, data={"list_version": 7, "tag": tag})
         s.commit()
         return row.id
 
@@ -185,7 +187,7 @@ def test_a_failing_receiver_is_retried_with_the_same_bytes_until_it_answers_200(
 
     # delivered means done: another pass sends nothing
     before = len(receiver.requests())
-    assert webhooks.deliver_due(session_factory=api.session, settings=api.settings) == 0
+    assert webhook_delivery.deliver_due(session_factory=api.session, settings=api.settings) == 0
     assert len(receiver.requests()) == before
 
 
@@ -206,21 +208,21 @@ def test_retries_go_on_for_the_whole_window_then_the_delivery_fails(
     assert api.settings.webhook_retry_hours >= 24
 
     # shortly before the end it is still retried, and once more right at the end
-    webhooks.deliver_due(
+    webhook_delivery.deliver_due(
         session_factory=api.session, settings=api.settings, now=deadline - timedelta(seconds=10)
     )
     (second,) = deliveries(api, ep.id)
     assert second.state == "pending" and second.attempts == 2
     assert second.next_attempt_at == deadline
 
-    webhooks.deliver_due(session_factory=api.session, settings=api.settings, now=deadline)
+    webhook_delivery.deliver_due(session_factory=api.session, settings=api.settings, now=deadline)
     (last,) = deliveries(api, ep.id)
     assert last.state == "failed" and last.attempts == 3 and last.last_status == 503
     assert len(for_event(receiver, event_id)) == 3
 
     # failed is final until someone redelivers by hand
     later = deadline + timedelta(days=2)
-    webhooks.deliver_due(session_factory=api.session, settings=api.settings, now=later)
+    webhook_delivery.deliver_due(session_factory=api.session, settings=api.settings, now=later)
     assert len(for_event(receiver, event_id)) == 3
 
 
@@ -251,10 +253,12 @@ def test_a_tampered_stale_or_foreign_request_fails_the_documented_verification(
     for offset in (-301, 301):
         old = str(int(time.time()) + offset)
         assert not verify_dpa_webhook(
-            ep.secret, old, webhooks.signature(ep.secret, old, body), body
+            ep.secret, old, webhook_secrets.signature(ep.secret, old, body), body
         )
     recent = str(int(time.time()) - 240)
-    assert verify_dpa_webhook(ep.secret, recent, webhooks.signature(ep.secret, recent, body), body)
+    assert verify_dpa_webhook(
+        ep.secret, recent, webhook_secrets.signature(ep.secret, recent, body), body
+    )
 
 
 def test_redelivery_by_hand_sends_the_same_event_again(
@@ -297,7 +301,7 @@ def test_two_delivery_passes_at_once_never_send_a_delivery_twice(
     receiver.delay_s = 0.1  # the passes overlap while requests are in flight
     with api.session() as s:
         ids = [
-            webhooks.emit(session=s, event="subprocessors.changed", data={"n": n}).id
+            webhook_events.emit(session=s, event="subprocessors.changed", data={"n": n}).id
             for n in range(8)
         ]
         s.commit()
@@ -307,7 +311,7 @@ def test_two_delivery_passes_at_once_never_send_a_delivery_twice(
     def run_pass() -> None:
         try:
             start.wait()
-            webhooks.deliver_due(session_factory=api.session, settings=api.settings)
+            webhook_delivery.deliver_due(session_factory=api.session, settings=api.settings)
         except BaseException as exc:  # reported below
             errors.append(exc)
 
@@ -330,19 +334,19 @@ def test_a_claimed_delivery_cannot_be_claimed_again(
     receiver.status = 500
     ep = endpoint(receiver.url, events=["subprocessors.changed"])
     with api.session() as s:  # recorded, not committed yet: the background sweep cannot see it
-        webhooks.emit(session=s, event="subprocessors.changed", data={"claim": True})
+        webhook_events.emit(session=s, event="subprocessors.changed", data={"claim": True})
         s.flush()
         (delivery_id,) = [
             d.id
             for d in s.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == ep.id))
         ]
         now = utcnow()
-        first = webhooks.claim(session=s, delivery_id=delivery_id, now=now, timeout_s=10)
-        second = webhooks.claim(session=s, delivery_id=delivery_id, now=now, timeout_s=10)
+        first = webhook_delivery.claim(session=s, delivery_id=delivery_id, now=now, timeout_s=10)
+        second = webhook_delivery.claim(session=s, delivery_id=delivery_id, now=now, timeout_s=10)
         assert first is not None and first.attempt == 1 and second is None
         # a worker that died holding it: once its claim ran out, another may take it
         later = now + timedelta(seconds=41)
-        third = webhooks.claim(session=s, delivery_id=delivery_id, now=later, timeout_s=10)
+        third = webhook_delivery.claim(session=s, delivery_id=delivery_id, now=later, timeout_s=10)
         assert third is not None and third.attempt == 2
         s.rollback()
 
@@ -398,13 +402,13 @@ def test_archived_is_recorded_once_even_when_two_workers_notice_it(
             )
 
     wait_for(archived, what="agreement.archived")
-    again = webhooks.emit_archived_if_complete(
+    again = webhook_events.emit_archived_if_complete(
         session_factory=api.session, agreement_id=issued.agreement_id, version=issued.version
     )
     assert again is False and len(archived()) == 1
     # a version whose completed copy is not archived yet (a draft) is not "archived"
     draft = issue(api, f"{workspace_id}-2")
-    assert not webhooks.emit_archived_if_complete(
+    assert not webhook_events.emit_archived_if_complete(
         session_factory=api.session, agreement_id=draft.agreement_id, version=draft.version
     )
 
@@ -435,7 +439,7 @@ def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt(
     receiver.delay_s = 1.5
     later = utcnow() + timedelta(hours=1)
     with api.session() as s:
-        webhooks.emit(session=s, event="subprocessors.changed", data={"slow": True})
+        webhook_events.emit(session=s, event="subprocessors.changed", data={"slow": True})
         s.flush()
         s.execute(  # out of the background sweep's reach: only the pass below sends it
             update(WebhookDelivery)
@@ -444,7 +448,10 @@ def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt(
         )
         s.commit()
     impatient = api.settings.with_(webhook_timeout_s=0.3)
-    assert webhooks.deliver_due(session_factory=api.session, settings=impatient, now=later) == 0
+    assert (
+        webhook_delivery.deliver_due(session_factory=api.session, settings=impatient, now=later)
+        == 0
+    )
     (delivery,) = deliveries(api, ep.id)
     assert delivery.state == "pending" and delivery.attempts == 1
     assert delivery.last_status is None and "Timeout" in (delivery.last_error or "")
@@ -483,7 +490,7 @@ def test_endpoints_on_internal_addresses_are_refused_unless_allowed(receiver: Re
     it, as would 10.x, 169.254.169.254 or a compose service name)."""
     import httpx
 
-    work = webhooks.Claim(
+    work = webhook_delivery.Claim(
         delivery_id="d-1",
         attempt=1,
         url=receiver.url,
@@ -494,9 +501,9 @@ def test_endpoints_on_internal_addresses_are_refused_unless_allowed(receiver: Re
         requested_at=utcnow(),
     )
     with httpx.Client(timeout=5) as client:
-        refused = webhooks.send(client, work, "secret", allow_private=False)
+        refused = webhook_delivery.send(client, work, "secret", allow_private=False)
         assert refused.status_code is None and refused.error
         assert "127.0.0.1, which is not a public address" in refused.error
         assert receiver.requests() == []
-        allowed = webhooks.send(client, work, "secret", allow_private=True)
+        allowed = webhook_delivery.send(client, work, "secret", allow_private=True)
     assert allowed.ok and len(receiver.requests()) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dpa_service.notify import webhooks
+from dpa_service.webhooks import events as webhook_events
 from tests.conftest import Api
 from tests.staff import make_user, post_form, staff_client
 from tests.webhooks.conftest import Endpoint, deliveries, wait_settled
@@ -16,7 +16,7 @@ def test_an_admin_sees_the_delivery_log_and_redelivers_from_the_page(
 ) -> None:
     ep = endpoint(receiver.url, events=["subprocessors.changed"], description="Klusaro app")
     with api.session() as s:
-        event_id = webhooks.emit(session=s, event="subprocessors.changed", data={"v": 2}).id
+        event_id = webhook_events.emit(session=s, event="subprocessors.changed", data={"v": 2}).id
         s.commit()
     (delivery,) = wait_settled(api, ep.id, 1)
 

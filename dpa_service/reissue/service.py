@@ -216,8 +216,8 @@ def _close_finished(session: Session) -> None:
 
 def process_one(ctx: JobContext) -> bool:
     """Re-issue one claimed agreement; False when nothing was due."""
-    from dpa_service.agreements.sending import invite_to_sign_new_version
     from dpa_service.agreements.service import request_dpa_for
+    from dpa_service.sales.flows import invite_to_sign_new_version
 
     if ctx.pool is None:
         return False

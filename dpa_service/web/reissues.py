@@ -1,4 +1,4 @@
-"""HTTP: legal re-issues affected agreements (API and staff page) and watches the progress."""
+"""Staff pages (legal): start a re-issue of every affected agreement and follow its progress."""
 
 from __future__ import annotations
 
@@ -6,61 +6,16 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, URLEncodedBody
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
-from dpa_service.accounts.guards import roles
 from dpa_service.accounts.service import Principal
-from dpa_service.agreements import reissue
 from dpa_service.errors import DomainError
+from dpa_service.reissue import service as reissue
 from dpa_service.web.staff import staff
-
-
-class ReissueRequest(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str
-
-
-class ReissueApi(Controller):
-    path = "/api/v1/reissues"
-    tags = ["governance"]
-
-    @get("/affected", guards=[roles("legal", "admin")], sync_to_thread=True)
-    def affected(self, db: NamedDependency[Session]) -> dict[str, Any]:
-        """Agreements whose current version was made from words that are no longer approved."""
-        ids = reissue.affected_agreements(session=db)
-        return {"count": len(ids), "agreement_ids": ids}
-
-    @post("/", guards=[roles("legal")], sync_to_thread=True, status_code=201)
-    def start(
-        self,
-        db: NamedDependency[Session],
-        state: State,
-        request: Request[Principal, None, State],
-        data: JSONBody[ReissueRequest],
-    ) -> dict[str, Any]:
-        """Re-issue every affected agreement as a new version; runs in the background.
-
-        Each counterparty is e-mailed a link to sign the new version; the completed version
-        they signed before stays in force until then. Interrupted work resumes by itself.
-        """
-        made = reissue.start_reissue(session=db, actor=request.user.actor, reason=data.reason)
-        db.commit()
-        state.jobs.kick()
-        return reissue.progress(session=db, reissue_id=made.id).as_dict()
-
-    @get("/", guards=[roles("legal", "admin")], sync_to_thread=True)
-    def list_all(self, db: NamedDependency[Session]) -> list[dict[str, Any]]:
-        return [p.as_dict() for p in reissue.list_reissues(session=db)]
-
-    @get("/{reissue_id:uuid}", guards=[roles("legal", "admin")], sync_to_thread=True)
-    def show(self, db: NamedDependency[Session], reissue_id: FromPath[UUID]) -> dict[str, Any]:
-        """Progress: how many agreements are pending, working, done, skipped or failed."""
-        return reissue.progress(session=db, reissue_id=str(reissue_id)).as_dict()
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Re-issue: every agreement made from outdated words gets a new version to sign."""

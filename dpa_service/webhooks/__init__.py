@@ -1,0 +1,1 @@
+"""Webhooks to the Klusaro app: events, endpoints, signed deliveries with retries."""
