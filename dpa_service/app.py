@@ -1,47 +1,40 @@
-"""create_app(settings) -> Litestar: plugins, routes, lifespan. Nothing else."""
+"""create_app(settings) -> Litestar: routes, middleware, dependencies, lifespan. Nothing else."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from litestar import Litestar, MediaType, Request, Response
+from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import PermissionDeniedException, ValidationException
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from dpa_service import migrations
-from dpa_service.accounts.guards import TokenAuthentication
 from dpa_service.agreements.routes import AgreementController
-from dpa_service.archive.base import Archive, ArchiveError, ArchiveUnreachable
+from dpa_service.archive.base import Archive, ArchiveUnreachable
 from dpa_service.clauses.routes import TemplateController
 from dpa_service.config import Settings
 from dpa_service.counterparties.routes import WorkspaceController
 from dpa_service.db import make_engine, make_session_factory
-from dpa_service.errors import DomainError
+from dpa_service.http.auth import PUBLIC_PATHS, Authentication, current_user
+from dpa_service.http.errors import EXCEPTION_HANDLERS
+from dpa_service.http.unit_of_work import provide_db
 from dpa_service.jobs.context import JobContext
 from dpa_service.reissue.routes import ReissueApi
-from dpa_service.rendering.converter import (
-    ConverterBusy,
-    ConverterError,
-    ConverterPool,
-    ConverterUnavailable,
-)
+from dpa_service.rendering.converter import ConverterPool
 from dpa_service.runtime import make_archive, make_jobs, make_sealer, pool_settings
 from dpa_service.sales.routes import ProspectController
 from dpa_service.signing.routes import SigningController
@@ -52,7 +45,7 @@ from dpa_service.web.headers import security_headers
 from dpa_service.web.reissues import ReissuePages
 from dpa_service.web.sales import SalesPages
 from dpa_service.web.signing import SigningPages
-from dpa_service.web.staff import LoginRequired, StaffPages, on_login_required
+from dpa_service.web.staff import StaffPages
 from dpa_service.web.subprocessors import (
     ObjectionPages,
     PublicSubprocessorPages,
@@ -66,90 +59,39 @@ from dpa_service.webhooks.routes import WebhookController
 log = logging.getLogger(__name__)
 
 WEB = Path(__file__).resolve().parent / "web"
-# No API token on these: liveness, the schema, signer links (their own token), verification.
-PUBLIC_PATHS = [
-    "^/health",
-    "^/ready",
-    "^/schema",
-    "^/sign/",
-    "^/verify",
-    "^/static/",
-    "^/api/v1/verify",
-    "^/staff",  # staff pages check their own session cookie (dpa_service.web.staff)
-    "^/subprocessors",  # the public list and its feed
-    "^/objections/",  # a notice's objection link (its own token)
-]
 THROTTLED = ("/sign/", "/verify", "/api/v1/verify", "/staff/login", "/objections/")
+ROUTES: list[Any] = [
+    health,
+    ready,
+    WorkspaceController,
+    ProspectController,
+    AgreementController,
+    SigningController,
+    TemplateController,
+    SubprocessorApi,
+    ReissueApi,
+    WebhookController,
+    VerifyApi,
+    SigningPages,
+    VerifyPage,
+    StaffPages,
+    TemplatePages,
+    SalesPages,
+    ReissuePages,
+    WebhookPages,
+    PublicSubprocessorPages,
+    ObjectionPages,
+    StaffSubprocessorPages,
+    create_static_files_router(path="/static", directories=[WEB / "static"]),
+]
 
 
 def _is_throttled(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith(THROTTLED)
 
 
-def _problem(
-    status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any
-) -> Response[Any]:
-    return Response(
-        {"status_code": status, "detail": detail, **extra},
-        status_code=status,
-        headers=headers,
-        media_type=MediaType.JSON,
-    )
-
-
-PAGE_HEADINGS = {404: "Not found", 409: "That is not possible now", 410: "No longer available"}
-
-
-def _on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    if request.url.path.startswith("/staff"):  # a person at a page: answer with a page
-        return Template(
-            "message.html",
-            context={
-                "heading": PAGE_HEADINGS.get(exc.status_code, "This cannot be done"),
-                "message": exc.detail,
-            },
-            status_code=exc.status_code,
-        )  # type: ignore[return-value]
-    return _problem(exc.status_code, exc.detail, exc.headers)
-
-
-def _on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    # Litestar says 400 for a body that does not fit the schema; we say 422 Unprocessable Content.
-    return _problem(422, "the request does not match the schema", extra=exc.extra)
-
-
-def _on_permission_denied(
-    request: Request[Any, Any, Any], exc: PermissionDeniedException
-) -> Response[Any]:
-    if request.url.path.startswith("/staff") and "CSRF" not in exc.detail:
-        return Template(
-            "message.html",
-            context={"heading": "Not allowed", "message": exc.detail},
-            status_code=403,
-        )  # type: ignore[return-value]
-    if request.url.path.startswith(("/sign/", "/verify", "/staff")):
-        # A person at a form, most likely with an expired page: tell them what to do.
-        return Template(
-            "message.html",
-            context={
-                "heading": "This page has expired",
-                "message": "For your security the form could not be accepted. Reload the page and try again.",
-            },
-            status_code=403,
-        )  # type: ignore[return-value]
-    return _problem(403, exc.detail)
-
-
-def _on_converter_error(_: Request[Any, Any, Any], exc: ConverterError) -> Response[Any]:
-    if isinstance(exc, ConverterBusy | ConverterUnavailable):
-        return _problem(503, str(exc), {"Retry-After": str(exc.retry_after)})
-    log.error("conversion failed: %s", exc)
-    return _problem(500, "the document could not be converted to PDF")
-
-
-def _on_archive_error(_: Request[Any, Any, Any], exc: ArchiveError) -> Response[Any]:
-    log.error("archive: %s", exc)  # the details (bucket, endpoint) stay in the log
-    return _problem(503, "the archive is not available; try again shortly", {"Retry-After": "5"})
+def _value(value: Any) -> Provide:
+    return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
 
 def create_app(
@@ -173,8 +115,8 @@ def create_app(
     owns_pool = pool is None
     pool = pool or ConverterPool(pool_settings(settings))
     sealer = sealer or make_sealer(settings)
-    secret_key = settings.resolved_secret_key()
-    jobs = make_jobs(JobContext(session_factory, archive, settings, pool, sealer))
+    job_context = JobContext(session_factory, archive, settings, pool, sealer)
+    jobs = make_jobs(job_context)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -188,40 +130,18 @@ def create_app(
             if owns_pool:
                 pool.close()
 
-    def provide_db(state: State) -> Iterator[Session]:
-        session: Session = state.session_factory()
-        try:
-            yield session
-        finally:
-            session.rollback()
-            session.close()
-
+    https = settings.public_url.startswith("https")
     return Litestar(
-        route_handlers=[
-            health,
-            ready,
-            WorkspaceController,
-            ProspectController,
-            AgreementController,
-            SigningController,
-            TemplateController,
-            VerifyApi,
-            SigningPages,
-            VerifyPage,
-            StaffPages,
-            TemplatePages,
-            SalesPages,
-            ReissueApi,
-            ReissuePages,
-            WebhookController,
-            WebhookPages,
-            SubprocessorApi,
-            PublicSubprocessorPages,
-            ObjectionPages,
-            StaffSubprocessorPages,
-            create_static_files_router(path="/static", directories=[WEB / "static"]),
-        ],
-        dependencies={"db": Provide(provide_db)},
+        route_handlers=ROUTES,
+        dependencies={
+            "db": Provide(provide_db),
+            "user": Provide(current_user, sync_to_thread=False),
+            "settings": _value(settings),
+            "pool": _value(pool),
+            "archive": _value(archive),
+            "sealer": _value(sealer),
+            "job_context": _value(job_context),
+        },
         middleware=[
             security_headers(settings.frame_ancestors),
             RateLimitConfig(
@@ -229,29 +149,20 @@ def create_app(
                 check_throttle_handler=_is_throttled,
             ).middleware,
             DefineMiddleware(
-                TokenAuthentication,
-                exclude=PUBLIC_PATHS,
-                exclude_from_auth_key="exclude_from_auth",
+                Authentication, exclude=PUBLIC_PATHS, exclude_from_auth_key="exclude_from_auth"
             ),
         ],
         csrf_config=CSRFConfig(
-            secret=secret_key,
+            secret=settings.resolved_secret_key(),
             cookie_name="dpa_csrf",
-            cookie_secure=settings.public_url.startswith("https"),
+            cookie_secure=https,
             # Embedded signing runs in the Klusaro app's iframe, a third-party context where only
             # SameSite=None cookies are kept (and those need https); the token still protects.
-            cookie_samesite="none" if settings.public_url.startswith("https") else "lax",
+            cookie_samesite="none" if https else "lax",
             exclude=["^/api/", "^/health", "^/ready", "^/schema"],
         ),
         template_config=TemplateConfig(directory=WEB / "templates", engine=JinjaTemplateEngine),
-        exception_handlers={
-            DomainError: _on_domain_error,
-            ValidationException: _on_validation_error,
-            PermissionDeniedException: _on_permission_denied,
-            ConverterError: _on_converter_error,
-            ArchiveError: _on_archive_error,
-            LoginRequired: on_login_required,
-        },
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         state=State(
             {
                 "settings": settings,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,8 +60,78 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+class QueuedWork:
+    """Marks a table whose new rows are work for the job engine (an e-mail to send, an object
+    to archive, a webhook to deliver, an agreement to re-issue): a transaction that adds one
+    wakes the engine once it commits (see `take_queued_work`)."""
+
+
+_QUEUED = "dpa_queued_work"
+
+
+def _note_queued_work(session: Session, _context: Any, _instances: Any) -> None:
+    if any(isinstance(row, QueuedWork) for row in session.new):
+        session.info[_QUEUED] = True
+
+
+def queue_work(session: Session) -> None:
+    """Say that this transaction made work due without adding a row (e.g. a redelivery)."""
+    session.info[_QUEUED] = True
+
+
+def take_queued_work(session: Session) -> bool:
+    """Whether the committed transaction queued work; asking clears the mark."""
+    return bool(session.info.pop(_QUEUED, False))
+
+
+_AFTER_COMMIT = "dpa_after_commit"
+
+
+def after_commit(session: Session, action: Callable[[], object]) -> None:
+    """Run `action` once this unit of work has committed (never if it rolls back): work that
+    needs the transaction's result committed first, in a transaction of its own."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+def take_after_commit(session: Session) -> list[Callable[[], object]]:
+    return list(session.info.pop(_AFTER_COMMIT, []))
+
+
+def end_read_transaction(session: Session) -> None:
+    """End a transaction that has only read, before long work (rendering, sealing), so the
+    database is not held meanwhile. Refuses if anything was written: that must commit in the
+    caller's unit of work, not here."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("end_read_transaction: the transaction has unflushed changes")
+    if session.info.get(_WROTE):
+        raise RuntimeError("end_read_transaction: the transaction has written")
+    session.commit()
+
+
+_WROTE = "dpa_wrote"
+
+
+def _note_write(session: Session, *_: Any) -> None:
+    session.info[_WROTE] = True
+
+
+def _note_orm_write(state: Any) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        state.session.info[_WROTE] = True
+
+
+def _forget_writes(session: Session, *_: Any) -> None:
+    session.info.pop(_WROTE, None)
+
+
 def make_session_factory(engine: Engine) -> sessionmaker:  # type: ignore[type-arg]
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "before_flush", _note_queued_work)
+    event.listen(factory, "after_flush", _note_write)
+    event.listen(factory, "do_orm_execute", _note_orm_write)
+    event.listen(factory, "after_commit", _forget_writes)
+    event.listen(factory, "after_rollback", _forget_writes)
+    return factory
 
 
 def changed_rows(session: Session, statement: Executable) -> int:

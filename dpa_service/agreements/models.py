@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dpa_service.clock import utcnow
-from dpa_service.db import Base
+from dpa_service.db import Base, QueuedWork
 from dpa_service.ids import new_id
 
 VERSION_STATES = (
@@ -88,7 +88,7 @@ class Reissue(Base):
     finished_at: Mapped[datetime | None]
 
 
-class ReissueItem(Base):
+class ReissueItem(QueuedWork, Base):
     """One agreement of a re-issue. Claimed by a worker, then done in the version's transaction."""
 
     __tablename__ = "reissue_items"

@@ -5,42 +5,25 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
-from litestar.response import Redirect, Stream
 from sqlalchemy.orm import Session
 
-from dpa_service.accounts.guards import roles
 from dpa_service.accounts.service import Principal
 from dpa_service.agreements import service
 from dpa_service.agreements.schemas import AgreementOut, AgreementRequest, VersionOut, version_out
 from dpa_service.archive import service as archive_service
+from dpa_service.archive.base import Archive
 from dpa_service.clock import iso
+from dpa_service.config import Settings
 from dpa_service.errors import NotFound
+from dpa_service.http.auth import roles
+from dpa_service.http.downloads import archived_pdf
 from dpa_service.http.params import WorkspaceIdParam
+from dpa_service.rendering.converter import ConverterPool
 
 READERS = ("app", "admin", "legal", "sales")
-
-
-def _archived_pdf(db: Session, state: State, key: str, sha256: str, filename: str) -> Response[Any]:
-    """The exact archived bytes (SHA-256 in ETag and X-Content-SHA256), or with
-    DPA_S3_PRESIGNED_DOWNLOADS a 307 to a short-lived S3 URL once the object is archived."""
-    if state.settings.s3_presigned_downloads:
-        url = archive_service.presigned_url(session=db, archive=state.archive, key=key)
-        if url:
-            return Redirect(url, status_code=307, media_type="text/plain")
-    return Stream(
-        archive_service.open_object(session=db, archive=state.archive, key=key),
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "ETag": f'"{sha256}"',
-            "X-Content-SHA256": sha256,
-            "Cache-Control": "private, no-store",
-        },
-    )
 
 
 class AgreementController(Controller):
@@ -55,8 +38,9 @@ class AgreementController(Controller):
         self,
         workspace_id: WorkspaceIdParam,
         db: NamedDependency[Session],
-        state: State,
-        request: Request[Principal, None, State],
+        pool: ConverterPool,
+        settings: Settings,
+        user: Principal,
         data: JSONBody[AgreementRequest | None] = None,
     ) -> Response[VersionOut]:
         """The workspace's DPA: its current version, or a new one if details changed or asked for.
@@ -66,28 +50,25 @@ class AgreementController(Controller):
         """
         outcome = service.request_dpa(
             session=db,
-            pool=state.pool,
-            settings=state.settings,
+            pool=pool,
+            settings=settings,
             workspace_id=workspace_id,
             new_version=bool(data and data.new_version),
-            actor=request.user.actor,
+            actor=user.actor,
         )
-        db.commit()
-        if outcome.created:
-            state.jobs.kick()
-        body = version_out(outcome.version, workspace_id, state.settings.public_url)
+        body = version_out(outcome.version, workspace_id, settings.public_url)
         return Response(body, status_code=201 if outcome.created else 200)
 
     @get("/api/v1/agreements/{agreement_id:uuid}", guards=[roles(*READERS)], sync_to_thread=True)
     def show(
-        self, agreement_id: FromPath[UUID], db: NamedDependency[Session], state: State
+        self, agreement_id: FromPath[UUID], db: NamedDependency[Session], settings: Settings
     ) -> AgreementOut:
         agreement, counterparty = service.get_agreement(session=db, agreement_id=str(agreement_id))
         versions = [
             version_out(
                 v,
                 counterparty.external_id,
-                state.settings.public_url,
+                settings.public_url,
                 archive_service.state_of(session=db, agreement_id=agreement.id, version=v.number),
             )
             for v in agreement.versions
@@ -111,7 +92,8 @@ class AgreementController(Controller):
         agreement_id: FromPath[UUID],
         number: FromPath[int],
         db: NamedDependency[Session],
-        state: State,
+        archive: Archive,
+        settings: Settings,
     ) -> Response[Any]:
         """The exact archived PDF bytes; its SHA-256 is in the ETag and X-Content-SHA256.
 
@@ -119,7 +101,14 @@ class AgreementController(Controller):
         """
         version = service.get_version(session=db, agreement_id=str(agreement_id), number=number)
         filename = f"dpa-{version.agreement_id}-v{number}.pdf"
-        return _archived_pdf(db, state, version.draft_pdf_key, version.draft_pdf_sha256, filename)
+        return archived_pdf(
+            session=db,
+            archive=archive,
+            settings=settings,
+            key=version.draft_pdf_key,
+            sha256=version.draft_pdf_sha256,
+            filename=filename,
+        )
 
     @get(
         "/api/v1/agreements/{agreement_id:uuid}/versions/{number:int}/completed.pdf",
@@ -132,11 +121,19 @@ class AgreementController(Controller):
         agreement_id: FromPath[UUID],
         number: FromPath[int],
         db: NamedDependency[Session],
-        state: State,
+        archive: Archive,
+        settings: Settings,
     ) -> Response[Any]:
         """The sealed, countersigned PDF with its certificate of completion (404 until then)."""
         version = service.get_version(session=db, agreement_id=str(agreement_id), number=number)
         if not version.final_pdf_key or not version.final_pdf_sha256:
             raise NotFound(f"version {number} is {version.state}; it has no completed PDF")
         filename = f"dpa-{version.agreement_id}-v{number}-signed.pdf"
-        return _archived_pdf(db, state, version.final_pdf_key, version.final_pdf_sha256, filename)
+        return archived_pdf(
+            session=db,
+            archive=archive,
+            settings=settings,
+            key=version.final_pdf_key,
+            sha256=version.final_pdf_sha256,
+            filename=filename,
+        )

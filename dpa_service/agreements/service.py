@@ -21,6 +21,7 @@ from dpa_service.clock import utcnow
 from dpa_service.config import Settings
 from dpa_service.counterparties import service as counterparties
 from dpa_service.counterparties.models import Counterparty
+from dpa_service.db import end_read_transaction
 from dpa_service.errors import Conflict, NotFound
 from dpa_service.ids import new_id
 from dpa_service.rendering.context import AgreementMeta, build_context
@@ -98,7 +99,7 @@ def request_dpa_for(
     agreement_id = agreement.id if agreement else new_id()
     number = latest.number + 1 if latest else 1
     details, details_sha = dict(workspace.details), workspace.details_sha256
-    session.commit()  # end the read transaction; nothing was written
+    end_read_transaction(session)  # the database is not held while LibreOffice works
 
     terms = terms_from(settings)
     context = build_context(

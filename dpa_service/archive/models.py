@@ -8,13 +8,13 @@ from sqlalchemy import LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from dpa_service.clock import utcnow
-from dpa_service.db import Base
+from dpa_service.db import Base, QueuedWork
 from dpa_service.ids import new_id
 
 PENDING, STORED, FAILED = "pending", "stored", "failed"
 
 
-class ArchiveObject(Base):
+class ArchiveObject(QueuedWork, Base):
     """One write-once archive key. The database is the source of truth for pending work:
     the bytes are staged here in the same transaction that produced them, and cleared once the
     archive holds them and a read-back matched their SHA-256."""

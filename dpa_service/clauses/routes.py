@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
 from sqlalchemy.orm import Session
 
-from dpa_service.accounts.guards import roles
 from dpa_service.accounts.service import Principal
 from dpa_service.clauses import service
 from dpa_service.clauses.schemas import (
@@ -27,14 +25,13 @@ from dpa_service.clauses.schemas import (
     version_out,
 )
 from dpa_service.clauses.validation import MAX_UPLOAD_BYTES, TemplateRejected
+from dpa_service.config import Settings
+from dpa_service.http.auth import roles
+from dpa_service.rendering.converter import ConverterPool
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 VERSION = "/{template_key:str}/versions/{number:int}"
 READERS = ("legal", "admin")
-
-
-def _public(state: State) -> str:
-    return str(state.settings.public_url)
 
 
 class TemplateController(Controller):
@@ -43,13 +40,13 @@ class TemplateController(Controller):
     guards = [roles(*READERS)]
 
     @get("/", sync_to_thread=True)
-    def index(self, db: NamedDependency[Session], state: State) -> list[TemplateOut]:
+    def index(self, db: NamedDependency[Session], settings: Settings) -> list[TemplateOut]:
         """Every template (master and clauses): the approved version in use and all versions."""
         return [
             TemplateOut(
                 template_key=o.template_key,
-                current=version_out(o.current, _public(state)) if o.current else None,
-                versions=[version_out(v, _public(state)) for v in o.versions],
+                current=version_out(o.current, settings.public_url) if o.current else None,
+                versions=[version_out(v, settings.public_url) for v in o.versions],
             )
             for o in service.list_templates(session=db)
         ]
@@ -73,8 +70,8 @@ class TemplateController(Controller):
         template_key: FromPath[str],
         data: MultipartBody[TemplateUpload],
         db: NamedDependency[Session],
-        state: State,
-        request: Request[Principal, None, State],
+        settings: Settings,
+        user: Principal,
     ) -> TemplateVersionOut:
         """Upload a new draft version (multipart: `file` the .docx, `change_note`).
 
@@ -90,10 +87,9 @@ class TemplateController(Controller):
             data=content,
             filename=data.file.filename or "",
             change_note=data.change_note,
-            author=request.user,
+            author=user,
         )
-        db.commit()
-        return version_out(row, _public(state))
+        return version_out(row, settings.public_url)
 
     @get(VERSION, sync_to_thread=True)
     def show(
@@ -101,12 +97,12 @@ class TemplateController(Controller):
         template_key: FromPath[str],
         number: FromPath[int],
         db: NamedDependency[Session],
-        state: State,
+        settings: Settings,
     ) -> TemplateVersionDetail:
         """A version's metadata: state, hash, author, reviewer, and its history."""
         row = service.find_version(session=db, template_key=template_key, number=number)
         events = service.history(session=db, template_key=template_key, version_id=row.id)
-        return detail_out(row, events, _public(state))
+        return detail_out(row, events, settings.public_url)
 
     @get(f"{VERSION}/docx", sync_to_thread=True, media_type=DOCX)
     def download(
@@ -163,13 +159,12 @@ class TemplateController(Controller):
         template_key: FromPath[str],
         number: FromPath[int],
         db: NamedDependency[Session],
-        state: State,
+        pool: ConverterPool,
+        settings: Settings,
     ) -> Response[bytes]:
         """The DPA for the sample workspace with this version in place of its template."""
         row = service.find_version(session=db, template_key=template_key, number=number)
-        pdf = service.preview_pdf(
-            session=db, version_id=row.id, pool=state.pool, settings=state.settings
-        )
+        pdf = service.preview_pdf(session=db, version_id=row.id, pool=pool, settings=settings)
         return Response(
             pdf,
             media_type="application/pdf",
@@ -182,7 +177,7 @@ class TemplateController(Controller):
     def _transition(
         self,
         db: Session,
-        state: State,
+        settings: Settings,
         template_key: str,
         number: int,
         move: Any,
@@ -190,8 +185,7 @@ class TemplateController(Controller):
     ) -> TemplateVersionOut:
         row = service.find_version(session=db, template_key=template_key, number=number)
         row = move(session=db, version_id=row.id, **kwargs)
-        db.commit()
-        return version_out(row, _public(state))
+        return version_out(row, settings.public_url)
 
     @post(f"{VERSION}/submit", guards=[roles("legal")], sync_to_thread=True, status_code=200)
     def submit(
@@ -199,12 +193,12 @@ class TemplateController(Controller):
         template_key: FromPath[str],
         number: FromPath[int],
         db: NamedDependency[Session],
-        state: State,
-        request: Request[Principal, None, State],
+        settings: Settings,
+        user: Principal,
     ) -> TemplateVersionOut:
         """draft → in_review."""
         return self._transition(
-            db, state, template_key, number, service.submit_for_review, actor=request.user
+            db, settings, template_key, number, service.submit_for_review, actor=user
         )
 
     @post(f"{VERSION}/approve", guards=[roles("legal")], sync_to_thread=True, status_code=200)
@@ -213,8 +207,8 @@ class TemplateController(Controller):
         template_key: FromPath[str],
         number: FromPath[int],
         db: NamedDependency[Session],
-        state: State,
-        request: Request[Principal, None, State],
+        settings: Settings,
+        user: Principal,
         data: JSONBody[ReviewRequest | None] = None,
     ) -> TemplateVersionOut:
         """in_review → approved, by a legal user other than the author (403 otherwise).
@@ -223,11 +217,11 @@ class TemplateController(Controller):
         """
         return self._transition(
             db,
-            state,
+            settings,
             template_key,
             number,
             service.approve,
-            reviewer=request.user,
+            reviewer=user,
             comment=data.comment if data else "",
         )
 
@@ -237,18 +231,18 @@ class TemplateController(Controller):
         template_key: FromPath[str],
         number: FromPath[int],
         db: NamedDependency[Session],
-        state: State,
-        request: Request[Principal, None, State],
+        settings: Settings,
+        user: Principal,
         data: JSONBody[ReviewRequest | None] = None,
     ) -> TemplateVersionOut:
         """in_review → rejected, with a comment (required), by a legal user other than the author."""
         return self._transition(
             db,
-            state,
+            settings,
             template_key,
             number,
             service.reject,
-            reviewer=request.user,
+            reviewer=user,
             comment=data.comment if data else "",
         )
 
@@ -258,18 +252,18 @@ class TemplateController(Controller):
         template_key: FromPath[str],
         number: FromPath[int],
         db: NamedDependency[Session],
-        state: State,
-        request: Request[Principal, None, State],
+        settings: Settings,
+        user: Principal,
         data: JSONBody[ReviewRequest | None] = None,
     ) -> TemplateVersionOut:
         """Withdraw a draft or a version in review, or retire an approved version that has a
         replacement (legal or admin). The approved version in use cannot be retired (409)."""
         return self._transition(
             db,
-            state,
+            settings,
             template_key,
             number,
             service.retire,
-            actor=request.user,
+            actor=user,
             comment=data.comment if data else "",
         )

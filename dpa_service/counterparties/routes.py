@@ -7,7 +7,6 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from sqlalchemy.orm import Session
 
-from dpa_service.accounts.guards import roles
 from dpa_service.clock import iso
 from dpa_service.counterparties import service
 from dpa_service.counterparties.models import Counterparty
@@ -15,6 +14,7 @@ from dpa_service.counterparties.schemas import (
     CounterpartyDetails,
     WorkspaceOut,
 )
+from dpa_service.http.auth import roles
 from dpa_service.http.params import WorkspaceIdParam
 
 
@@ -42,7 +42,6 @@ class WorkspaceController(Controller):
     ) -> Response[WorkspaceOut]:
         """Create or update a workspace's details (the controller party of its DPA)."""
         row, created = service.upsert_workspace(session=db, workspace_id=workspace_id, details=data)
-        db.commit()
         return Response(_out(row, created), status_code=201 if created else 200)
 
     @get(

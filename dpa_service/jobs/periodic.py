@@ -33,20 +33,9 @@ def _expire(ctx: JobContext) -> int:
     return len(expired)
 
 
-def _complete_stuck(ctx: JobContext) -> int:
-    if ctx.pool is None or ctx.sealer is None:
-        return 0  # a process without a converter or a seal cannot countersign
-    return complete_stuck(
-        session_factory=ctx.session_factory,
-        pool=ctx.pool,
-        sealer=ctx.sealer,
-        settings=ctx.settings,
-    )
-
-
 PERIODIC_TASKS: tuple[tuple[str, Task], ...] = (
     ("expire", _expire),
-    ("complete stuck countersignatures", _complete_stuck),
+    ("complete stuck countersignatures", complete_stuck),
     ("reminders", send_reminders),
     ("mail", deliver_due),
     ("archived events", catch_up_archived),

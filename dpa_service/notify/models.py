@@ -8,13 +8,13 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dpa_service.clock import utcnow
-from dpa_service.db import Base
+from dpa_service.db import Base, QueuedWork
 from dpa_service.ids import new_id
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
 
-class OutboundEmail(Base):
+class OutboundEmail(QueuedWork, Base):
     """One message, written in the transaction that decided to send it and delivered by the
     periodic task. The Message-ID is fixed here, so a retry re-sends the very same message."""
 

@@ -6,14 +6,13 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, post
-from litestar.datastructures import State
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.orm import Session
 
-from dpa_service.accounts.guards import roles
 from dpa_service.accounts.service import Principal
+from dpa_service.http.auth import roles
 from dpa_service.reissue import service as reissue
 
 
@@ -35,8 +34,7 @@ class ReissueApi(Controller):
     def start(
         self,
         db: NamedDependency[Session],
-        state: State,
-        request: Request[Principal, None, State],
+        user: Principal,
         data: JSONBody[ReissueRequest],
     ) -> dict[str, Any]:
         """Re-issue every affected agreement as a new version; runs in the background.
@@ -44,9 +42,7 @@ class ReissueApi(Controller):
         Each counterparty is e-mailed a link to sign the new version; the completed version
         they signed before stays in force until then. Interrupted work resumes by itself.
         """
-        made = reissue.start_reissue(session=db, actor=request.user.actor, reason=data.reason)
-        db.commit()
-        state.jobs.kick()
+        made = reissue.start_reissue(session=db, actor=user.actor, reason=data.reason)
         return reissue.progress(session=db, reissue_id=made.id).as_dict()
 
     @get("/", guards=[roles("legal", "admin")], sync_to_thread=True)

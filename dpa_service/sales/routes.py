@@ -6,17 +6,18 @@ from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
-from litestar.datastructures import State
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
-from dpa_service.accounts.guards import roles
 from dpa_service.accounts.service import Principal
 from dpa_service.clock import iso, iso_or_none
+from dpa_service.config import Settings
 from dpa_service.counterparties import service
 from dpa_service.counterparties.schemas import CounterpartyDetails
+from dpa_service.http.auth import roles
+from dpa_service.rendering.converter import ConverterPool
 from dpa_service.sales import flows, status
 from dpa_service.sales.schemas import (
     ConvertRequest,
@@ -94,12 +95,11 @@ class ProspectController(Controller):
         self,
         data: JSONBody[CounterpartyDetails],
         db: NamedDependency[Session],
-        request: Request[Principal, None, State],
+        user: Principal,
     ) -> ProspectCreated:
         """A new prospect with company details in the same shape as a workspace's, owned by
         the caller."""
-        row = service.create_prospect(session=db, details=data, owner=request.user)
-        db.commit()
+        row = service.create_prospect(session=db, details=data, owner=user)
         return ProspectCreated(
             id=row.id,
             details=row.details,
@@ -134,8 +134,9 @@ class ProspectController(Controller):
         self,
         prospect_id: FromPath[UUID],
         db: NamedDependency[Session],
-        state: State,
-        request: Request[Principal, None, State],
+        pool: ConverterPool,
+        settings: Settings,
+        user: Principal,
     ) -> InvitationOut:
         """Make the DPA (or take the current draft) and e-mail the signatory a signing link.
 
@@ -143,13 +144,11 @@ class ProspectController(Controller):
         """
         done = flows.send(
             session=db,
-            pool=state.pool,
-            settings=state.settings,
+            pool=pool,
+            settings=settings,
             prospect_id=str(prospect_id),
-            actor=request.user.actor,
+            actor=user.actor,
         )
-        db.commit()
-        state.jobs.kick()
         return invitation_out(str(prospect_id), done)
 
     @post(
@@ -159,11 +158,11 @@ class ProspectController(Controller):
         self,
         prospect_id: FromPath[UUID],
         db: NamedDependency[Session],
-        state: State,
-        request: Request[Principal, None, State],
+        settings: Settings,
+        user: Principal,
     ) -> InvitationOut:
         """A new signing link by e-mail; the links sent before stop working."""
-        return _mail_again(db, state, request.user, str(prospect_id), flows.resend)
+        return _mail_again(db, settings, user, str(prospect_id), flows.resend)
 
     @post(
         "/{prospect_id:uuid}/remind", guards=[roles(*SALES)], sync_to_thread=True, status_code=201
@@ -172,11 +171,11 @@ class ProspectController(Controller):
         self,
         prospect_id: FromPath[UUID],
         db: NamedDependency[Session],
-        state: State,
-        request: Request[Principal, None, State],
+        settings: Settings,
+        user: Principal,
     ) -> InvitationOut:
         """Remind the signatory now (409 within five minutes of the last e-mail)."""
-        return _mail_again(db, state, request.user, str(prospect_id), flows.remind)
+        return _mail_again(db, settings, user, str(prospect_id), flows.remind)
 
     @post("/{prospect_id:uuid}/void", guards=[roles(*SALES)], sync_to_thread=True, status_code=200)
     def void(
@@ -184,13 +183,10 @@ class ProspectController(Controller):
         prospect_id: FromPath[UUID],
         data: JSONBody[VoidRequest],
         db: NamedDependency[Session],
-        request: Request[Principal, None, State],
+        user: Principal,
     ) -> ProspectOut:
         """Void the newest unsigned DPA: its links stop working and no reminder follows."""
-        flows.void(
-            session=db, prospect_id=str(prospect_id), reason=data.reason, actor=request.user.actor
-        )
-        db.commit()
+        flows.void(session=db, prospect_id=str(prospect_id), reason=data.reason, actor=user.actor)
         return prospect_out(status.get_status(session=db, prospect_id=str(prospect_id)))
 
     @post(
@@ -201,7 +197,7 @@ class ProspectController(Controller):
         prospect_id: FromPath[UUID],
         data: JSONBody[ConvertRequest],
         db: NamedDependency[Session],
-        request: Request[Principal, None, State],
+        user: Principal,
     ) -> ProspectOut:
         """The prospect becomes the Klusaro workspace `workspace_id`, keeping its agreement and
         history (409 if that workspace exists)."""
@@ -209,21 +205,18 @@ class ProspectController(Controller):
             session=db,
             prospect_id=str(prospect_id),
             workspace_id=data.workspace_id,
-            actor=request.user.actor,
+            actor=user.actor,
         )
-        db.commit()
         return prospect_out(status.get_status(session=db, prospect_id=str(prospect_id)))
 
 
 def _mail_again(
     db: Session,
-    state: State,
+    settings: Settings,
     user: Principal,
     prospect_id: str,
     flow: Callable[..., flows.Invitation],
 ) -> InvitationOut:
-    """Resend or remind: a new link to the signatory by e-mail, committed, the jobs woken."""
-    done = flow(session=db, settings=state.settings, prospect_id=prospect_id, actor=user.actor)
-    db.commit()
-    state.jobs.kick()
+    """Resend or remind: a new link to the signatory by e-mail."""
+    done = flow(session=db, settings=settings, prospect_id=prospect_id, actor=user.actor)
     return invitation_out(prospect_id, done)

@@ -6,7 +6,6 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,11 +21,13 @@ from dpa_service.audit.models import AuditEvent
 from dpa_service.clauses.models import TemplateVersion
 from dpa_service.clock import iso_or_none, utc_label, utcnow
 from dpa_service.config import Settings
+from dpa_service.db import end_read_transaction
 from dpa_service.errors import Conflict
+from dpa_service.jobs.context import JobContext
 from dpa_service.rendering.context import PROCESSOR, AgreementMeta, Terms, build_context
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.rendering.pdf import sha256_hex
-from dpa_service.rendering.pipeline import render_pdf
+from dpa_service.rendering.pipeline import RenderedDPA, render_pdf
 from dpa_service.sales.copies import email_completed_copy
 from dpa_service.signing.certificate import (
     CompletionCertificate,
@@ -80,18 +81,17 @@ def _event_detail(event: AuditEvent) -> str:
     return "; ".join(parts)
 
 
-def complete(
-    *,
-    session: Session,
-    version: AgreementVersion,
-    countersigner: Countersigner,
-    pool: ConverterPool,
-    sealer: Sealer,
-    settings: Settings,
-    now: datetime | None = None,
-) -> AgreementVersion:
-    """Countersign a signed version, seal the completed PDF, archive it (caller commits)."""
-    now = now or utcnow()
+@dataclass(frozen=True)
+class _Inputs:
+    """What the completed document is made from, read before the long work."""
+
+    controller: Signature
+    templates: dict[str, TemplateVersion]
+    subprocessor_list: SubprocessorListVersion
+    events: list[AuditEvent]
+
+
+def _check_can_complete(session: Session, version: AgreementVersion) -> None:
     newer = session.scalar(
         select(AgreementVersion.number).where(
             AgreementVersion.agreement_id == version.agreement_id,
@@ -105,6 +105,9 @@ def complete(
         raise Conflict(
             f"version {version.number} is {version.state}; only a signed version can be countersigned"
         )
+
+
+def _read_inputs(session: Session, version: AgreementVersion) -> _Inputs:
     controller = session.scalars(
         select(Signature)
         .where(Signature.version_id == version.id, Signature.party == "controller")
@@ -128,9 +131,19 @@ def complete(
         )
         .order_by(AuditEvent.seq)
     ).all()
-    session.commit()  # end the read transaction before the long work; nothing was written
+    return _Inputs(controller, templates, sp_list, list(events))
 
-    # The same words, list and details the signer saw, now with both signature blocks filled.
+
+def _render_signed_body(
+    version: AgreementVersion,
+    inputs: _Inputs,
+    countersigner: Countersigner,
+    pool: ConverterPool,
+    settings: Settings,
+    now: datetime,
+) -> RenderedDPA:
+    """The same words, list and details the signer saw, now with both signature blocks filled."""
+    controller, sp_list = inputs.controller, inputs.subprocessor_list
     context = build_context(
         details=version.counterparty_snapshot,
         agreement=AgreementMeta(
@@ -154,15 +167,20 @@ def complete(
             },
         },
     )
-    body = render_pdf(
+    return render_pdf(
         pool,
-        {k: t.content for k, t in templates.items()},
+        {k: t.content for k, t in inputs.templates.items()},
         context,
-        {k: t.version for k, t in templates.items()},
+        {k: t.version for k, t in inputs.templates.items()},
         drawings={"controller": controller.drawn_png} if controller.drawn_png else None,
         state="completed",
     )
-    processor = Signature(
+
+
+def _processor_signature(
+    version: AgreementVersion, countersigner: Countersigner, body: RenderedDPA, now: datetime
+) -> Signature:
+    return Signature(
         version_id=version.id,
         party="processor",
         name=countersigner.name,
@@ -174,7 +192,16 @@ def complete(
         signed_at=now,
         document_sha256=body.sha256,
     )
-    certificate = render_certificate(
+
+
+def _certificate(
+    version: AgreementVersion,
+    inputs: _Inputs,
+    processor: Signature,
+    body: RenderedDPA,
+    now: datetime,
+) -> bytes:
+    return render_certificate(
         CompletionCertificate(
             agreement_id=version.agreement_id,
             version=version.number,
@@ -183,7 +210,7 @@ def complete(
             final_sha256=body.sha256,
             completed_at=now,
             parties=[
-                _party(controller, "Controller (signer)", version, sent=True),
+                _party(inputs.controller, "Controller (signer)", version, sent=True),
                 _party(processor, "Processor (countersigner)", version, sent=False),
             ],
             events=[
@@ -194,19 +221,26 @@ def complete(
                     detail=_event_detail(e),
                     hash=e.hash,
                 )
-                for e in events
+                for e in inputs.events
             ],
             issuer=f"dpa-service for {PROCESSOR['legal_name']} ({PROCESSOR['trade_name']})",
         )
     )
-    sealed = sealer.seal(
-        body.pdf,
-        appendix=certificate,
-        reason=f"Completed Data Processing Agreement {version.agreement_id} version {version.number}",
-    )
-    final_sha = sha256_hex(sealed)
-    key = version_key(version.agreement_id, version.number, "completed.pdf")
 
+
+def _record_completion(
+    session: Session,
+    version: AgreementVersion,
+    processor: Signature,
+    countersigner: Countersigner,
+    body: RenderedDPA,
+    sealed: bytes,
+    sealed_by: str,
+    now: datetime,
+) -> None:
+    """The countersignature, the move to completed and the older completed versions
+    superseded, with their audit events."""
+    final_sha = sha256_hex(sealed)
     session.add(processor)
     try:
         session.flush()
@@ -233,10 +267,10 @@ def complete(
         data={
             "final_pdf_sha256": final_sha,
             "signed_body_sha256": body.sha256,
-            "sealed_by": sealer.signer_name,
+            "sealed_by": sealed_by,
         },
         extra={
-            "final_pdf_key": key,
+            "final_pdf_key": version_key(version.agreement_id, version.number, "completed.pdf"),
             "final_pdf_sha256": final_sha,
             "signed_body_sha256": body.sha256,
         },
@@ -258,6 +292,15 @@ def complete(
             data={"by_version": version.number},
             now=now,
         )
+
+
+def _stage_for_archive(
+    session: Session,
+    version: AgreementVersion,
+    sealed: bytes,
+    signatures: list[Signature],
+    sealed_by: str,
+) -> None:
     archive_service.stage(
         session=session,
         agreement_id=version.agreement_id,
@@ -270,9 +313,38 @@ def complete(
         agreement_id=version.agreement_id,
         version=version.number,
         artifact="manifest.json",
-        data=_manifest(version, [controller, processor], sealer.signer_name),
+        data=_manifest(version, signatures, sealed_by),
         content_type="application/json",
     )
+
+
+def complete(
+    *,
+    session: Session,
+    version: AgreementVersion,
+    countersigner: Countersigner,
+    pool: ConverterPool,
+    sealer: Sealer,
+    settings: Settings,
+    now: datetime | None = None,
+) -> AgreementVersion:
+    """Countersign a signed version, seal the completed PDF, stage it for the archive, and
+    e-mail the copies; in the caller's unit of work (which commits)."""
+    now = now or utcnow()
+    _check_can_complete(session, version)
+    inputs = _read_inputs(session, version)
+    end_read_transaction(session)  # the database is not held while LibreOffice and the seal work
+    body = _render_signed_body(version, inputs, countersigner, pool, settings, now)
+    processor = _processor_signature(version, countersigner, body, now)
+    sealed = sealer.seal(
+        body.pdf,
+        appendix=_certificate(version, inputs, processor, body, now),
+        reason=f"Completed Data Processing Agreement {version.agreement_id} version {version.number}",
+    )
+    _record_completion(
+        session, version, processor, countersigner, body, sealed, sealer.signer_name, now
+    )
+    _stage_for_archive(session, version, sealed, [inputs.controller, processor], sealer.signer_name)
     # A DPA that was e-mailed for signing comes back by e-mail: a copy link to both sides.
     email_completed_copy(
         session=session,
@@ -342,43 +414,46 @@ def authorised_signatory(settings: Settings) -> Countersigner:
     )
 
 
-def complete_stuck(
-    *,
-    session_factory: Any,
-    pool: ConverterPool,
-    sealer: Sealer,
-    settings: Settings,
-    older_than: timedelta = timedelta(minutes=1),
-) -> int:
-    """Countersign versions left `signed` when the automatic countersignature failed (e.g. the
-    converter was saturated), so no agreement stays stuck. Returns how many were completed."""
+def countersign_automatically(ctx: JobContext, version_id: str) -> bool:
+    """Complete a signed version as Klusaro's configured signatory, in a transaction of its own,
+    when automatic countersigning is on. A failure (the converter saturated, say) is logged and
+    leaves the version signed for `complete_stuck`; returns whether it completed."""
+    settings = ctx.settings
     if not (settings.auto_countersign and settings.processor_signatory_name):
+        return False
+    if ctx.pool is None or ctx.sealer is None:
+        return False  # a process without a converter or a seal cannot countersign
+    with ctx.session_factory() as session:
+        version = session.get(AgreementVersion, version_id)
+        if version is None or version.state != "signed":
+            return False
+        try:
+            complete(
+                session=session,
+                version=version,
+                countersigner=authorised_signatory(settings),
+                pool=ctx.pool,
+                sealer=ctx.sealer,
+                settings=settings,
+            )
+            session.commit()
+        except Exception:
+            session.rollback()
+            log.exception("automatic countersignature of version %s failed", version_id)
+            return False
+    return True
+
+
+def complete_stuck(ctx: JobContext, older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Periodic task: countersign versions left `signed` when the automatic countersignature
+    failed, so no agreement stays stuck. Returns how many were completed."""
+    if not (ctx.settings.auto_countersign and ctx.settings.processor_signatory_name):
         return 0
-    with session_factory() as session:
+    with ctx.session_factory() as session:
         ids = session.scalars(
             select(AgreementVersion.id).where(
                 AgreementVersion.state == "signed",
                 AgreementVersion.signed_at < utcnow() - older_than,
             )
         ).all()
-    done = 0
-    for version_id in ids:
-        with session_factory() as session:
-            version = session.get(AgreementVersion, version_id)
-            if version is None or version.state != "signed":
-                continue
-            try:
-                complete(
-                    session=session,
-                    version=version,
-                    countersigner=authorised_signatory(settings),
-                    pool=pool,
-                    sealer=sealer,
-                    settings=settings,
-                )
-                session.commit()
-                done += 1
-            except Exception:
-                session.rollback()
-                log.exception("countersigning version %s failed again", version_id)
-    return done
+    return sum(countersign_automatically(ctx, version_id) for version_id in ids)

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, Request, post
-from litestar.datastructures import State
+from litestar import Controller, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.orm import Session
 
-from dpa_service.accounts.guards import roles
 from dpa_service.accounts.service import Principal
 from dpa_service.agreements.schemas import VersionOut, version_out
 from dpa_service.agreements.service import get_agreement, get_version
 from dpa_service.clock import iso
+from dpa_service.config import Settings
 from dpa_service.errors import Conflict, Unprocessable
+from dpa_service.http.auth import roles
+from dpa_service.rendering.converter import ConverterPool
 from dpa_service.signing import service
 from dpa_service.signing.completion import Countersigner, complete
 from dpa_service.signing.schemas import CountersignRequest, LinkOut, LinkRequest, VoidRequest
+from dpa_service.signing.seal import Sealer
 
 VERSION_PATH = "/api/v1/agreements/{agreement_id:uuid}/versions/{number:int}"
 
@@ -37,8 +39,8 @@ class SigningController(Controller):
         agreement_id: FromPath[UUID],
         number: FromPath[int],
         db: NamedDependency[Session],
-        state: State,
-        request: Request[Principal, None, State],
+        settings: Settings,
+        user: Principal,
         data: JSONBody[LinkRequest | None] = None,
     ) -> LinkOut:
         """A signing link for the controller's signatory (a draft version becomes sent).
@@ -61,14 +63,13 @@ class SigningController(Controller):
             number=number,
             embedded=body.embedded,
             require_code=body.require_code,
-            actor=request.user.actor,
-            settings=state.settings,
+            actor=user.actor,
+            settings=settings,
             workspace_id=body.workspace_id,
         )
-        db.commit()
         return LinkOut(
             link_id=link.id,
-            url=f"{state.settings.public_url.rstrip('/')}/sign/{secret}",
+            url=f"{settings.public_url.rstrip('/')}/sign/{secret}",
             kind=link.kind,
             expires_at=iso(link.expires_at),
             require_code=link.require_code,
@@ -82,8 +83,10 @@ class SigningController(Controller):
         agreement_id: FromPath[UUID],
         number: FromPath[int],
         db: NamedDependency[Session],
-        state: State,
-        request: Request[Principal, None, State],
+        pool: ConverterPool,
+        sealer: Sealer,
+        settings: Settings,
+        user: Principal,
         data: JSONBody[CountersignRequest],
     ) -> VersionOut:
         """Klusaro's countersignature by a legal user: seals, archives and completes the version."""
@@ -97,14 +100,13 @@ class SigningController(Controller):
                 title=data.title,
                 email=data.email,
                 method="Legal user (API token)",
-                actor=request.user.actor,
+                actor=user.actor,
             ),
-            pool=state.pool,
-            sealer=state.sealer,
-            settings=state.settings,
+            pool=pool,
+            sealer=sealer,
+            settings=settings,
         )
-        db.commit()
-        return version_out(version, counterparty.external_id, state.settings.public_url)
+        return version_out(version, counterparty.external_id, settings.public_url)
 
     @post(
         f"{VERSION_PATH}/void",
@@ -117,8 +119,8 @@ class SigningController(Controller):
         agreement_id: FromPath[UUID],
         number: FromPath[int],
         db: NamedDependency[Session],
-        state: State,
-        request: Request[Principal, None, State],
+        settings: Settings,
+        user: Principal,
         data: JSONBody[VoidRequest],
     ) -> VersionOut:
         """Void an unsigned (or signed but not countersigned) version; its links stop working."""
@@ -127,8 +129,7 @@ class SigningController(Controller):
             agreement_id=str(agreement_id),
             number=number,
             reason=data.reason,
-            actor=request.user.actor,
+            actor=user.actor,
         )
         _, counterparty = get_agreement(session=db, agreement_id=str(agreement_id))
-        db.commit()
-        return version_out(version, counterparty.external_id, state.settings.public_url)
+        return version_out(version, counterparty.external_id, settings.public_url)

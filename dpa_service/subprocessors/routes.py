@@ -7,15 +7,15 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, post, put
-from litestar.datastructures import State
+from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.orm import Session
 
-from dpa_service.accounts.guards import roles
 from dpa_service.accounts.service import Principal
 from dpa_service.clock import iso, iso_or_none
+from dpa_service.config import Settings
+from dpa_service.http.auth import roles
 from dpa_service.subprocessors import service
 from dpa_service.subprocessors.entries import location_name
 from dpa_service.subprocessors.models import SubprocessorChange, SubprocessorListVersion
@@ -114,17 +114,16 @@ class SubprocessorApi(Controller):
     def create_draft(
         self,
         db: NamedDependency[Session],
-        request: Request[Principal, None, State],
+        user: Principal,
         data: JSONBody[DraftCreate | None] = None,
     ) -> VersionOut:
         """A new draft: a copy of the current list, or the `entries` given (each with name,
         purpose, location — a country code or EU — and transfer_safeguard)."""
         body = data or DraftCreate()
         version = service.create_draft(
-            session=db, author=request.user, entries=body.entries, change_note=body.change_note
+            session=db, author=user, entries=body.entries, change_note=body.change_note
         )
         diff = service.diff_against_current(session=db, version=version)
-        db.commit()
         return version_out(version, diff)
 
     @get("/versions/{number:int}", guards=[roles(*GOVERNANCE)], sync_to_thread=True)
@@ -138,19 +137,18 @@ class SubprocessorApi(Controller):
         self,
         number: FromPath[int],
         db: NamedDependency[Session],
-        request: Request[Principal, None, State],
+        user: Principal,
         data: JSONBody[DraftUpdate],
     ) -> VersionOut:
         """Replace a draft's entries and change note (its author only)."""
         version = service.update_draft(
             session=db,
             number=number,
-            actor=request.user,
+            actor=user,
             entries=data.entries,
             change_note=data.change_note,
         )
         diff = service.diff_against_current(session=db, version=version)
-        db.commit()
         return version_out(version, diff)
 
     @post(
@@ -163,12 +161,11 @@ class SubprocessorApi(Controller):
         self,
         number: FromPath[int],
         db: NamedDependency[Session],
-        request: Request[Principal, None, State],
+        user: Principal,
     ) -> VersionOut:
         """Draft → in review."""
-        version = service.submit(session=db, number=number, actor=request.user)
+        version = service.submit(session=db, number=number, actor=user)
         diff = service.diff_against_current(session=db, version=version)
-        db.commit()
         return version_out(version, diff)
 
     @post(
@@ -181,16 +178,12 @@ class SubprocessorApi(Controller):
         self,
         number: FromPath[int],
         db: NamedDependency[Session],
-        state: State,
-        request: Request[Principal, None, State],
+        settings: Settings,
+        user: Principal,
     ) -> ApprovalOut:
         """In review → approved, by a legal user other than the author (403 for the author).
         Every counterparty with a completed DPA is e-mailed a notice with an objection link."""
-        done = service.approve(
-            session=db, number=number, reviewer=request.user, settings=state.settings
-        )
-        db.commit()
-        state.jobs.kick()
+        done = service.approve(session=db, number=number, reviewer=user, settings=settings)
         return ApprovalOut(version_out(done.version), change_out(done.change, 0))
 
     @post(
@@ -203,14 +196,11 @@ class SubprocessorApi(Controller):
         self,
         number: FromPath[int],
         db: NamedDependency[Session],
-        request: Request[Principal, None, State],
+        user: Principal,
         data: JSONBody[RejectRequest],
     ) -> VersionOut:
         """In review → rejected, with a comment."""
-        version = service.reject(
-            session=db, number=number, reviewer=request.user, comment=data.comment
-        )
-        db.commit()
+        version = service.reject(session=db, number=number, reviewer=user, comment=data.comment)
         return version_out(version)
 
     @get("/changes", guards=[roles(*GOVERNANCE)], sync_to_thread=True)

@@ -5,28 +5,29 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
-from urllib.parse import quote
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dpa_service.accounts.service import Principal
 from dpa_service.agreements.models import Agreement
+from dpa_service.config import Settings
 from dpa_service.counterparties import service as counterparties
 from dpa_service.counterparties.schemas import CounterpartyDetails, WorkspaceId
-from dpa_service.errors import DomainError
+from dpa_service.errors import Unprocessable
+from dpa_service.http.auth import roles
+from dpa_service.http.errors import PageAnswer, back_with
 from dpa_service.rendering.context import DATA_CATEGORIES, DATA_SUBJECTS
-from dpa_service.rendering.converter import ConverterError
+from dpa_service.rendering.converter import ConverterPool
 from dpa_service.sales import flows, status
-from dpa_service.web.staff import staff
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +134,10 @@ def explain(exc: msgspec.ValidationError) -> str:
     return f"{label}: {text}"
 
 
-def _form_page(
-    user: Any, form: ProspectForm, error: str | None = None, status: int = 200
-) -> Template:
+def _form_page(form: ProspectForm, error: str | None = None, status: int = 200) -> Template:
     return Template(
         "staff/prospects_new.html",
         context={
-            "user": user,
             "form": form,
             "categories": [(k, v[0]) for k, v in DATA_CATEGORIES.items()],
             "subjects": list(DATA_SUBJECTS.items()),
@@ -148,30 +146,6 @@ def _form_page(
         },
         status_code=status,
     )
-
-
-def _mail_again(
-    request: Request[Any, Any, Any],
-    db: Session,
-    prospect_id: str,
-    flow: Callable[..., flows.Invitation],
-    done: str,
-) -> Redirect:
-    """Resend or remind: e-mail the signatory a new link, then back to the prospect's page."""
-    user = staff(request, db, *SALES)
-    state = request.app.state
-    try:
-        sent = flow(session=db, settings=state.settings, prospect_id=prospect_id, actor=user.actor)
-    except DomainError as exc:
-        return _back(prospect_id, error=exc.detail)
-    db.commit()
-    state.jobs.kick()
-    return _back(prospect_id, done=done.format(to=sent.email.to_addr))
-
-
-def _back(prospect_id: str, *, done: str | None = None, error: str | None = None) -> Redirect:
-    note = f"done={quote(done[:300])}" if done else f"error={quote((error or '')[:300])}"
-    return Redirect(f"{HOME}/{prospect_id}?{note}", status_code=303)
 
 
 @dataclass
@@ -184,21 +158,24 @@ class ConvertForm:
     workspace_id: str = ""
 
 
+BACK = {"back": HOME + "/{prospect_id}"}
+
+
 class SalesPages(Controller):
     path = HOME
     include_in_schema = False
+    guards = [roles(*SALES)]
 
     @get("/", sync_to_thread=True)
     def board(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Session],
+        user: Principal,
         version_state: Annotated[str, QueryParameter(name="state", max_length=20)] = "",
         mine: FromQuery[str] = "",
         q: FromQuery[str] = "",
     ) -> Template:
         """The status board: every prospect's DPA, its state, dates and who acted."""
-        user = staff(request, db, *SALES)
         state = version_state if version_state in status.BOARD_STATES else ""
         rows = status.board(
             session=db, state=state or None, owner=user.subject if mine else None, q=q[:200]
@@ -206,7 +183,6 @@ class SalesPages(Controller):
         return Template(
             "staff/prospects.html",
             context={
-                "user": user,
                 "rows": rows,
                 "states": status.BOARD_STATES,
                 "filters": {"state": state, "mine": bool(mine), "q": q[:200]},
@@ -214,155 +190,119 @@ class SalesPages(Controller):
         )
 
     @get("/new", sync_to_thread=True)
-    def new(self, request: Request[Any, Any, Any], db: NamedDependency[Session]) -> Template:
-        user = staff(request, db, *SALES)
-        return _form_page(user, ProspectForm(country="LV"))
+    def new(self) -> Template:
+        return _form_page(ProspectForm(country="LV"))
 
     @post("/", status_code=303, sync_to_thread=True)
     def create(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[Session],
-        data: URLEncodedBody[ProspectForm],
-    ) -> Redirect | Template:
-        user = staff(request, db, *SALES)
+        self, db: NamedDependency[Session], user: Principal, data: URLEncodedBody[ProspectForm]
+    ) -> Redirect:
         try:
             details = data.details()
         except msgspec.ValidationError as exc:
-            return _form_page(user, data, explain(exc), 422)
+            raise PageAnswer(_form_page(data, explain(exc), 422)) from None
         row = counterparties.create_prospect(session=db, details=details, owner=user)
-        db.commit()
         log.info("prospect %s created by %s", row.id, user.actor)
-        return _back(row.id, done=f"Created {details.legal_name}. Send its DPA when ready.")
+        return back_with(
+            f"{HOME}/{row.id}", done=f"Created {details.legal_name}. Send its DPA when ready."
+        )
 
     @get("/{prospect_id:uuid}", sync_to_thread=True)
-    def show(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[Session],
-        prospect_id: FromPath[UUID],
-        error: FromQuery[str] = "",
-        done: FromQuery[str] = "",
-    ) -> Template:
-        user = staff(request, db, *SALES)
+    def show(self, db: NamedDependency[Session], prospect_id: FromPath[UUID]) -> Template:
         row = status.get_status(session=db, prospect_id=str(prospect_id))
         agreement = db.scalar(select(Agreement).where(Agreement.counterparty_id == row.prospect.id))
         return Template(
             "staff/prospects_show.html",
             context={
-                "user": user,
                 "row": row,
                 "p": row.prospect,
                 "versions": list(reversed(agreement.versions)) if agreement else [],
                 "events": status.history(session=db, prospect_id=str(prospect_id)),
                 "categories": {k: v[0] for k, v in DATA_CATEGORIES.items()},
                 "subjects": DATA_SUBJECTS,
-                "error": error[:300] or None,
-                "done": done[:300] or None,
             },
         )
 
-    @post("/{prospect_id:uuid}/send", status_code=303, sync_to_thread=True)
+    @post("/{prospect_id:uuid}/send", status_code=303, sync_to_thread=True, opt=BACK)
     def send(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Session],
+        user: Principal,
+        pool: ConverterPool,
+        settings: Settings,
         prospect_id: FromPath[UUID],
     ) -> Redirect:
-        user = staff(request, db, *SALES)
-        state = request.app.state
-        try:
-            done = flows.send(
-                session=db,
-                pool=state.pool,
-                settings=state.settings,
-                prospect_id=str(prospect_id),
-                actor=user.actor,
-            )
-        except DomainError as exc:
-            return _back(str(prospect_id), error=exc.detail)
-        except ConverterError as exc:
-            log.warning("sending %s: %s", prospect_id, exc)
-            return _back(
-                str(prospect_id),
-                error="The document could not be made just now; try again in a minute.",
-            )
-        db.commit()
-        state.jobs.kick()
-        return _back(
-            str(prospect_id), done=f"Version {done.version.number} sent to {done.email.to_addr}."
+        done = flows.send(
+            session=db, pool=pool, settings=settings, prospect_id=str(prospect_id), actor=user.actor
+        )
+        return back_with(
+            f"{HOME}/{prospect_id}",
+            done=f"Version {done.version.number} sent to {done.email.to_addr}.",
         )
 
-    @post("/{prospect_id:uuid}/resend", status_code=303, sync_to_thread=True)
+    @post("/{prospect_id:uuid}/resend", status_code=303, sync_to_thread=True, opt=BACK)
     def resend(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Session],
+        user: Principal,
+        settings: Settings,
         prospect_id: FromPath[UUID],
     ) -> Redirect:
-        return _mail_again(
-            request,
-            db,
-            str(prospect_id),
-            flows.resend,
-            "A new link was sent to {to}; the earlier links no longer work.",
+        sent = flows.resend(
+            session=db, settings=settings, prospect_id=str(prospect_id), actor=user.actor
+        )
+        return back_with(
+            f"{HOME}/{prospect_id}",
+            done=f"A new link was sent to {sent.email.to_addr}; the earlier links no longer work.",
         )
 
-    @post("/{prospect_id:uuid}/remind", status_code=303, sync_to_thread=True)
+    @post("/{prospect_id:uuid}/remind", status_code=303, sync_to_thread=True, opt=BACK)
     def remind(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Session],
+        user: Principal,
+        settings: Settings,
         prospect_id: FromPath[UUID],
     ) -> Redirect:
-        return _mail_again(
-            request, db, str(prospect_id), flows.remind, "A reminder was sent to {to}."
+        sent = flows.remind(
+            session=db, settings=settings, prospect_id=str(prospect_id), actor=user.actor
+        )
+        return back_with(
+            f"{HOME}/{prospect_id}", done=f"A reminder was sent to {sent.email.to_addr}."
         )
 
-    @post("/{prospect_id:uuid}/void", status_code=303, sync_to_thread=True)
+    @post("/{prospect_id:uuid}/void", status_code=303, sync_to_thread=True, opt=BACK)
     def void(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Session],
+        user: Principal,
         prospect_id: FromPath[UUID],
         data: URLEncodedBody[VoidForm],
     ) -> Redirect:
-        user = staff(request, db, *SALES)
-        try:
-            version = flows.void(
-                session=db, prospect_id=str(prospect_id), reason=data.reason, actor=user.actor
-            )
-        except DomainError as exc:
-            return _back(str(prospect_id), error=exc.detail)
-        db.commit()
-        return _back(
-            str(prospect_id), done=f"Version {version.number} is void; its links no longer work."
+        version = flows.void(
+            session=db, prospect_id=str(prospect_id), reason=data.reason, actor=user.actor
+        )
+        return back_with(
+            f"{HOME}/{prospect_id}",
+            done=f"Version {version.number} is void; its links no longer work.",
         )
 
-    @post("/{prospect_id:uuid}/convert", status_code=303, sync_to_thread=True)
+    @post("/{prospect_id:uuid}/convert", status_code=303, sync_to_thread=True, opt=BACK)
     def convert(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Session],
+        user: Principal,
         prospect_id: FromPath[UUID],
         data: URLEncodedBody[ConvertForm],
     ) -> Redirect:
-        user = staff(request, db, *SALES)
         try:
             workspace_id = msgspec.convert(data.workspace_id.strip(), WorkspaceId)
-            counterparties.convert_prospect(
-                session=db,
-                prospect_id=str(prospect_id),
-                workspace_id=workspace_id,
-                actor=user.actor,
-            )
         except msgspec.ValidationError:
-            return _back(
-                str(prospect_id),
-                error="A workspace id is 1-100 letters, digits and . _ : - (starting with a "
-                "letter or digit).",
-            )
-        except DomainError as exc:
-            return _back(str(prospect_id), error=exc.detail)
-        db.commit()
-        return _back(str(prospect_id), done=f"Converted into workspace {workspace_id}.")
+            raise Unprocessable(
+                "A workspace id is 1-100 letters, digits and . _ : - (starting with a "
+                "letter or digit)."
+            ) from None
+        counterparties.convert_prospect(
+            session=db, prospect_id=str(prospect_id), workspace_id=workspace_id, actor=user.actor
+        )
+        return back_with(f"{HOME}/{prospect_id}", done=f"Converted into workspace {workspace_id}.")

@@ -4,27 +4,32 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
-from litestar.datastructures import State
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
-from litestar.response import Redirect, Stream, Template
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
-from dpa_service.archive import service as archive_service
+from dpa_service.archive.base import Archive
 from dpa_service.clock import utc_label
+from dpa_service.config import Settings
+from dpa_service.db import after_commit
 from dpa_service.errors import DomainError
+from dpa_service.http.client import client_of
+from dpa_service.http.downloads import archived_pdf
+from dpa_service.http.errors import PageAnswer, message_page
+from dpa_service.jobs.context import JobContext
 from dpa_service.signing import service
-from dpa_service.signing.completion import authorised_signatory, complete
+from dpa_service.signing.completion import countersign_automatically
 from dpa_service.signing.disclosure import DISCLOSURE_TEXT, DISCLOSURE_VERSION
 from dpa_service.signing.service import LinkAccess, LinkRefused, SigningRefused
+from dpa_service.web.forms import FORM
 
 log = logging.getLogger(__name__)
 
-FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 HEADINGS = {
     "unknown": "This link is not valid",
     "expired": "This link has expired",
@@ -53,28 +58,16 @@ class CodeForm:
     code: str = ""
 
 
-def client_of(request: Request[Any, Any, Any]) -> tuple[str | None, str | None]:
-    """The client's address and user agent, as recorded with a signature or a log-in."""
-    ip = request.client.host if request.client else None
-    return ip, request.headers.get("user-agent")
-
-
-def _message(heading: str, message: str, status: int) -> Template:
-    return Template(
-        "message.html", context={"heading": heading, "message": message}, status_code=status
-    )
-
-
 def _refused(exc: LinkRefused) -> Template:
-    return _message(
+    return message_page(
         HEADINGS.get(exc.reason, "This link cannot be used"), exc.detail, exc.status_code
     )
 
 
-def _code_ok(request: Request[Any, Any, Any], access: LinkAccess, state: State) -> bool:
+def _code_ok(request: Request[Any, Any, Any], access: LinkAccess, settings: Settings) -> bool:
     if not access.link.require_code:
         return True
-    expected = service.code_cookie_value(access, state.settings.resolved_secret_key())
+    expected = service.code_cookie_value(access, settings.resolved_secret_key())
     return request.cookies.get(f"dpa_code_{access.link.id[:12]}") == expected
 
 
@@ -129,29 +122,21 @@ def _code_page(
 
 
 def _open_verified(
-    db: Session, token: str, request: Request[Any, Any, Any], state: State, *, for_action: bool
+    db: Session,
+    token: str,
+    request: Request[Any, Any, Any],
+    settings: Settings,
+    *,
+    for_action: bool,
 ) -> LinkAccess | Template:
     """The link's access, or the page to show instead: why it is refused, or the code form."""
     try:
         access = service.open_link(session=db, secret=token, for_action=for_action)
     except LinkRefused as exc:
         return _refused(exc)
-    if not _code_ok(request, access, state):
+    if not _code_ok(request, access, settings):
         return _code_page(access, token, status=403)
     return access
-
-
-def _pdf(
-    db: Session, state: State, key: str, sha256: str, disposition: str, filename: str
-) -> Stream:
-    return Stream(
-        archive_service.open_object(session=db, archive=state.archive, key=key),
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'{disposition}; filename="{filename}"',
-            "X-Content-SHA256": sha256,
-        },
-    )
 
 
 class SigningPages(Controller):
@@ -164,7 +149,7 @@ class SigningPages(Controller):
         token: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[Session],
-        state: State,
+        settings: Settings,
     ) -> Template | Redirect:
         try:
             access = service.open_link(session=db, secret=token)
@@ -172,11 +157,10 @@ class SigningPages(Controller):
             if exc.reason in ("used", "closed"):
                 return Redirect(f"/sign/{token}/done", status_code=303)
             return _refused(exc)
-        if not _code_ok(request, access, state):
+        if not _code_ok(request, access, settings):
             return _code_page(access, token)
         ip, ua = client_of(request)
         service.record_view(session=db, access=access, ip=ip, user_agent=ua)
-        db.commit()
         return _sign_page(access, token)
 
     @get("/{token:str}/document.pdf", sync_to_thread=True)
@@ -185,20 +169,22 @@ class SigningPages(Controller):
         token: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[Session],
-        state: State,
+        settings: Settings,
+        archive: Archive,
         download: FromQuery[bool] = False,
-    ) -> Stream | Template:
-        access = _open_verified(db, token, request, state, for_action=False)
+    ) -> Response[Any]:
+        access = _open_verified(db, token, request, settings, for_action=False)
         if isinstance(access, Template):
             return access
         version = access.version
-        return _pdf(
-            db,
-            state,
-            version.draft_pdf_key,
-            version.draft_pdf_sha256,
-            "attachment" if download else "inline",
-            f"dpa-{version.agreement_id}-v{version.number}.pdf",
+        return archived_pdf(
+            session=db,
+            archive=archive,
+            settings=settings,
+            key=version.draft_pdf_key,
+            sha256=version.draft_pdf_sha256,
+            filename=f"dpa-{version.agreement_id}-v{version.number}.pdf",
+            disposition="attachment" if download else "inline",
         )
 
     @post("/{token:str}", sync_to_thread=True, status_code=303)
@@ -207,7 +193,8 @@ class SigningPages(Controller):
         token: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[Session],
-        state: State,
+        settings: Settings,
+        job_context: JobContext,
         data: Annotated[SignForm, FORM],
     ) -> Template | Redirect:
         try:
@@ -215,7 +202,7 @@ class SigningPages(Controller):
         except LinkRefused as exc:
             if exc.reason in ("used", "closed"):
                 # Another submission got there first (or the version moved on): a conflict.
-                return _message(
+                return message_page(
                     "Already signed", "This agreement has already been signed or closed.", 409
                 )
             return _refused(exc)
@@ -230,42 +217,31 @@ class SigningPages(Controller):
                 drawing=drawing,
                 consented=data.consent == "yes",
                 shown_sha256=data.shown_sha256,
-                code_verified=_code_ok(request, access, state),
+                code_verified=_code_ok(request, access, settings),
                 ip=ip,
                 user_agent=ua,
             )
-            db.commit()
         except SigningRefused as exc:
-            db.rollback()
             if exc.status_code == 409:
-                return _message("The agreement cannot be signed", exc.detail, 409)
-            return _sign_page(access, token, error=exc.detail, status=exc.status_code, form=data)
+                page = message_page("The agreement cannot be signed", exc.detail, 409)
+            else:
+                page = _sign_page(
+                    access, token, error=exc.detail, status=exc.status_code, form=data
+                )
+            raise PageAnswer(page) from exc
         except DomainError as exc:
-            db.rollback()
-            return _message("The agreement cannot be signed", exc.detail, exc.status_code)
+            page = message_page("The agreement cannot be signed", exc.detail, exc.status_code)
+            raise PageAnswer(page) from exc
         log.info(
             "version %s of %s signed (signature %s)",
             access.version.number,
             access.agreement.id,
             signature.id,
         )
-        settings = state.settings
-        if settings.auto_countersign and settings.processor_signatory_name:
-            try:
-                complete(
-                    session=db,
-                    version=access.version,
-                    countersigner=authorised_signatory(settings),
-                    pool=state.pool,
-                    sealer=state.sealer,
-                    settings=settings,
-                )
-                db.commit()
-                state.jobs.kick()
-            except Exception:
-                # The controller's signature stands; legal can countersign by hand.
-                db.rollback()
-                log.exception("automatic countersignature failed for %s", access.agreement.id)
+        # Klusaro's automatic countersignature (when configured) once the signature is
+        # committed, in a transaction of its own: if it fails, the signature stands and the
+        # periodic sweep completes the version later.
+        after_commit(db, partial(countersign_automatically, job_context, access.version.id))
         return Redirect(f"/sign/{token}/done", status_code=303)
 
     @post("/{token:str}/decline", sync_to_thread=True, status_code=200)
@@ -274,23 +250,22 @@ class SigningPages(Controller):
         token: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[Session],
-        state: State,
+        settings: Settings,
         data: Annotated[DeclineForm, FORM],
     ) -> Template:
-        access = _open_verified(db, token, request, state, for_action=True)
+        access = _open_verified(db, token, request, settings, for_action=True)
         if isinstance(access, Template):
             return access
         ip, ua = client_of(request)
         try:
             service.decline(session=db, access=access, reason=data.reason, ip=ip, user_agent=ua)
-            db.commit()
         except SigningRefused as exc:
-            db.rollback()
-            return _sign_page(access, token, error=exc.detail, status=exc.status_code)
+            page = _sign_page(access, token, error=exc.detail, status=exc.status_code)
+            raise PageAnswer(page) from exc
         except DomainError as exc:
-            db.rollback()
-            return _message("The agreement cannot be declined", exc.detail, exc.status_code)
-        return _message(
+            page = message_page("The agreement cannot be declined", exc.detail, exc.status_code)
+            raise PageAnswer(page) from exc
+        return message_page(
             "You declined to sign",
             "We recorded your reason and told Klusaro. Nothing was signed.",
             200,
@@ -320,31 +295,30 @@ class SigningPages(Controller):
         token: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[Session],
-        state: State,
-    ) -> Stream | Template:
-        access = _open_verified(db, token, request, state, for_action=False)
+        settings: Settings,
+        archive: Archive,
+    ) -> Response[Any]:
+        access = _open_verified(db, token, request, settings, for_action=False)
         if isinstance(access, Template):
             return access
         version = access.version
         if version.state not in ("completed", "superseded") or not version.final_pdf_key:
-            return _message(
+            return message_page(
                 "Not countersigned yet",
                 "The signed copy is ready once Klusaro has countersigned.",
                 404,
             )
-        return _pdf(
-            db,
-            state,
-            version.final_pdf_key,
-            version.final_pdf_sha256 or "",
-            "attachment",
-            f"dpa-{version.agreement_id}-v{version.number}-signed.pdf",
+        return archived_pdf(
+            session=db,
+            archive=archive,
+            settings=settings,
+            key=version.final_pdf_key,
+            sha256=version.final_pdf_sha256 or "",
+            filename=f"dpa-{version.agreement_id}-v{version.number}-signed.pdf",
         )
 
     @post("/{token:str}/code/send", sync_to_thread=True, status_code=200)
-    def send_code(
-        self, token: FromPath[str], db: NamedDependency[Session], state: State
-    ) -> Template:
+    def send_code(self, token: FromPath[str], db: NamedDependency[Session]) -> Template:
         try:
             access = service.open_link(session=db, secret=token)
         except LinkRefused as exc:
@@ -352,10 +326,8 @@ class SigningPages(Controller):
         try:
             service.send_code(session=db, access=access)
         except SigningRefused as exc:
-            db.rollback()
-            return _code_page(access, token, sent=True, error=exc.detail, status=exc.status_code)
-        db.commit()
-        state.jobs.kick()  # deliver the code now rather than at the next sweep
+            page = _code_page(access, token, sent=True, error=exc.detail, status=exc.status_code)
+            raise PageAnswer(page) from exc
         return _code_page(access, token, sent=True)
 
     @post("/{token:str}/code", sync_to_thread=True, status_code=303)
@@ -363,16 +335,15 @@ class SigningPages(Controller):
         self,
         token: FromPath[str],
         db: NamedDependency[Session],
-        state: State,
+        settings: Settings,
         data: Annotated[CodeForm, FORM],
     ) -> Template | Redirect:
         try:
             access = service.open_link(session=db, secret=token)
         except LinkRefused as exc:
             return _refused(exc)
-        ok = service.check_code(session=db, access=access, code=data.code)
-        db.commit()
-        if not ok:
+        # A wrong code is answered, not raised: the try it used up must be committed.
+        if not service.check_code(session=db, access=access, code=data.code):
             return _code_page(
                 access,
                 token,
@@ -380,14 +351,15 @@ class SigningPages(Controller):
                 error="That code is not right, or it expired. Try again or ask for a new one.",
                 status=422,
             )
+        https = settings.public_url.startswith("https")
         response: Redirect = Redirect(f"/sign/{token}", status_code=303)
         response.set_cookie(
             f"dpa_code_{access.link.id[:12]}",
-            service.code_cookie_value(access, state.settings.resolved_secret_key()),
+            service.code_cookie_value(access, settings.resolved_secret_key()),
             path=f"/sign/{token}",
             httponly=True,
-            samesite="none" if state.settings.public_url.startswith("https") else "lax",
-            secure=state.settings.public_url.startswith("https"),
+            samesite="none" if https else "lax",
+            secure=https,
             max_age=3600,
         )
         return response

@@ -6,26 +6,27 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import pycountry
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from dpa_service.accounts.service import Principal
 from dpa_service.clock import iso, utcnow
-from dpa_service.errors import DomainError, NotFound
+from dpa_service.config import Settings
+from dpa_service.errors import DomainError, NotFound, Unprocessable
+from dpa_service.http.auth import roles
+from dpa_service.http.client import client_of
+from dpa_service.http.errors import PageAnswer, back_with, message_page
 from dpa_service.subprocessors import entries as entry_values
 from dpa_service.subprocessors import service
 from dpa_service.subprocessors.feed import atom_feed
 from dpa_service.subprocessors.models import SubprocessorListVersion
 from dpa_service.subprocessors.schemas import MAX_ENTRIES
-from dpa_service.web.signing import FORM, client_of
-from dpa_service.web.staff import staff
+from dpa_service.web.forms import FORM
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +79,6 @@ def _diff_view(diff: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def _message(heading: str, message: str, status: int) -> Template:
-    return Template(
-        "message.html",
-        context={"heading": heading, "message": message},
-        status_code=status,
-        headers=NO_STORE,
-    )
-
-
 # -- public: the list, its history and the feed -----------------------------------------------
 
 
@@ -119,8 +111,8 @@ class PublicSubprocessorPages(Controller):
         )
 
     @get("/feed.atom", sync_to_thread=True)
-    def feed(self, db: NamedDependency[Session], state: State) -> Response[bytes]:
-        body = atom_feed(service.history(session=db), base_url=state.settings.public_url)
+    def feed(self, db: NamedDependency[Session], settings: Settings) -> Response[bytes]:
+        body = atom_feed(service.history(session=db), base_url=settings.public_url)
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
@@ -171,10 +163,11 @@ class ObjectionPages(Controller):
         try:
             access = service.open_notice(session=db, token=token)
         except NotFound:
-            return _message(
+            return message_page(
                 "This link is not valid",
                 "Check that you opened the whole link from the e-mail.",
                 404,
+                headers=NO_STORE,
             )
         status = 410 if service.closed(access) and access.objection is None else 200
         return _objection_page(access, token, status=status)
@@ -190,25 +183,28 @@ class ObjectionPages(Controller):
         try:
             access = service.open_notice(session=db, token=token)
         except NotFound:
-            return _message(
+            return message_page(
                 "This link is not valid",
                 "Check that you opened the whole link from the e-mail.",
                 404,
+                headers=NO_STORE,
             )
         ip, agent = client_of(request)
         try:
             service.record_objection(
                 session=db, token=token, reason=data.reason, ip=ip, user_agent=agent
             )
-            db.commit()
         except DomainError as exc:
-            db.rollback()
             if exc.status_code == 422:
-                return _objection_page(
+                page = _objection_page(
                     access, token, error=exc.detail, reason=data.reason[:5000], status=422
                 )
+                raise PageAnswer(page) from exc
+            db.rollback()  # the page below reads the notice again
             fresh = service.open_notice(session=db, token=token)
-            return _objection_page(fresh, token, error=exc.detail, status=exc.status_code)
+            raise PageAnswer(
+                _objection_page(fresh, token, error=exc.detail, status=exc.status_code)
+            ) from exc
         return Redirect(f"/objections/{token}", status_code=303, headers=NO_STORE)
 
 
@@ -234,11 +230,6 @@ def _version_view(v: SubprocessorListVersion) -> dict[str, Any]:
         "count": len(v.entries),
         "entries": [_entry_view(e) for e in v.entries],
     }
-
-
-def _redirect(path: str, done: str = "", error: str = "") -> Redirect:
-    query = f"?done={quote(done)}" if done else (f"?error={quote(error)}" if error else "")
-    return Redirect(path + query, status_code=303)
 
 
 def _form_rows(data: dict[str, Any]) -> tuple[list[dict[str, str]], list[str]]:
@@ -273,24 +264,15 @@ def _form_rows(data: dict[str, Any]) -> tuple[list[dict[str, str]], list[str]]:
 class StaffSubprocessorPages(Controller):
     path = "/staff/subprocessors"
     include_in_schema = False
+    guards = [roles("legal", "admin")]
 
     @get("/", sync_to_thread=True)
-    def index(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[Session],
-        done: FromQuery[str] = "",
-        error: FromQuery[str] = "",
-    ) -> Template:
-        user = staff(request, db, "legal", "admin")
+    def index(self, db: NamedDependency[Session]) -> Template:
         current = service.current_approved(session=db)
         versions = service.list_versions(session=db)
         return Template(
             "staff/subprocessors.html",
             context={
-                "user": user,
-                "done": done[:300] or None,
-                "error": error[:300] or None,
                 "current": _version_view(current),
                 "open": [_version_view(v) for v in versions if v.state in ("draft", "in_review")],
                 "history": [
@@ -313,31 +295,24 @@ class StaffSubprocessorPages(Controller):
             },
         )
 
-    @post("/drafts", sync_to_thread=True, status_code=303)
-    def start_draft(
-        self, request: Request[Any, Any, Any], db: NamedDependency[Session]
-    ) -> Redirect:
-        user = staff(request, db, "legal")
-        try:
-            draft = service.create_draft(session=db, author=user, entries=None)
-            db.commit()
-        except DomainError as exc:
-            db.rollback()
-            return _redirect("/staff/subprocessors/", error=exc.detail)
-        return _redirect(f"/staff/subprocessors/versions/{draft.version}/edit")
+    @post(
+        "/drafts",
+        guards=[roles("legal")],
+        sync_to_thread=True,
+        status_code=303,
+        opt={"back": "/staff/subprocessors/"},
+    )
+    def start_draft(self, db: NamedDependency[Session], user: Principal) -> Redirect:
+        draft = service.create_draft(session=db, author=user, entries=None)
+        return Redirect(f"/staff/subprocessors/versions/{draft.version}/edit", status_code=303)
 
-    @get("/versions/{number:int}/edit", sync_to_thread=True)
+    @get("/versions/{number:int}/edit", guards=[roles("legal")], sync_to_thread=True)
     def edit_form(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[Session],
-        number: FromPath[int],
-        done: FromQuery[str] = "",
+        self, db: NamedDependency[Session], user: Principal, number: FromPath[int]
     ) -> Template | Redirect:
-        user = staff(request, db, "legal")
         version = service.get_version(session=db, number=number)
         if version.state != "draft" or version.author_subject != user.subject:
-            return _redirect(f"/staff/subprocessors/versions/{number}")
+            return Redirect(f"/staff/subprocessors/versions/{number}", status_code=303)
         rows = [
             {
                 "name": e["name"],
@@ -347,17 +322,21 @@ class StaffSubprocessorPages(Controller):
             }
             for e in version.entries
         ]
-        return _edit_page(db, user, version, rows, version.change_note, done=done[:300] or None)
+        return _edit_page(db, user, version, rows, version.change_note)
 
-    @post("/versions/{number:int}/edit", sync_to_thread=True, status_code=303)
+    @post(
+        "/versions/{number:int}/edit",
+        guards=[roles("legal")],
+        sync_to_thread=True,
+        status_code=303,
+    )
     def save(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Session],
+        user: Principal,
         number: FromPath[int],
         data: Annotated[dict[str, Any], FORM],
-    ) -> Template | Redirect:
-        user = staff(request, db, "legal")
+    ) -> Redirect:
         version = service.get_version(session=db, number=number)
         rows, problems = _form_rows(data)
         note_raw = data.get("change_note", "")
@@ -365,99 +344,84 @@ class StaffSubprocessorPages(Controller):
         action = str(data.get("action", "save"))
         try:
             if problems:
-                raise DomainError("; ".join(problems))
+                raise Unprocessable("; ".join(problems))
             entries = entry_values.parse(rows)
             service.update_draft(
                 session=db, number=number, actor=user, entries=entries, change_note=note
             )
             if action == "submit":
                 service.submit(session=db, number=number, actor=user)
-            db.commit()
         except DomainError as exc:
-            db.rollback()
+            db.rollback()  # the page below reads the version again
             db.refresh(version)
             if version.state != "draft" or version.author_subject != user.subject:
-                return _redirect(f"/staff/subprocessors/versions/{number}", error=exc.detail)
-            status = 403 if exc.status_code == 403 else 409 if exc.status_code == 409 else 422
-            return _edit_page(db, user, version, rows, note, error=exc.detail, status=status)
+                raise PageAnswer(
+                    back_with(f"/staff/subprocessors/versions/{number}", error=exc.detail)
+                ) from exc
+            status = exc.status_code if exc.status_code in (403, 409) else 422
+            raise PageAnswer(
+                _edit_page(db, user, version, rows, note, error=exc.detail, status=status)
+            ) from exc
         if action == "submit":
-            return _redirect(
+            return back_with(
                 f"/staff/subprocessors/versions/{number}",
                 done=f"Version {number} is ready for review by another legal user.",
             )
-        return _redirect(f"/staff/subprocessors/versions/{number}/edit", done="Draft saved.")
+        return back_with(f"/staff/subprocessors/versions/{number}/edit", done="Draft saved.")
 
     @get("/versions/{number:int}", sync_to_thread=True)
     def review(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[Session],
-        number: FromPath[int],
-        done: FromQuery[str] = "",
-        error: FromQuery[str] = "",
+        self, db: NamedDependency[Session], user: Principal, number: FromPath[int]
     ) -> Template:
-        user = staff(request, db, "legal", "admin")
         version = service.get_version(session=db, number=number)
-        return _review_page(db, user, version, done=done[:300] or None, error=error[:300] or None)
+        return _review_page(db, user, version)
 
-    @post("/versions/{number:int}/approve", sync_to_thread=True, status_code=303)
+    @post(
+        "/versions/{number:int}/approve",
+        guards=[roles("legal")],
+        sync_to_thread=True,
+        status_code=303,
+        opt={"back": "/staff/subprocessors/versions/{number}"},
+    )
     def approve(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Session],
-        state: State,
+        user: Principal,
+        settings: Settings,
         number: FromPath[int],
-    ) -> Template | Redirect:
-        user = staff(request, db, "legal")
-        try:
-            done = service.approve(
-                session=db, number=number, reviewer=user, settings=state.settings
-            )
-            db.commit()
-        except DomainError as exc:
-            db.rollback()
-            version = service.get_version(session=db, number=number)
-            return _review_page(db, user, version, error=exc.detail, status=exc.status_code)
-        state.jobs.kick()
-        return _redirect(
+    ) -> Redirect:
+        done = service.approve(session=db, number=number, reviewer=user, settings=settings)
+        return back_with(
             f"/staff/subprocessors/versions/{number}",
             done=f"Approved. {done.change.notices} counterparties with a completed DPA are being "
             f"notified; objections are open until {_when(done.change.objection_deadline)}.",
         )
 
-    @post("/versions/{number:int}/reject", sync_to_thread=True, status_code=303)
+    @post(
+        "/versions/{number:int}/reject",
+        guards=[roles("legal")],
+        sync_to_thread=True,
+        status_code=303,
+        opt={"back": "/staff/subprocessors/versions/{number}"},
+    )
     def reject(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Session],
+        user: Principal,
         number: FromPath[int],
         data: Annotated[dict[str, Any], FORM],
-    ) -> Template | Redirect:
-        user = staff(request, db, "legal")
+    ) -> Redirect:
         raw = data.get("comment", "")
         comment = str(raw[0] if isinstance(raw, list) else raw)
-        try:
-            service.reject(session=db, number=number, reviewer=user, comment=comment)
-            db.commit()
-        except DomainError as exc:
-            db.rollback()
-            version = service.get_version(session=db, number=number)
-            return _review_page(db, user, version, error=exc.detail, status=exc.status_code)
-        return _redirect(f"/staff/subprocessors/versions/{number}", done="Rejected.")
+        service.reject(session=db, number=number, reviewer=user, comment=comment)
+        return back_with(f"/staff/subprocessors/versions/{number}", done="Rejected.")
 
     @get("/changes/{change_id:str}", sync_to_thread=True)
-    def change(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[Session],
-        change_id: FromPath[str],
-    ) -> Template:
-        user = staff(request, db, "legal", "admin")
+    def change(self, db: NamedDependency[Session], change_id: FromPath[str]) -> Template:
         change = service.get_change(session=db, change_id=change_id)
         return Template(
             "staff/subprocessors_change.html",
             context={
-                "user": user,
                 "change": {
                     "id": change.id,
                     "version": change.version,
@@ -490,7 +454,6 @@ def _edit_page(
     change_note: str,
     *,
     error: str | None = None,
-    done: str | None = None,
     status: int = 200,
 ) -> Template:
     current = service.current_approved(session=db)
@@ -498,7 +461,6 @@ def _edit_page(
     return Template(
         "staff/subprocessors_edit.html",
         context={
-            "user": user,
             "version": _version_view(version),
             "current_version": current.version,
             "rows": rows + [dict.fromkeys(entry_values.FIELDS, "") for _ in range(BLANK_ROWS)],
@@ -506,7 +468,6 @@ def _edit_page(
             "locations": LOCATIONS,
             "known_locations": known,
             "error": error,
-            "done": done,
         },
         status_code=status,
     )
@@ -518,7 +479,6 @@ def _review_page(
     version: SubprocessorListVersion,
     *,
     error: str | None = None,
-    done: str | None = None,
     status: int = 200,
 ) -> Template:
     current = service.current_approved(session=db)
@@ -526,7 +486,6 @@ def _review_page(
     return Template(
         "staff/subprocessors_version.html",
         context={
-            "user": user,
             "version": _version_view(version),
             "current_version": current.version,
             "stale": version.state in ("draft", "in_review")
@@ -534,7 +493,6 @@ def _review_page(
             "diff": _diff_view(diff),
             "is_author": version.author_subject == user.subject,
             "error": error,
-            "done": done,
         },
         status_code=status,
     )

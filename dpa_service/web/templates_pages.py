@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import anyio.to_thread
-from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State, UploadFile
+from litestar import Controller, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
+from litestar.params import FromPath, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
@@ -18,8 +17,11 @@ from dpa_service.clauses import service
 from dpa_service.clauses.diff import summary
 from dpa_service.clauses.models import TEMPLATE_KEYS, TemplateVersion
 from dpa_service.clauses.validation import MAX_UPLOAD_BYTES
+from dpa_service.config import Settings
 from dpa_service.errors import DomainError
-from dpa_service.web.staff import staff
+from dpa_service.http.auth import roles
+from dpa_service.http.errors import PageAnswer
+from dpa_service.rendering.converter import ConverterPool
 
 LEGAL = ("legal", "admin")
 TITLES = {
@@ -48,34 +50,29 @@ def _version_path(row: TemplateVersion) -> str:
 class TemplatePages(Controller):
     path = "/staff/templates"
     include_in_schema = False
+    guards = [roles(*LEGAL)]
 
     @get("/", sync_to_thread=True)
-    def index(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[Session],
-        error: FromQuery[str] = "",
-    ) -> Template:
-        user = staff(request, db, *LEGAL)
-        return _index(db, user, error=error or None)
+    def index(self, db: NamedDependency[Session]) -> Template:
+        return _index(db)
 
     @post(
         "/{template_key:str}/upload",
+        guards=[roles("legal")],
         sync_to_thread=True,
         status_code=303,
         request_max_body_size=MAX_UPLOAD_BYTES * 2,
     )
     def upload(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Session],
+        user: Principal,
         template_key: FromPath[str],
         data: MultipartBody[UploadForm],
-    ) -> Response[Any]:
-        user = staff(request, db, "legal")
+    ) -> Redirect:
         content = data.file.file.read() if data.file is not None else b""
         if not content or data.file is None:
-            return _index(db, user, error="Choose a .docx file to upload.", status=422)  # type: ignore[return-value]
+            raise PageAnswer(_index(db, error="Choose a .docx file to upload.", status=422))
         try:
             row = service.upload_version(
                 session=db,
@@ -86,26 +83,17 @@ class TemplatePages(Controller):
                 author=user,
             )
         except DomainError as exc:
-            db.rollback()
-            return _index(  # type: ignore[return-value]
-                db, user, error=f"{data.file.filename}: {exc.detail}", status=exc.status_code
-            )
-        db.commit()
+            db.rollback()  # the page below reads the database again
+            page = _index(db, error=f"{data.file.filename}: {exc.detail}", status=exc.status_code)
+            raise PageAnswer(page) from exc
         return Redirect(_version_path(row), status_code=303)
 
     @get("/{template_key:str}", sync_to_thread=True)
-    def history(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[Session],
-        template_key: FromPath[str],
-    ) -> Template:
-        user = staff(request, db, *LEGAL)
+    def history(self, db: NamedDependency[Session], template_key: FromPath[str]) -> Template:
         versions = service.list_versions(session=db, template_key=template_key)
         return Template(
             "staff/template_history.html",
             context={
-                "user": user,
                 "key": template_key,
                 "title": TITLES[template_key],
                 "versions": versions,
@@ -116,32 +104,27 @@ class TemplatePages(Controller):
     @get("/{template_key:str}/v/{number:int}", sync_to_thread=True)
     def review(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Session],
+        user: Principal,
         template_key: FromPath[str],
         number: FromPath[int],
-        error: FromQuery[str] = "",
     ) -> Template:
-        user = staff(request, db, *LEGAL)
-        return _review(db, user, template_key, number, error=error or None)
+        return _review(db, user, template_key, number)
 
     @get("/{template_key:str}/v/{number:int}/preview.pdf")
     async def preview(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Session],
-        state: State,
+        pool: ConverterPool,
+        settings: Settings,
         template_key: FromPath[str],
         number: FromPath[int],
     ) -> Response[bytes]:
         """The DPA for the sample workspace, made with this version in place of its template."""
 
         def render() -> bytes:
-            staff(request, db, *LEGAL)
             row = service.find_version(session=db, template_key=template_key, number=number)
-            return service.preview_pdf(
-                session=db, version_id=row.id, pool=state.pool, settings=state.settings
-            )
+            return service.preview_pdf(session=db, version_id=row.id, pool=pool, settings=settings)
 
         pdf = await anyio.to_thread.run_sync(render)
         return Response(
@@ -155,13 +138,8 @@ class TemplatePages(Controller):
 
     @get("/{template_key:str}/v/{number:int}/file.docx", sync_to_thread=True)
     def download(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[Session],
-        template_key: FromPath[str],
-        number: FromPath[int],
+        self, db: NamedDependency[Session], template_key: FromPath[str], number: FromPath[int]
     ) -> Response[bytes]:
-        staff(request, db, *LEGAL)
         row = service.find_version(session=db, template_key=template_key, number=number)
         return Response(
             service.version_content(session=db, version_id=row.id),
@@ -175,15 +153,14 @@ class TemplatePages(Controller):
     @post("/{template_key:str}/v/{number:int}/{action:str}", sync_to_thread=True, status_code=303)
     def act(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Session],
+        user: Principal,
         template_key: FromPath[str],
         number: FromPath[int],
         action: FromPath[str],
         data: URLEncodedBody[CommentForm],
-    ) -> Response[Any]:
+    ) -> Redirect:
         """Submit for review, approve, reject (with a comment) or retire a version."""
-        user = staff(request, db, *LEGAL)
         row = service.find_version(session=db, template_key=template_key, number=number)
         try:
             if action == "submit":
@@ -194,22 +171,17 @@ class TemplatePages(Controller):
                 service.reject(session=db, version_id=row.id, reviewer=user, comment=data.comment)
             elif action == "retire":
                 service.retire(session=db, version_id=row.id, actor=user, comment=data.comment)
-            else:
-                return Redirect(_version_path(row), status_code=303)
         except DomainError as exc:
-            db.rollback()
-            return _review(  # type: ignore[return-value]
-                db, user, template_key, number, error=exc.detail, status=exc.status_code
-            )
-        db.commit()
+            db.rollback()  # the page below reads the database again
+            page = _review(db, user, template_key, number, error=exc.detail, status=exc.status_code)
+            raise PageAnswer(page) from exc
         return Redirect(_version_path(row), status_code=303)
 
 
-def _index(db: Session, user: Principal, error: str | None = None, status: int = 200) -> Template:
+def _index(db: Session, error: str | None = None, status: int = 200) -> Template:
     return Template(
         "staff/templates.html",
         context={
-            "user": user,
             "templates": service.list_templates(session=db),
             "titles": TITLES,
             "keys": TEMPLATE_KEYS,
@@ -233,7 +205,6 @@ def _review(
     return Template(
         "staff/template_review.html",
         context={
-            "user": user,
             "row": row,
             "title": TITLES[template_key],
             "base": diff.base,

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio.to_thread
 from litestar import Controller, get, post
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
+from sqlalchemy.orm import Session
 
 from dpa_service.errors import DomainError
+from dpa_service.signing.seal import Sealer
 from dpa_service.signing.verification import MAX_PDF_BYTES, Verdict, verify_pdf
 
 MULTIPART = Body(media_type=RequestEncodingType.MULTI_PART)
@@ -42,7 +46,8 @@ class VerifyPage(Controller):
     @post("/", status_code=200)
     async def check(
         self,
-        state: State,
+        db: NamedDependency[Session],
+        sealer: Sealer,
         data: Annotated[dict[str, Any], MULTIPART],
     ) -> Template:
         try:
@@ -51,18 +56,12 @@ class VerifyPage(Controller):
             return Template(
                 "verify.html", context={"verdict": None, "error": exc.detail}, status_code=422
             )
-        verdict = await _verify(state, pdf)
+        verdict = await _verify(db, sealer, pdf)
         return Template("verify.html", context={"verdict": verdict.as_dict()})
 
 
-async def _verify(state: State, pdf: bytes) -> Verdict:
-    import anyio.to_thread
-
-    def run() -> Verdict:
-        with state.session_factory() as session:
-            return verify_pdf(session=session, pdf=pdf, sealer=state.sealer)
-
-    return await anyio.to_thread.run_sync(run)
+async def _verify(db: Session, sealer: Sealer, pdf: bytes) -> Verdict:
+    return await anyio.to_thread.run_sync(lambda: verify_pdf(session=db, pdf=pdf, sealer=sealer))
 
 
 class VerifyApi(Controller):
@@ -72,11 +71,14 @@ class VerifyApi(Controller):
 
     @post("/", status_code=200, exclude_from_auth=True)
     async def verify(
-        self, state: State, data: Annotated[dict[str, Any], MULTIPART]
+        self,
+        db: NamedDependency[Session],
+        sealer: Sealer,
+        data: Annotated[dict[str, Any], MULTIPART],
     ) -> dict[str, Any]:
         """Check a PDF (multipart field `file`): status completed, draft, modified or unknown.
 
         No token is needed; calls are rate-limited per client.
         """
         pdf = await _read_pdf(data.get("file"))
-        return (await _verify(state, pdf)).as_dict()
+        return (await _verify(db, sealer, pdf)).as_dict()

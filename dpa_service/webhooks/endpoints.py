@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dpa_service.clock import utcnow
-from dpa_service.db import changed_rows
+from dpa_service.db import changed_rows, queue_work
 from dpa_service.errors import Conflict, DomainError, NotFound
 from dpa_service.webhooks.events import EVENTS
 from dpa_service.webhooks.models import (
@@ -229,5 +229,6 @@ def redeliver(*, session: Session, delivery_id: str, now: datetime | None = None
     if moved != 1:
         raise Conflict("the delivery is being sent right now; try again in a moment")
     session.refresh(found.delivery)
+    queue_work(session)
     log.info("webhook delivery %s queued again by hand", delivery_id)
     return found

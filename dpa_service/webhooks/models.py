@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dpa_service.clock import utcnow
-from dpa_service.db import Base
+from dpa_service.db import Base, QueuedWork
 from dpa_service.ids import new_id
 
 PENDING, DELIVERING, DELIVERED, FAILED = "pending", "delivering", "delivered", "failed"
@@ -45,7 +45,7 @@ class WebhookEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class WebhookDelivery(Base):
+class WebhookDelivery(QueuedWork, Base):
     """One event for one endpoint: retried with backoff until it is answered with a 2xx."""
 
     __tablename__ = "webhook_deliveries"

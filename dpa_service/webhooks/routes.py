@@ -6,15 +6,15 @@ from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.datastructures import State
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
-from dpa_service.accounts.guards import roles
 from dpa_service.accounts.service import Principal
 from dpa_service.clock import iso, iso_or_none
+from dpa_service.config import Settings
+from dpa_service.http.auth import roles
 from dpa_service.webhooks import endpoints as webhook_endpoints
 from dpa_service.webhooks.models import WebhookEndpoint
 from dpa_service.webhooks.schemas import (
@@ -78,8 +78,8 @@ class WebhookController(Controller):
         self,
         data: JSONBody[EndpointIn],
         db: NamedDependency[Session],
-        state: State,
-        request: Request[Principal, None, State],
+        settings: Settings,
+        user: Principal,
     ) -> EndpointCreated:
         """Register an endpoint. The answer carries its signing secret, shown only this once."""
         endpoint, secret = webhook_endpoints.create_endpoint(
@@ -87,10 +87,9 @@ class WebhookController(Controller):
             url=data.url,
             events=data.events,
             description=data.description,
-            actor=request.user.actor,
-            secret_key=state.settings.resolved_secret_key(),
+            actor=user.actor,
+            secret_key=settings.resolved_secret_key(),
         )
-        db.commit()
         return EndpointCreated(**msgspec.structs.asdict(endpoint_out(endpoint)), secret=secret)
 
     @get("/api/v1/webhooks", sync_to_thread=True)
@@ -122,7 +121,6 @@ class WebhookController(Controller):
             description=data.description,
             active=data.active,
         )
-        db.commit()
         return endpoint_out(endpoint)
 
     @delete("/api/v1/webhooks/{endpoint_id:uuid}", sync_to_thread=True, status_code=200)
@@ -130,7 +128,6 @@ class WebhookController(Controller):
         """Disable the endpoint: no new events; waiting deliveries are marked failed. Its
         delivery log is kept."""
         endpoint = webhook_endpoints.disable_endpoint(session=db, endpoint_id=str(endpoint_id))
-        db.commit()
         return endpoint_out(endpoint)
 
     @get("/api/v1/webhooks/{endpoint_id:uuid}/deliveries", sync_to_thread=True)
@@ -159,10 +156,7 @@ class WebhookController(Controller):
         self,
         delivery_id: FromPath[UUID],
         db: NamedDependency[Session],
-        request: Request[Principal, None, State],
     ) -> Response[DeliveryOut]:
         """Send the delivery's event again (same event id and body), now."""
         entry = webhook_endpoints.redeliver(session=db, delivery_id=str(delivery_id))
-        db.commit()
-        request.app.state.jobs.kick()
         return Response(delivery_out(entry), status_code=202)

@@ -1,0 +1,166 @@
+"""How errors reach people: JSON problem replies on the API, pages in the browser.
+
+A handler that raises has its unit of work rolled back (see `unit_of_work`). A staff page whose
+handler names where to go `back` (`opt={"back": "/staff/prospects/{prospect_id}"}`) answers a
+refused action by sending the browser back there with the reason; other pages answer with a
+message page; the API with `{"status_code": …, "detail": …}`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import PermissionDeniedException, ValidationException
+from litestar.response import Redirect, Template
+
+from dpa_service.archive.base import ArchiveError
+from dpa_service.errors import DomainError
+from dpa_service.http.auth import LoginRequired
+from dpa_service.rendering.converter import ConverterBusy, ConverterError, ConverterUnavailable
+
+log = logging.getLogger(__name__)
+
+PAGE_HEADINGS = {
+    403: "Not allowed",
+    404: "Not found",
+    409: "That is not possible now",
+    410: "No longer available",
+    422: "This cannot be done",
+}
+NOT_PAGES = ("/api/", "/schema", "/health", "/ready")
+
+
+class PageAnswer(Exception):
+    """Show this page instead of the handler's result; what the handler wrote is rolled back.
+
+    For forms that are shown again with what was entered and the reason it was refused.
+    """
+
+    def __init__(self, response: Response[Any]) -> None:
+        super().__init__(getattr(response, "status_code", 400))
+        self.response = response
+
+
+def problem(
+    status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> Response[Any]:
+    return Response(
+        {"status_code": status, "detail": detail, **extra},
+        status_code=status,
+        headers=headers,
+        media_type=MediaType.JSON,
+    )
+
+
+def message_page(
+    heading: str, message: str, status: int, headers: dict[str, str] | None = None
+) -> Template:
+    return Template(
+        "message.html",
+        context={"heading": heading, "message": message},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def back_with(path: str, *, done: str | None = None, error: str | None = None) -> Redirect:
+    """Back to a staff page with a note it shows (`done`) or a reason (`error`)."""
+    note = f"done={quote(done[:300])}" if done else f"error={quote((error or '')[:300])}"
+    return Redirect(f"{path}?{note}", status_code=303)
+
+
+def _is_page(request: Request[Any, Any, Any]) -> bool:
+    return not request.url.path.startswith(NOT_PAGES)
+
+
+def _back(request: Request[Any, Any, Any]) -> str | None:
+    """Where a staff form sends the browser after a refusal, if its handler says."""
+    if not request.url.path.startswith("/staff") or request.method != "POST":
+        return None
+    try:
+        back = request.route_handler.opt.get("back")
+    except Exception:  # no route matched
+        return None
+    return str(back).format(**request.path_params) if back else None
+
+
+def _as_page(
+    request: Request[Any, Any, Any], status: int, detail: str, headers: dict[str, str] | None
+) -> Response[Any]:
+    back = _back(request)
+    if back:
+        return back_with(back, error=detail)
+    heading = PAGE_HEADINGS.get(status, "This cannot be done")
+    return message_page(heading, detail, status, headers)  # type: ignore[return-value]
+
+
+def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    if _is_page(request):
+        return _as_page(request, exc.status_code, exc.detail, exc.headers or None)
+    return problem(exc.status_code, exc.detail, exc.headers)
+
+
+def on_page_answer(_: Request[Any, Any, Any], exc: PageAnswer) -> Response[Any]:
+    return exc.response
+
+
+def on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    # Litestar says 400 for a body that does not fit the schema; we say 422 Unprocessable Content.
+    return problem(422, "the request does not match the schema", extra=exc.extra)
+
+
+def on_permission_denied(
+    request: Request[Any, Any, Any], exc: PermissionDeniedException
+) -> Response[Any]:
+    if not _is_page(request):
+        return problem(403, exc.detail)
+    if "CSRF" in exc.detail:
+        # A person at a form, most likely with an expired page: tell them what to do.
+        return message_page(
+            "This page has expired",
+            "For your security the form could not be accepted. Reload the page and try again.",
+            403,
+        )  # type: ignore[return-value]
+    return message_page("Not allowed", exc.detail, 403)  # type: ignore[return-value]
+
+
+def on_converter_error(request: Request[Any, Any, Any], exc: ConverterError) -> Response[Any]:
+    busy = isinstance(exc, ConverterBusy | ConverterUnavailable)
+    if not busy:
+        log.error("conversion failed: %s", exc)
+    if _is_page(request):
+        return _as_page(
+            request,
+            503 if busy else 500,
+            "The document could not be made just now; try again in a minute.",
+            {"Retry-After": str(getattr(exc, "retry_after", 2))} if busy else None,
+        )
+    if busy:
+        return problem(503, str(exc), {"Retry-After": str(getattr(exc, "retry_after", 2))})
+    return problem(500, "the document could not be converted to PDF")
+
+
+def on_archive_error(request: Request[Any, Any, Any], exc: ArchiveError) -> Response[Any]:
+    log.error("archive: %s", exc)  # the details (bucket, endpoint) stay in the log
+    detail = "the archive is not available; try again shortly"
+    if _is_page(request):
+        return _as_page(request, 503, detail.capitalize() + ".", {"Retry-After": "5"})
+    return problem(503, detail, {"Retry-After": "5"})
+
+
+def on_login_required(_: Request[Any, Any, Any], exc: LoginRequired) -> Response[Any]:
+    return Redirect(f"/staff/login?next={quote(exc.next_path, safe='/')}", status_code=303)
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    DomainError: on_domain_error,
+    PageAnswer: on_page_answer,
+    ValidationException: on_validation_error,
+    PermissionDeniedException: on_permission_denied,
+    ConverterError: on_converter_error,
+    ArchiveError: on_archive_error,
+    LoginRequired: on_login_required,
+}
