@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -85,8 +86,8 @@ def roles(*allowed: str) -> Any:
     return guard
 
 
-def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+def current_user(request: Request[Any, Any, Any]) -> Principal:
     """The `user` dependency: the authenticated caller (routes behind the middleware only)."""
-    principal = connection.user
+    principal = request.user
     assert isinstance(principal, Principal)
     return principal
