@@ -38,9 +38,9 @@ class AgreementController(Controller):
         self,
         workspace_id: WorkspaceIdParam,
         db: NamedDependency[Session],
-        pool: ConverterPool,
-        settings: Settings,
-        user: Principal,
+        pool: NamedDependency[ConverterPool],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[Principal],
         data: JSONBody[AgreementRequest | None] = None,
     ) -> Response[VersionOut]:
         """The workspace's DPA: its current version, or a new one if details changed or asked for.
@@ -61,7 +61,10 @@ class AgreementController(Controller):
 
     @get("/api/v1/agreements/{agreement_id:uuid}", guards=[roles(*READERS)], sync_to_thread=True)
     def show(
-        self, agreement_id: FromPath[UUID], db: NamedDependency[Session], settings: Settings
+        self,
+        agreement_id: FromPath[UUID],
+        db: NamedDependency[Session],
+        settings: NamedDependency[Settings],
     ) -> AgreementOut:
         agreement, counterparty = service.get_agreement(session=db, agreement_id=str(agreement_id))
         versions = [
@@ -92,8 +95,8 @@ class AgreementController(Controller):
         agreement_id: FromPath[UUID],
         number: FromPath[int],
         db: NamedDependency[Session],
-        archive: Archive,
-        settings: Settings,
+        archive: NamedDependency[Archive],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
         """The exact archived PDF bytes; its SHA-256 is in the ETag and X-Content-SHA256.
 
@@ -121,8 +124,8 @@ class AgreementController(Controller):
         agreement_id: FromPath[UUID],
         number: FromPath[int],
         db: NamedDependency[Session],
-        archive: Archive,
-        settings: Settings,
+        archive: NamedDependency[Archive],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
         """The sealed, countersigned PDF with its certificate of completion (404 until then)."""
         version = service.get_version(session=db, agreement_id=str(agreement_id), number=number)

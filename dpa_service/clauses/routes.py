@@ -40,7 +40,9 @@ class TemplateController(Controller):
     guards = [roles(*READERS)]
 
     @get("/", sync_to_thread=True)
-    def index(self, db: NamedDependency[Session], settings: Settings) -> list[TemplateOut]:
+    def index(
+        self, db: NamedDependency[Session], settings: NamedDependency[Settings]
+    ) -> list[TemplateOut]:
         """Every template (master and clauses): the approved version in use and all versions."""
         return [
             TemplateOut(
@@ -70,8 +72,8 @@ class TemplateController(Controller):
         template_key: FromPath[str],
         data: MultipartBody[TemplateUpload],
         db: NamedDependency[Session],
-        settings: Settings,
-        user: Principal,
+        settings: NamedDependency[Settings],
+        user: NamedDependency[Principal],
     ) -> TemplateVersionOut:
         """Upload a new draft version (multipart: `file` the .docx, `change_note`).
 
@@ -97,7 +99,7 @@ class TemplateController(Controller):
         template_key: FromPath[str],
         number: FromPath[int],
         db: NamedDependency[Session],
-        settings: Settings,
+        settings: NamedDependency[Settings],
     ) -> TemplateVersionDetail:
         """A version's metadata: state, hash, author, reviewer, and its history."""
         row = service.find_version(session=db, template_key=template_key, number=number)
@@ -159,8 +161,8 @@ class TemplateController(Controller):
         template_key: FromPath[str],
         number: FromPath[int],
         db: NamedDependency[Session],
-        pool: ConverterPool,
-        settings: Settings,
+        pool: NamedDependency[ConverterPool],
+        settings: NamedDependency[Settings],
     ) -> Response[bytes]:
         """The DPA for the sample workspace with this version in place of its template."""
         row = service.find_version(session=db, template_key=template_key, number=number)
@@ -177,7 +179,7 @@ class TemplateController(Controller):
     def _transition(
         self,
         db: Session,
-        settings: Settings,
+        settings: NamedDependency[Settings],
         template_key: str,
         number: int,
         move: Any,
@@ -193,8 +195,8 @@ class TemplateController(Controller):
         template_key: FromPath[str],
         number: FromPath[int],
         db: NamedDependency[Session],
-        settings: Settings,
-        user: Principal,
+        settings: NamedDependency[Settings],
+        user: NamedDependency[Principal],
     ) -> TemplateVersionOut:
         """draft → in_review."""
         return self._transition(
@@ -207,8 +209,8 @@ class TemplateController(Controller):
         template_key: FromPath[str],
         number: FromPath[int],
         db: NamedDependency[Session],
-        settings: Settings,
-        user: Principal,
+        settings: NamedDependency[Settings],
+        user: NamedDependency[Principal],
         data: JSONBody[ReviewRequest | None] = None,
     ) -> TemplateVersionOut:
         """in_review → approved, by a legal user other than the author (403 otherwise).
@@ -231,8 +233,8 @@ class TemplateController(Controller):
         template_key: FromPath[str],
         number: FromPath[int],
         db: NamedDependency[Session],
-        settings: Settings,
-        user: Principal,
+        settings: NamedDependency[Settings],
+        user: NamedDependency[Principal],
         data: JSONBody[ReviewRequest | None] = None,
     ) -> TemplateVersionOut:
         """in_review → rejected, with a comment (required), by a legal user other than the author."""
@@ -252,8 +254,8 @@ class TemplateController(Controller):
         template_key: FromPath[str],
         number: FromPath[int],
         db: NamedDependency[Session],
-        settings: Settings,
-        user: Principal,
+        settings: NamedDependency[Settings],
+        user: NamedDependency[Principal],
         data: JSONBody[ReviewRequest | None] = None,
     ) -> TemplateVersionOut:
         """Withdraw a draft or a version in review, or retire an approved version that has a

@@ -34,7 +34,7 @@ class ReissueApi(Controller):
     def start(
         self,
         db: NamedDependency[Session],
-        user: Principal,
+        user: NamedDependency[Principal],
         data: JSONBody[ReissueRequest],
     ) -> dict[str, Any]:
         """Re-issue every affected agreement as a new version; runs in the background.

@@ -95,7 +95,7 @@ class ProspectController(Controller):
         self,
         data: JSONBody[CounterpartyDetails],
         db: NamedDependency[Session],
-        user: Principal,
+        user: NamedDependency[Principal],
     ) -> ProspectCreated:
         """A new prospect with company details in the same shape as a workspace's, owned by
         the caller."""
@@ -134,9 +134,9 @@ class ProspectController(Controller):
         self,
         prospect_id: FromPath[UUID],
         db: NamedDependency[Session],
-        pool: ConverterPool,
-        settings: Settings,
-        user: Principal,
+        pool: NamedDependency[ConverterPool],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[Principal],
     ) -> InvitationOut:
         """Make the DPA (or take the current draft) and e-mail the signatory a signing link.
 
@@ -158,8 +158,8 @@ class ProspectController(Controller):
         self,
         prospect_id: FromPath[UUID],
         db: NamedDependency[Session],
-        settings: Settings,
-        user: Principal,
+        settings: NamedDependency[Settings],
+        user: NamedDependency[Principal],
     ) -> InvitationOut:
         """A new signing link by e-mail; the links sent before stop working."""
         return _mail_again(db, settings, user, str(prospect_id), flows.resend)
@@ -171,8 +171,8 @@ class ProspectController(Controller):
         self,
         prospect_id: FromPath[UUID],
         db: NamedDependency[Session],
-        settings: Settings,
-        user: Principal,
+        settings: NamedDependency[Settings],
+        user: NamedDependency[Principal],
     ) -> InvitationOut:
         """Remind the signatory now (409 within five minutes of the last e-mail)."""
         return _mail_again(db, settings, user, str(prospect_id), flows.remind)
@@ -183,7 +183,7 @@ class ProspectController(Controller):
         prospect_id: FromPath[UUID],
         data: JSONBody[VoidRequest],
         db: NamedDependency[Session],
-        user: Principal,
+        user: NamedDependency[Principal],
     ) -> ProspectOut:
         """Void the newest unsigned DPA: its links stop working and no reminder follows."""
         flows.void(session=db, prospect_id=str(prospect_id), reason=data.reason, actor=user.actor)
@@ -197,7 +197,7 @@ class ProspectController(Controller):
         prospect_id: FromPath[UUID],
         data: JSONBody[ConvertRequest],
         db: NamedDependency[Session],
-        user: Principal,
+        user: NamedDependency[Principal],
     ) -> ProspectOut:
         """The prospect becomes the Klusaro workspace `workspace_id`, keeping its agreement and
         history (409 if that workspace exists)."""

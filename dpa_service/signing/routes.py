@@ -39,8 +39,8 @@ class SigningController(Controller):
         agreement_id: FromPath[UUID],
         number: FromPath[int],
         db: NamedDependency[Session],
-        settings: Settings,
-        user: Principal,
+        settings: NamedDependency[Settings],
+        user: NamedDependency[Principal],
         data: JSONBody[LinkRequest | None] = None,
     ) -> LinkOut:
         """A signing link for the controller's signatory (a draft version becomes sent).
@@ -83,10 +83,10 @@ class SigningController(Controller):
         agreement_id: FromPath[UUID],
         number: FromPath[int],
         db: NamedDependency[Session],
-        pool: ConverterPool,
-        sealer: Sealer,
-        settings: Settings,
-        user: Principal,
+        pool: NamedDependency[ConverterPool],
+        sealer: NamedDependency[Sealer],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[Principal],
         data: JSONBody[CountersignRequest],
     ) -> VersionOut:
         """Klusaro's countersignature by a legal user: seals, archives and completes the version."""
@@ -119,8 +119,8 @@ class SigningController(Controller):
         agreement_id: FromPath[UUID],
         number: FromPath[int],
         db: NamedDependency[Session],
-        settings: Settings,
-        user: Principal,
+        settings: NamedDependency[Settings],
+        user: NamedDependency[Principal],
         data: JSONBody[VoidRequest],
     ) -> VersionOut:
         """Void an unsigned (or signed but not countersigned) version; its links stop working."""

@@ -114,7 +114,7 @@ class SubprocessorApi(Controller):
     def create_draft(
         self,
         db: NamedDependency[Session],
-        user: Principal,
+        user: NamedDependency[Principal],
         data: JSONBody[DraftCreate | None] = None,
     ) -> VersionOut:
         """A new draft: a copy of the current list, or the `entries` given (each with name,
@@ -137,7 +137,7 @@ class SubprocessorApi(Controller):
         self,
         number: FromPath[int],
         db: NamedDependency[Session],
-        user: Principal,
+        user: NamedDependency[Principal],
         data: JSONBody[DraftUpdate],
     ) -> VersionOut:
         """Replace a draft's entries and change note (its author only)."""
@@ -161,7 +161,7 @@ class SubprocessorApi(Controller):
         self,
         number: FromPath[int],
         db: NamedDependency[Session],
-        user: Principal,
+        user: NamedDependency[Principal],
     ) -> VersionOut:
         """Draft → in review."""
         version = service.submit(session=db, number=number, actor=user)
@@ -178,8 +178,8 @@ class SubprocessorApi(Controller):
         self,
         number: FromPath[int],
         db: NamedDependency[Session],
-        settings: Settings,
-        user: Principal,
+        settings: NamedDependency[Settings],
+        user: NamedDependency[Principal],
     ) -> ApprovalOut:
         """In review → approved, by a legal user other than the author (403 for the author).
         Every counterparty with a completed DPA is e-mailed a notice with an objection link."""
@@ -196,7 +196,7 @@ class SubprocessorApi(Controller):
         self,
         number: FromPath[int],
         db: NamedDependency[Session],
-        user: Principal,
+        user: NamedDependency[Principal],
         data: JSONBody[RejectRequest],
     ) -> VersionOut:
         """In review → rejected, with a comment."""

@@ -44,7 +44,10 @@ class ReissuePages(Controller):
         opt={"back": "/staff/reissues/"},
     )
     def start(
-        self, db: NamedDependency[Session], user: Principal, data: URLEncodedBody[ReissueForm]
+        self,
+        db: NamedDependency[Session],
+        user: NamedDependency[Principal],
+        data: URLEncodedBody[ReissueForm],
     ) -> Redirect:
         made = reissue.start_reissue(session=db, actor=user.actor, reason=data.reason)
         return Redirect(f"/staff/reissues/{made.id}", status_code=303)

@@ -170,7 +170,7 @@ class SalesPages(Controller):
     def board(
         self,
         db: NamedDependency[Session],
-        user: Principal,
+        user: NamedDependency[Principal],
         version_state: Annotated[str, QueryParameter(name="state", max_length=20)] = "",
         mine: FromQuery[str] = "",
         q: FromQuery[str] = "",
@@ -195,7 +195,10 @@ class SalesPages(Controller):
 
     @post("/", status_code=303, sync_to_thread=True)
     def create(
-        self, db: NamedDependency[Session], user: Principal, data: URLEncodedBody[ProspectForm]
+        self,
+        db: NamedDependency[Session],
+        user: NamedDependency[Principal],
+        data: URLEncodedBody[ProspectForm],
     ) -> Redirect:
         try:
             details = data.details()
@@ -227,9 +230,9 @@ class SalesPages(Controller):
     def send(
         self,
         db: NamedDependency[Session],
-        user: Principal,
-        pool: ConverterPool,
-        settings: Settings,
+        user: NamedDependency[Principal],
+        pool: NamedDependency[ConverterPool],
+        settings: NamedDependency[Settings],
         prospect_id: FromPath[UUID],
     ) -> Redirect:
         done = flows.send(
@@ -244,8 +247,8 @@ class SalesPages(Controller):
     def resend(
         self,
         db: NamedDependency[Session],
-        user: Principal,
-        settings: Settings,
+        user: NamedDependency[Principal],
+        settings: NamedDependency[Settings],
         prospect_id: FromPath[UUID],
     ) -> Redirect:
         sent = flows.resend(
@@ -260,8 +263,8 @@ class SalesPages(Controller):
     def remind(
         self,
         db: NamedDependency[Session],
-        user: Principal,
-        settings: Settings,
+        user: NamedDependency[Principal],
+        settings: NamedDependency[Settings],
         prospect_id: FromPath[UUID],
     ) -> Redirect:
         sent = flows.remind(
@@ -275,7 +278,7 @@ class SalesPages(Controller):
     def void(
         self,
         db: NamedDependency[Session],
-        user: Principal,
+        user: NamedDependency[Principal],
         prospect_id: FromPath[UUID],
         data: URLEncodedBody[VoidForm],
     ) -> Redirect:
@@ -291,7 +294,7 @@ class SalesPages(Controller):
     def convert(
         self,
         db: NamedDependency[Session],
-        user: Principal,
+        user: NamedDependency[Principal],
         prospect_id: FromPath[UUID],
         data: URLEncodedBody[ConvertForm],
     ) -> Redirect:

@@ -149,7 +149,7 @@ class SigningPages(Controller):
         token: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[Session],
-        settings: Settings,
+        settings: NamedDependency[Settings],
     ) -> Template | Redirect:
         try:
             access = service.open_link(session=db, secret=token)
@@ -169,8 +169,8 @@ class SigningPages(Controller):
         token: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[Session],
-        settings: Settings,
-        archive: Archive,
+        settings: NamedDependency[Settings],
+        archive: NamedDependency[Archive],
         download: FromQuery[bool] = False,
     ) -> Response[Any]:
         access = _open_verified(db, token, request, settings, for_action=False)
@@ -193,8 +193,8 @@ class SigningPages(Controller):
         token: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[Session],
-        settings: Settings,
-        job_context: JobContext,
+        settings: NamedDependency[Settings],
+        job_context: NamedDependency[JobContext],
         data: Annotated[SignForm, FORM],
     ) -> Template | Redirect:
         try:
@@ -250,7 +250,7 @@ class SigningPages(Controller):
         token: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[Session],
-        settings: Settings,
+        settings: NamedDependency[Settings],
         data: Annotated[DeclineForm, FORM],
     ) -> Template:
         access = _open_verified(db, token, request, settings, for_action=True)
@@ -295,8 +295,8 @@ class SigningPages(Controller):
         token: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[Session],
-        settings: Settings,
-        archive: Archive,
+        settings: NamedDependency[Settings],
+        archive: NamedDependency[Archive],
     ) -> Response[Any]:
         access = _open_verified(db, token, request, settings, for_action=False)
         if isinstance(access, Template):
@@ -335,7 +335,7 @@ class SigningPages(Controller):
         self,
         token: FromPath[str],
         db: NamedDependency[Session],
-        settings: Settings,
+        settings: NamedDependency[Settings],
         data: Annotated[CodeForm, FORM],
     ) -> Template | Redirect:
         try:

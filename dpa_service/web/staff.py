@@ -73,7 +73,7 @@ class StaffPages(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Session],
-        settings: Settings,
+        settings: NamedDependency[Settings],
         data: URLEncodedBody[LoginForm],
     ) -> Response[Any]:
         ip, agent = client_of(request)
@@ -103,7 +103,10 @@ class StaffPages(Controller):
 
     @post("/logout", status_code=303, sync_to_thread=True)
     def logout(
-        self, request: Request[Any, Any, Any], db: NamedDependency[Session], settings: Settings
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
         users.logout(session=db, secret=request.cookies.get(STAFF_COOKIE, ""))
         response: Response[Any] = Redirect("/staff/login", status_code=303)
@@ -120,7 +123,10 @@ class StaffPages(Controller):
 
     @post("/users", guards=[roles("admin")], status_code=303, sync_to_thread=True)
     def create_user(
-        self, db: NamedDependency[Session], user: Principal, data: URLEncodedBody[NewUserForm]
+        self,
+        db: NamedDependency[Session],
+        user: NamedDependency[Principal],
+        data: URLEncodedBody[NewUserForm],
     ) -> Response[Any]:
         try:
             created = users.create_user(

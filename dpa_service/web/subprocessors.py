@@ -111,7 +111,9 @@ class PublicSubprocessorPages(Controller):
         )
 
     @get("/feed.atom", sync_to_thread=True)
-    def feed(self, db: NamedDependency[Session], settings: Settings) -> Response[bytes]:
+    def feed(
+        self, db: NamedDependency[Session], settings: NamedDependency[Settings]
+    ) -> Response[bytes]:
         body = atom_feed(service.history(session=db), base_url=settings.public_url)
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
@@ -302,13 +304,15 @@ class StaffSubprocessorPages(Controller):
         status_code=303,
         opt={"back": "/staff/subprocessors/"},
     )
-    def start_draft(self, db: NamedDependency[Session], user: Principal) -> Redirect:
+    def start_draft(
+        self, db: NamedDependency[Session], user: NamedDependency[Principal]
+    ) -> Redirect:
         draft = service.create_draft(session=db, author=user, entries=None)
         return Redirect(f"/staff/subprocessors/versions/{draft.version}/edit", status_code=303)
 
     @get("/versions/{number:int}/edit", guards=[roles("legal")], sync_to_thread=True)
     def edit_form(
-        self, db: NamedDependency[Session], user: Principal, number: FromPath[int]
+        self, db: NamedDependency[Session], user: NamedDependency[Principal], number: FromPath[int]
     ) -> Template | Redirect:
         version = service.get_version(session=db, number=number)
         if version.state != "draft" or version.author_subject != user.subject:
@@ -333,7 +337,7 @@ class StaffSubprocessorPages(Controller):
     def save(
         self,
         db: NamedDependency[Session],
-        user: Principal,
+        user: NamedDependency[Principal],
         number: FromPath[int],
         data: Annotated[dict[str, Any], FORM],
     ) -> Redirect:
@@ -371,7 +375,7 @@ class StaffSubprocessorPages(Controller):
 
     @get("/versions/{number:int}", sync_to_thread=True)
     def review(
-        self, db: NamedDependency[Session], user: Principal, number: FromPath[int]
+        self, db: NamedDependency[Session], user: NamedDependency[Principal], number: FromPath[int]
     ) -> Template:
         version = service.get_version(session=db, number=number)
         return _review_page(db, user, version)
@@ -386,8 +390,8 @@ class StaffSubprocessorPages(Controller):
     def approve(
         self,
         db: NamedDependency[Session],
-        user: Principal,
-        settings: Settings,
+        user: NamedDependency[Principal],
+        settings: NamedDependency[Settings],
         number: FromPath[int],
     ) -> Redirect:
         done = service.approve(session=db, number=number, reviewer=user, settings=settings)
@@ -407,7 +411,7 @@ class StaffSubprocessorPages(Controller):
     def reject(
         self,
         db: NamedDependency[Session],
-        user: Principal,
+        user: NamedDependency[Principal],
         number: FromPath[int],
         data: Annotated[dict[str, Any], FORM],
     ) -> Redirect:

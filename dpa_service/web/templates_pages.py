@@ -66,7 +66,7 @@ class TemplatePages(Controller):
     def upload(
         self,
         db: NamedDependency[Session],
-        user: Principal,
+        user: NamedDependency[Principal],
         template_key: FromPath[str],
         data: MultipartBody[UploadForm],
     ) -> Redirect:
@@ -105,7 +105,7 @@ class TemplatePages(Controller):
     def review(
         self,
         db: NamedDependency[Session],
-        user: Principal,
+        user: NamedDependency[Principal],
         template_key: FromPath[str],
         number: FromPath[int],
     ) -> Template:
@@ -115,8 +115,8 @@ class TemplatePages(Controller):
     async def preview(
         self,
         db: NamedDependency[Session],
-        pool: ConverterPool,
-        settings: Settings,
+        pool: NamedDependency[ConverterPool],
+        settings: NamedDependency[Settings],
         template_key: FromPath[str],
         number: FromPath[int],
     ) -> Response[bytes]:
@@ -154,7 +154,7 @@ class TemplatePages(Controller):
     def act(
         self,
         db: NamedDependency[Session],
-        user: Principal,
+        user: NamedDependency[Principal],
         template_key: FromPath[str],
         number: FromPath[int],
         action: FromPath[str],

@@ -47,7 +47,7 @@ class VerifyPage(Controller):
     async def check(
         self,
         db: NamedDependency[Session],
-        sealer: Sealer,
+        sealer: NamedDependency[Sealer],
         data: Annotated[dict[str, Any], MULTIPART],
     ) -> Template:
         try:
@@ -73,7 +73,7 @@ class VerifyApi(Controller):
     async def verify(
         self,
         db: NamedDependency[Session],
-        sealer: Sealer,
+        sealer: NamedDependency[Sealer],
         data: Annotated[dict[str, Any], MULTIPART],
     ) -> dict[str, Any]:
         """Check a PDF (multipart field `file`): status completed, draft, modified or unknown.

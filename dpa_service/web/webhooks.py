@@ -44,7 +44,10 @@ class WebhookPages(Controller):
         opt={"back": HOME},
     )
     def redeliver(
-        self, db: NamedDependency[Session], user: Principal, delivery_id: FromPath[UUID]
+        self,
+        db: NamedDependency[Session],
+        user: NamedDependency[Principal],
+        delivery_id: FromPath[UUID],
     ) -> Redirect:
         entry = webhook_endpoints.redeliver(session=db, delivery_id=str(delivery_id))
         note = f"{entry.event.type} ({entry.event.id}) will be sent again now; by {user.name}"

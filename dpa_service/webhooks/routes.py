@@ -78,8 +78,8 @@ class WebhookController(Controller):
         self,
         data: JSONBody[EndpointIn],
         db: NamedDependency[Session],
-        settings: Settings,
-        user: Principal,
+        settings: NamedDependency[Settings],
+        user: NamedDependency[Principal],
     ) -> EndpointCreated:
         """Register an endpoint. The answer carries its signing secret, shown only this once."""
         endpoint, secret = webhook_endpoints.create_endpoint(
