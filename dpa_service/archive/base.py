@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class ArchiveError(Exception):
@@ -49,6 +49,7 @@ def check_key(key: str) -> PurePosixPath:
     return path
 
 
+@runtime_checkable
 class Archive(Protocol):
     name: str
 
