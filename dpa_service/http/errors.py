@@ -36,12 +36,32 @@ NOT_PAGES = ("/api/", "/schema", "/health", "/ready")
 class PageAnswer(Exception):
     """Show this page instead of the handler's result; what the handler wrote is rolled back.
 
-    For forms that are shown again with what was entered and the reason it was refused.
+    For forms that are shown again with what was entered and the reason it was refused. The
+    unit of work renders the page after the rollback, while the session can still load what
+    the page shows (see `unit_of_work.provide_db`).
     """
 
     def __init__(self, response: Response[Any]) -> None:
         super().__init__(getattr(response, "status_code", 400))
         self.response = response
+
+    def render(self, request: Request[Any, Any, Any]) -> None:
+        """Turn a template into its HTML now, with the session still open."""
+        page = self.response
+        if not isinstance(page, Template):
+            return
+        engine = request.app.template_engine
+        assert engine is not None
+        html = engine.get_template(page.template_name or "").render(
+            **page.create_template_context(request)
+        )
+        self.response = Response(
+            html,
+            status_code=page.status_code,
+            media_type=MediaType.HTML,
+            headers=dict(page.headers),
+            cookies=list(page.cookies),
+        )
 
 
 def problem(

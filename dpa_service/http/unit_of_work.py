@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import anyio.to_thread
+from litestar import Request
 from litestar.datastructures import State
 from sqlalchemy.orm import Session
 
 from dpa_service.db import take_after_commit, take_queued_work
+from dpa_service.http.errors import PageAnswer
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +38,16 @@ def _commit(session: Session, state: State) -> None:
         state.jobs.kick()
 
 
-async def provide_db(state: State) -> AsyncGenerator[Session, None]:
+async def provide_db(
+    state: State, request: Request[Any, Any, Any]
+) -> AsyncGenerator[Session, None]:
     session: Session = state.session_factory()
     try:
         yield session
+    except PageAnswer as answer:
+        await anyio.to_thread.run_sync(session.rollback)
+        await anyio.to_thread.run_sync(answer.render, request)  # may load what it shows
+        raise
     except BaseException:
         await anyio.to_thread.run_sync(session.rollback)
         raise

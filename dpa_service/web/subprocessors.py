@@ -202,7 +202,6 @@ class ObjectionPages(Controller):
                     access, token, error=exc.detail, reason=data.reason[:5000], status=422
                 )
                 raise PageAnswer(page) from exc
-            db.rollback()  # the page below reads the notice again
             fresh = service.open_notice(session=db, token=token)
             raise PageAnswer(
                 _objection_page(fresh, token, error=exc.detail, status=exc.status_code)
@@ -356,8 +355,7 @@ class StaffSubprocessorPages(Controller):
             if action == "submit":
                 service.submit(session=db, number=number, actor=user)
         except DomainError as exc:
-            db.rollback()  # the page below reads the version again
-            db.refresh(version)
+            db.refresh(version)  # submitted or approved meanwhile by another request?
             if version.state != "draft" or version.author_subject != user.subject:
                 raise PageAnswer(
                     back_with(f"/staff/subprocessors/versions/{number}", error=exc.detail)

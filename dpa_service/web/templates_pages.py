@@ -83,7 +83,6 @@ class TemplatePages(Controller):
                 author=user,
             )
         except DomainError as exc:
-            db.rollback()  # the page below reads the database again
             page = _index(db, error=f"{data.file.filename}: {exc.detail}", status=exc.status_code)
             raise PageAnswer(page) from exc
         return Redirect(_version_path(row), status_code=303)
@@ -172,7 +171,6 @@ class TemplatePages(Controller):
             elif action == "retire":
                 service.retire(session=db, version_id=row.id, actor=user, comment=data.comment)
         except DomainError as exc:
-            db.rollback()  # the page below reads the database again
             page = _review(db, user, template_key, number, error=exc.detail, status=exc.status_code)
             raise PageAnswer(page) from exc
         return Redirect(_version_path(row), status_code=303)
