@@ -238,7 +238,9 @@ def test_staff_pages_propose_review_and_approve(governance: Governance) -> None:
     assert "another legal user must approve" in page.text
     assert 'id="approve"' not in page.text
     r = post_form(author, review, f"{review}/approve", {})
-    assert r.status_code == 403
+    assert r.status_code == 303 and r.headers["location"].startswith(f"{review}?error=")
+    refused = author.get(r.headers["location"])
+    assert "another legal user must review and approve it" in refused.text
     assert g.get(f"/versions/{number}").json()["state"] == "in_review"
 
     page = reviewer.get(review)
