@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dpa_service.clauses.validation import parse_xml
+from dpa_service.clauses.package import parse_xml
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _TOKEN = re.compile(r"\s+|\w+|[^\w\s]")

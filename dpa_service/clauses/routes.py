@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from dpa_service.accounts.service import Principal
 from dpa_service.clauses import service
+from dpa_service.clauses.package import MAX_UPLOAD_BYTES, TemplateRejected
 from dpa_service.clauses.schemas import (
     DiffOut,
     ReviewRequest,
@@ -24,7 +25,6 @@ from dpa_service.clauses.schemas import (
     event_out,
     version_out,
 )
-from dpa_service.clauses.validation import MAX_UPLOAD_BYTES, TemplateRejected
 from dpa_service.config import Settings
 from dpa_service.http.auth import roles
 from dpa_service.rendering.converter import ConverterPool

@@ -23,7 +23,8 @@ from dpa_service.accounts.service import Principal, require_person
 from dpa_service.agreements.terms import terms_from
 from dpa_service.clauses.diff import DiffOp, diff_documents
 from dpa_service.clauses.models import TEMPLATE_KEYS, TemplateEvent, TemplateVersion
-from dpa_service.clauses.validation import ValidatedTemplate, sample_context, validate_template
+from dpa_service.clauses.sample import sample_context
+from dpa_service.clauses.validation import ValidatedTemplate, validate_template
 from dpa_service.clock import utcnow
 from dpa_service.config import Settings
 from dpa_service.db import changed_rows

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from dpa_service.agreements.models import AgreementVersion
 from dpa_service.clock import iso_or_none
 from dpa_service.rendering.pdf import sha256_hex
-from dpa_service.signing.seal import Sealer, SealReport, inspect_seal
+from dpa_service.signing.seal import Sealer
+from dpa_service.signing.seal_check import SealReport, inspect_seal
 
 MAX_PDF_BYTES = 25 * 1024 * 1024
 _CLAIM = re.compile(rb"/DPAAgreementId\s*\(([0-9a-f-]{36})\)")

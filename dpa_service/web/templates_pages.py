@@ -16,7 +16,7 @@ from dpa_service.accounts.service import Principal
 from dpa_service.clauses import service
 from dpa_service.clauses.diff import summary
 from dpa_service.clauses.models import TEMPLATE_KEYS, TemplateVersion
-from dpa_service.clauses.validation import MAX_UPLOAD_BYTES
+from dpa_service.clauses.package import MAX_UPLOAD_BYTES
 from dpa_service.config import Settings
 from dpa_service.errors import DomainError
 from dpa_service.http.auth import roles

@@ -6,13 +6,10 @@ import hashlib
 
 import pytest
 
-from dpa_service.clauses import validation
-from dpa_service.clauses.validation import (
-    TemplateRejected,
-    sample_context,
-    trial_render,
-    validate_template,
-)
+from dpa_service.clauses import package, validation
+from dpa_service.clauses.package import TemplateRejected
+from dpa_service.clauses.sample import sample_context
+from dpa_service.clauses.validation import trial_render, validate_template
 from dpa_service.rendering.document import TemplateRenderError, render_template
 from tests.clauses import docx_files as f
 
@@ -70,7 +67,7 @@ def test_zip_bomb_with_lying_sizes_is_refused_while_reading() -> None:
 
 def test_bomb_limits_are_counted_while_reading(monkeypatch: pytest.MonkeyPatch) -> None:
     # Declared sizes pass a laxer directory check; the running count still stops it.
-    monkeypatch.setattr(validation, "_check_directory", lambda infos: None)
+    monkeypatch.setattr(package, "check_directory", lambda infos: None)
     message = rejected(f.zip_bomb(f.builtin("security")))
     assert "ZIP bomb" in message and "expands beyond" in message
 

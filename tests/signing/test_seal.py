@@ -22,15 +22,9 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pypdf import PdfReader, PdfWriter
 from reportlab.pdfgen import canvas
 
-from dpa_service.signing.seal import (
-    DEV_CA_NAME,
-    DEV_SEAL_NAME,
-    Sealer,
-    SealError,
-    SealSettings,
-    ensure_dev_certificate,
-    inspect_seal,
-)
+from dpa_service.signing.dev_ca import DEV_CA_NAME, DEV_SEAL_NAME, ensure_dev_certificate
+from dpa_service.signing.seal import Sealer, SealError, SealSettings
+from dpa_service.signing.seal_check import inspect_seal
 from tests.signing.tsa import LoopbackTSA
 
 REASON = "Agreement DPA-2025-0001 concluded"

@@ -470,7 +470,9 @@ def test_an_archived_event_lost_in_a_crash_is_recorded_by_the_next_sweep(
 
     ep = endpoint(receiver.url)
     with monkeypatch.context() as crash:
-        crash.setattr(archive_service.webhook_events, "emit_archived_if_complete", lambda **_: False)
+        crash.setattr(
+            archive_service.webhook_events, "emit_archived_if_complete", lambda **_: False
+        )
         issued = issue(api, workspace_id)
         _, csrf = open_page(api, issued)
         assert sign(api, issued, csrf).status_code == 303
