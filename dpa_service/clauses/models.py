@@ -9,37 +9,24 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from dpa_service.clock import utcnow
 from dpa_service.db import Base
+from dpa_service.governance.models import REVIEW_STATES, Reviewed
 from dpa_service.ids import new_id
 
 TEMPLATE_KEYS = ("master", "security", "confidentiality", "subprocessors")
-TEMPLATE_STATES = ("draft", "in_review", "approved", "rejected", "retired")
+TEMPLATE_STATES = REVIEW_STATES
 
 
-class TemplateVersion(Base):
+class TemplateVersion(Reviewed, Base):
     __tablename__ = "template_versions"
     __table_args__ = (UniqueConstraint("template_key", "version"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     template_key: Mapped[str] = mapped_column(String(40))
     version: Mapped[int]
-    state: Mapped[str] = mapped_column(String(20))
     sha256: Mapped[str] = mapped_column(String(64))  # of `content`, the exact bytes uploaded
     size: Mapped[int]
     content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     filename: Mapped[str | None] = mapped_column(String(255))  # as uploaded
-    change_note: Mapped[str] = mapped_column(Text, default="")
-    author: Mapped[str] = mapped_column(String(200))  # display name
-    author_subject: Mapped[str] = mapped_column(String(100))  # Principal.subject; four-eyes
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    submitted_at: Mapped[datetime | None]
-    # Who approved or rejected it, when, and what they said.
-    reviewer: Mapped[str | None] = mapped_column(String(200))
-    reviewer_subject: Mapped[str | None] = mapped_column(String(100))
-    reviewed_at: Mapped[datetime | None]
-    review_comment: Mapped[str | None] = mapped_column(Text)
-    approved_by: Mapped[str | None] = mapped_column(String(200))
-    approved_at: Mapped[datetime | None]
-    retired_at: Mapped[datetime | None]
 
 
 class TemplateEvent(Base):

@@ -9,17 +9,14 @@ compare-and-set on the current state and writes a TemplateEvent; nothing here co
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
-from sqlalchemy.orm.attributes import set_committed_value
 
-from dpa_service.accounts.service import Principal, require_person
+from dpa_service.accounts.service import Principal
 from dpa_service.agreements.terms import terms_from
 from dpa_service.clauses.diff import DiffOp, diff_documents
 from dpa_service.clauses.models import TEMPLATE_KEYS, TemplateEvent, TemplateVersion
@@ -27,30 +24,20 @@ from dpa_service.clauses.sample import sample_context
 from dpa_service.clauses.validation import ValidatedTemplate, validate_template
 from dpa_service.clock import utcnow
 from dpa_service.config import Settings
-from dpa_service.db import changed_rows
 from dpa_service.errors import (
     Conflict,
-    Forbidden,
     NotFound,
     ServiceUnavailable,
     Unprocessable,
 )
+from dpa_service.governance import review
 from dpa_service.rendering.context import Terms
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.rendering.pipeline import render_pdf
 from dpa_service.subprocessors import service as subprocessors
-from dpa_service.text import has_control_characters
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "draft": frozenset({"in_review", "retired"}),
-    "in_review": frozenset({"approved", "rejected", "retired"}),
-    "approved": frozenset({"retired"}),
-    "rejected": frozenset(),
-    "retired": frozenset(),
-}
 MAX_VERSION = 2**31 - 1
 MAX_CHANGE_NOTE = 5000
-MAX_COMMENT = 5000
 UPLOADERS = ("legal",)
 REVIEWERS = ("legal",)
 RETIRERS = ("legal", "admin")
@@ -214,13 +201,12 @@ def approved_version(*, session: Session, template_key: str) -> TemplateVersion 
 # --- changing --------------------------------------------------------------------------------
 
 
+def _what(row: TemplateVersion) -> str:
+    return f"{row.template_key} v{row.version}"
+
+
 def _require(principal: Principal, allowed: tuple[str, ...], doing: str) -> None:
-    if principal.role not in allowed:
-        raise Forbidden(
-            f"role {principal.role!r} may not {doing} template versions; "
-            f"allowed: {', '.join(allowed)}"
-        )
-    require_person(principal, f"{doing} template versions")
+    review.require_role(principal, allowed, f"{doing} template versions")
 
 
 def _event(
@@ -249,39 +235,6 @@ def _event(
     )
 
 
-def _move(
-    session: Session, row: TemplateVersion, to: str, values: Mapping[str, Any] | None = None
-) -> str:
-    """Compare-and-set `row` from its current state to `to`; 409 if that is not allowed or
-    someone else moved it first. Returns the state it was in."""
-    current = row.state
-    if to not in TRANSITIONS[current]:
-        raise Conflict(f"{row.template_key} v{row.version} is {current}; it cannot become {to}")
-    changes = {"state": to, **(values or {})}
-    moved = changed_rows(
-        session,
-        update(TemplateVersion)
-        .where(TemplateVersion.id == row.id, TemplateVersion.state == current)
-        .values(**changes),
-    )
-    if moved != 1:
-        raise Conflict(
-            f"{row.template_key} v{row.version} changed at the same time; it is no longer {current}"
-        )
-    for key, value in changes.items():
-        set_committed_value(row, key, value)
-    return current
-
-
-def _clean(text: str | None, limit: int, what: str) -> str:
-    text = (text or "").strip()
-    if len(text) > limit:
-        raise Unprocessable(f"the {what} is {len(text)} characters; at most {limit}")
-    if has_control_characters(text, multiline=True):
-        raise Unprocessable(f"the {what} contains control characters")
-    return text
-
-
 def upload_version(
     *,
     session: Session,
@@ -295,9 +248,12 @@ def upload_version(
     as the next draft version of `template_key`, with the SHA-256 of its exact bytes."""
     _require(author, UPLOADERS, "upload")
     check_key(template_key)
-    note = _clean(change_note, MAX_CHANGE_NOTE, "change note")
-    if not note:
-        raise Unprocessable("a change note is required: say what changed and why")
+    note = review.clean_comment(
+        change_note,
+        "change note",
+        limit=MAX_CHANGE_NOTE,
+        required="a change note is required: say what changed and why",
+    )
     companions = current_approved(session=session).contents
     checked: ValidatedTemplate = validate_template(
         data, filename=filename, template_key=template_key, companions=companions
@@ -341,18 +297,9 @@ def submit_for_review(*, session: Session, version_id: str, actor: Principal) ->
     _require(actor, UPLOADERS, "submit")
     row = get_version(session=session, version_id=version_id)
     now = utcnow()
-    before = _move(session, row, "in_review", {"submitted_at": now})
+    before = review.move(session, row, "in_review", _what(row), {"submitted_at": now})
     _event(session, row, "submitted", actor, before, None, now)
     return row
-
-
-def _four_eyes(row: TemplateVersion, reviewer: Principal, doing: str) -> None:
-    _require(reviewer, REVIEWERS, doing)
-    if reviewer.subject == row.author_subject:
-        raise Forbidden(
-            f"four-eyes rule: you uploaded {row.template_key} v{row.version}, so another legal "
-            f"user must {doing} it"
-        )
 
 
 def approve(
@@ -361,8 +308,9 @@ def approve(
     """in_review → approved, by a legal user who is not its author. The version approved
     before it (same template) is retired; generation uses this one from now on."""
     row = get_version(session=session, version_id=version_id)
-    _four_eyes(row, reviewer, "approve")
-    text = _clean(comment, MAX_COMMENT, "comment") or None
+    _require(reviewer, REVIEWERS, "approve")
+    review.require_other_person(row, reviewer, _what(row), "approve")
+    text = review.clean_comment(comment) or None
     if row.state != "in_review":
         raise Conflict(f"{row.template_key} v{row.version} is {row.state}; it cannot be approved")
     # One approval per template at a time: lock its rows (PostgreSQL; SQLite has one writer).
@@ -378,22 +326,10 @@ def approve(
             f"approved; v{row.version} is outdated (reject or withdraw it)"
         )
     now = utcnow()
-    before = _move(
-        session,
-        row,
-        "approved",
-        {
-            "reviewer": reviewer.name[:200],
-            "reviewer_subject": reviewer.subject[:100],
-            "reviewed_at": now,
-            "review_comment": text,
-            "approved_by": reviewer.name[:200],
-            "approved_at": now,
-        },
-    )
+    before = review.move(session, row, "approved", _what(row), review.approval(reviewer, now, text))
     _event(session, row, "approved", reviewer, before, text, now)
     if previous is not None:
-        _move(session, previous, "retired", {"retired_at": now})
+        review.move(session, previous, "retired", _what(previous), {"retired_at": now})
         _event(
             session,
             previous,
@@ -411,22 +347,13 @@ def reject(
 ) -> TemplateVersion:
     """in_review → rejected, with the reviewer's reason. The author uploads a new version."""
     row = get_version(session=session, version_id=version_id)
-    _four_eyes(row, reviewer, "reject")
-    text = _clean(comment, MAX_COMMENT, "comment")
-    if not text:
-        raise Unprocessable("a rejection needs a comment saying what to change")
-    now = utcnow()
-    before = _move(
-        session,
-        row,
-        "rejected",
-        {
-            "reviewer": reviewer.name[:200],
-            "reviewer_subject": reviewer.subject[:100],
-            "reviewed_at": now,
-            "review_comment": text,
-        },
+    _require(reviewer, REVIEWERS, "reject")
+    review.require_other_person(row, reviewer, _what(row), "reject")
+    text = review.clean_comment(
+        comment, required="a rejection needs a comment saying what to change"
     )
+    now = utcnow()
+    before = review.move(session, row, "rejected", _what(row), review.verdict(reviewer, now, text))
     _event(session, row, "rejected", reviewer, before, text, now)
     return row
 
@@ -438,7 +365,7 @@ def retire(
     version — but never the only approved version of a template, which generation needs."""
     _require(actor, RETIRERS, "retire")
     row = get_version(session=session, version_id=version_id)
-    text = _clean(comment, MAX_COMMENT, "comment") or None
+    text = review.clean_comment(comment) or None
     if row.state == "approved":
         others = session.scalar(
             select(func.count())
@@ -455,7 +382,7 @@ def retire(
                 "approve a replacement instead (that retires this one)"
             )
     now = utcnow()
-    before = _move(session, row, "retired", {"retired_at": now})
+    before = review.move(session, row, "retired", _what(row), {"retired_at": now})
     _event(session, row, "retired", actor, before, text, now)
     return row
 

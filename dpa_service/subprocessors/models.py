@@ -11,34 +11,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from dpa_service.clock import utcnow
 from dpa_service.db import Base
+from dpa_service.governance.models import REVIEW_STATES, Reviewed
 from dpa_service.ids import new_id
 
-LIST_STATES = ("draft", "in_review", "approved", "rejected", "retired")
+LIST_STATES = REVIEW_STATES
 FROZEN_STATES = ("approved", "retired")
 
 
-class SubprocessorListVersion(Base):
+class SubprocessorListVersion(Reviewed, Base):
     __tablename__ = "subprocessor_list_versions"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     version: Mapped[int] = mapped_column(unique=True)
-    state: Mapped[str] = mapped_column(String(20))
     entries: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     sha256: Mapped[str] = mapped_column(String(64))  # of the canonical JSON of `entries`
-    change_note: Mapped[str] = mapped_column(Text, default="")
-    author: Mapped[str] = mapped_column(String(200))  # display name
-    author_subject: Mapped[str] = mapped_column(String(100))  # Principal.subject; four-eyes
     based_on: Mapped[int | None]  # the approved version the draft started from
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    submitted_at: Mapped[datetime | None]
-    # Who approved or rejected it, when, and what they said.
-    reviewer: Mapped[str | None] = mapped_column(String(200))
-    reviewer_subject: Mapped[str | None] = mapped_column(String(100))
-    reviewed_at: Mapped[datetime | None]
-    review_comment: Mapped[str | None] = mapped_column(Text)
-    approved_by: Mapped[str | None] = mapped_column(String(200))
-    approved_at: Mapped[datetime | None]
-    retired_at: Mapped[datetime | None]
 
 
 @event.listens_for(SubprocessorListVersion, "before_update")

@@ -16,7 +16,7 @@ from dpa_service.accounts.service import Principal
 from dpa_service.clock import iso, iso_or_none
 from dpa_service.config import Settings
 from dpa_service.http.auth import roles
-from dpa_service.subprocessors import service
+from dpa_service.subprocessors import changes, service
 from dpa_service.subprocessors.entries import location_name
 from dpa_service.subprocessors.models import SubprocessorChange, SubprocessorListVersion
 from dpa_service.subprocessors.schemas import (
@@ -183,7 +183,9 @@ class SubprocessorApi(Controller):
     ) -> ApprovalOut:
         """In review → approved, by a legal user other than the author (403 for the author).
         Every counterparty with a completed DPA is e-mailed a notice with an objection link."""
-        done = service.approve(session=db, number=number, reviewer=user, settings=settings)
+        done = changes.approve_and_notify(
+            session=db, number=number, reviewer=user, settings=settings
+        )
         return ApprovalOut(version_out(done.version), change_out(done.change, 0))
 
     @post(

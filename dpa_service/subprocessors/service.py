@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,9 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dpa_service.accounts.service import Principal, require_person
-from dpa_service.agreements.models import Agreement, AgreementVersion
 from dpa_service.clock import utcnow
-from dpa_service.config import Settings
 from dpa_service.counterparties.models import Counterparty
 from dpa_service.db import changed_rows
 from dpa_service.errors import (
@@ -30,9 +27,8 @@ from dpa_service.errors import (
     ServiceUnavailable,
     Unprocessable,
 )
-from dpa_service.notify import outbox
+from dpa_service.governance import review
 from dpa_service.subprocessors import entries as entry_values
-from dpa_service.subprocessors import notices as notice_text
 from dpa_service.subprocessors.models import (
     SubprocessorChange,
     SubprocessorListVersion,
@@ -41,11 +37,10 @@ from dpa_service.subprocessors.models import (
 )
 from dpa_service.subprocessors.schemas import EntryIn
 from dpa_service.text import has_control_characters
-from dpa_service.webhooks.events import emit as emit_webhook
 
 log = logging.getLogger(__name__)
 
-NOTICE_BATCH = 500
+REVIEWERS = ("legal",)
 REASON_MAX = 2000
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32): 256 bits
 
@@ -184,6 +179,10 @@ def _check_based_on_current(session: Session, version: SubprocessorListVersion) 
         )
 
 
+def _what(version: SubprocessorListVersion) -> str:
+    return f"subprocessor list version {version.version}"
+
+
 def submit(*, session: Session, number: int, actor: Principal) -> SubprocessorListVersion:
     """Draft → in review. Refused when it changes nothing or the approved list moved on."""
     require_person(actor, "submit a subprocessor list")
@@ -195,50 +194,34 @@ def submit(*, session: Session, number: int, actor: Principal) -> SubprocessorLi
         raise Unprocessable(
             "this draft changes nothing: add, remove or edit a subprocessor before submitting it"
         )
-    moved = changed_rows(
-        session,
-        update(SubprocessorListVersion)
-        .where(SubprocessorListVersion.id == version.id, SubprocessorListVersion.state == "draft")
-        .values(state="in_review", submitted_at=utcnow()),
-    )
-    if moved != 1:
-        raise Conflict(f"version {number} changed at the same time; reload it")
-    session.refresh(version)
+    review.move(session, version, "in_review", _what(version), {"submitted_at": utcnow()})
+    return version
+
+
+def _in_review(
+    session: Session, number: int, reviewer: Principal, doing: str
+) -> SubprocessorListVersion:
+    review.require_role(reviewer, REVIEWERS, f"{doing} a subprocessor list")
+    version = get_version(session=session, number=number)
+    if version.state != "in_review":
+        raise Conflict(
+            f"version {number} is {version.state}; only a version in review can be "
+            + ("approved" if doing == "approve" else "rejected")
+        )
+    review.require_other_person(version, reviewer, _what(version), doing)
     return version
 
 
 def reject(
     *, session: Session, number: int, reviewer: Principal, comment: str
 ) -> SubprocessorListVersion:
-    require_person(reviewer, "reject a subprocessor list")
-    comment = comment.strip()
-    if not comment:
-        raise Unprocessable("a rejection needs a comment saying why")
-    if len(comment) > REASON_MAX:
-        raise Unprocessable(f"the comment is longer than {REASON_MAX} characters")
-    version = get_version(session=session, number=number)
-    if reviewer.subject == version.author_subject:
-        raise Forbidden(f"you wrote version {number}; another legal user must review it")
-    moved = changed_rows(
-        session,
-        update(SubprocessorListVersion)
-        .where(
-            SubprocessorListVersion.id == version.id,
-            SubprocessorListVersion.state == "in_review",
-        )
-        .values(
-            state="rejected",
-            reviewer=reviewer.name,
-            reviewer_subject=reviewer.subject,
-            reviewed_at=utcnow(),
-            review_comment=comment,
-        ),
+    text = review.clean_comment(
+        comment, limit=REASON_MAX, required="a rejection needs a comment saying why"
     )
-    if moved != 1:
-        raise Conflict(
-            f"version {number} is {version.state}; only a version in review can be rejected"
-        )
-    session.refresh(version)
+    version = _in_review(session, number, reviewer, "reject")
+    review.move(
+        session, version, "rejected", _what(version), review.verdict(reviewer, utcnow(), text)
+    )
     log.info("subprocessor list version %d rejected by %s", number, reviewer.actor)
     return version
 
@@ -246,6 +229,7 @@ def reject(
 @dataclass(frozen=True)
 class Approval:
     version: SubprocessorListVersion
+    previous: SubprocessorListVersion
     change: SubprocessorChange
 
 
@@ -254,168 +238,41 @@ def approve(
     session: Session,
     number: int,
     reviewer: Principal,
-    settings: Settings,
+    notice_days: int,
     now: datetime | None = None,
 ) -> Approval:
-    """In review → approved, by a legal user other than the author; the list it replaces retires.
-
-    In the same transaction: the change is recorded with its objection deadline, every
-    counterparty with a completed DPA gets a notice with its own objection link (e-mail in the
-    outbox), and the `subprocessors.changed` webhook event is recorded.
-    """
-    require_person(reviewer, "approve a subprocessor list")
-    version = get_version(session=session, number=number)
-    if version.state != "in_review":
-        raise Conflict(
-            f"version {number} is {version.state}; only a version in review can be approved"
-        )
-    if reviewer.subject == version.author_subject:
-        raise Forbidden(
-            f"you wrote version {number}; another legal user must review and approve it"
-        )
+    """In review → approved, by a legal user other than the author; the list it replaces retires,
+    and the change is recorded with its objection deadline (`notice_days` from now). Telling the
+    counterparties is the workflow's part (`subprocessors.changes`)."""
+    version = _in_review(session, number, reviewer, "approve")
     _check_based_on_current(session, version)
     previous = current_approved(session=session)
     now = now or utcnow()
     # Compare-and-set on both rows: of two approvals at once, one wins and the other is refused.
-    retired = changed_rows(
+    review.move(session, previous, "retired", _what(previous), {"retired_at": now})
+    review.move(
         session,
-        update(SubprocessorListVersion)
-        .where(
-            SubprocessorListVersion.id == previous.id,
-            SubprocessorListVersion.state == "approved",
-        )
-        .values(state="retired", retired_at=now),
+        version,
+        "approved",
+        _what(version),
+        {"sha256": entry_values.sha256_of(version.entries), **review.approval(reviewer, now, None)},
     )
-    sha = entry_values.sha256_of(version.entries)
-    approved = changed_rows(
-        session,
-        update(SubprocessorListVersion)
-        .where(
-            SubprocessorListVersion.id == version.id,
-            SubprocessorListVersion.state == "in_review",
-        )
-        .values(
-            state="approved",
-            sha256=sha,
-            reviewer=reviewer.name,
-            reviewer_subject=reviewer.subject,
-            reviewed_at=now,
-            approved_by=reviewer.name,
-            approved_at=now,
-        ),
-    )
-    if retired != 1 or approved != 1:
-        raise Conflict("the subprocessor list changed at the same time; reload and try again")
-    session.refresh(version)
-    session.refresh(previous)
-
-    change_diff = entry_values.diff(previous.entries, version.entries)
     change = SubprocessorChange(
         version_id=version.id,
         version=version.version,
         previous_version=previous.version,
-        diff=change_diff,
+        diff=entry_values.diff(previous.entries, version.entries),
         approved_at=now,
-        objection_deadline=now + timedelta(days=settings.subprocessor_notice_days),
+        objection_deadline=now + timedelta(days=notice_days),
         notices=0,
     )
     session.add(change)
     session.flush()
-    change.notices = _send_notices(session, change, version, settings)
-    emit_webhook(
-        session=session,
-        event="subprocessors.changed",
-        data={
-            "version": version.version,
-            "previous_version": previous.version,
-            "sha256": version.sha256,
-            "approved_at": now,
-            "objection_deadline": change.objection_deadline,
-            "added": [e["name"] for e in change_diff["added"]],
-            "removed": [e["name"] for e in change_diff["removed"]],
-            "changed": [c["name"] for c in change_diff["changed"]],
-            "notices": change.notices,
-            "public_url": f"{settings.public_url.rstrip('/')}/subprocessors",
-        },
-        now=now,
-    )
-    session.flush()
-    log.info(
-        "subprocessor list version %d approved by %s: %d notice(s)",
-        number,
-        reviewer.actor,
-        change.notices,
-    )
-    return Approval(version, change)
+    return Approval(version, previous, change)
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _send_notices(
-    session: Session,
-    change: SubprocessorChange,
-    version: SubprocessorListVersion,
-    settings: Settings,
-) -> int:
-    """One notice and e-mail per counterparty with a completed DPA, in batches of ids."""
-    completed = (
-        select(Agreement.counterparty_id)
-        .join(AgreementVersion, AgreementVersion.agreement_id == Agreement.id)
-        .where(AgreementVersion.state == "completed")
-    )
-    base_url = settings.public_url.rstrip("/")
-    sent, after = 0, ""
-    while True:
-        batch = list(
-            session.scalars(
-                select(Counterparty)
-                .where(Counterparty.id.in_(completed), Counterparty.id > after)
-                .order_by(Counterparty.id)
-                .limit(NOTICE_BATCH)
-            )
-        )
-        if not batch:
-            return sent
-        after = batch[-1].id
-        for counterparty in batch:
-            email = str(counterparty.details.get("signatory", {}).get("email", ""))
-            token = secrets.token_urlsafe(32)
-            message = notice_text.compose(
-                controller=str(counterparty.details.get("legal_name", "")),
-                version=version.version,
-                change=change.diff,
-                deadline=change.objection_deadline,
-                link=f"{base_url}/objections/{token}",
-                public_page=f"{base_url}/subprocessors",
-            )
-            try:
-                mail = outbox.enqueue(
-                    session=session,
-                    to=email,
-                    subject=message.subject,
-                    text=message.text,
-                    html=message.html,
-                    kind="subprocessors.changed",
-                    ref=change.id,
-                )
-            except outbox.InvalidEmail as exc:
-                # Validated when the details arrived; never let one address stop the approval.
-                log.error("no subprocessor notice for counterparty %s: %s", counterparty.id, exc)
-                continue
-            session.add(
-                SubprocessorNotice(
-                    change_id=change.id,
-                    counterparty_id=counterparty.id,
-                    email=mail.to_addr,
-                    email_id=mail.id,
-                    token_hash=hash_token(token),
-                    expires_at=change.objection_deadline,
-                )
-            )
-            sent += 1
-        session.flush()
 
 
 # -- objections ---------------------------------------------------------------------------------

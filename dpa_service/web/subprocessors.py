@@ -21,12 +21,12 @@ from dpa_service.errors import DomainError, NotFound, Unprocessable
 from dpa_service.http.auth import roles
 from dpa_service.http.client import client_of
 from dpa_service.http.errors import PageAnswer, back_with, message_page
+from dpa_service.subprocessors import changes, service
 from dpa_service.subprocessors import entries as entry_values
-from dpa_service.subprocessors import service
-from dpa_service.subprocessors.feed import atom_feed
 from dpa_service.subprocessors.models import SubprocessorListVersion
 from dpa_service.subprocessors.schemas import MAX_ENTRIES
 from dpa_service.web.forms import FORM
+from dpa_service.web.subprocessor_feed import atom_feed
 
 log = logging.getLogger(__name__)
 
@@ -392,7 +392,9 @@ class StaffSubprocessorPages(Controller):
         settings: NamedDependency[Settings],
         number: FromPath[int],
     ) -> Redirect:
-        done = service.approve(session=db, number=number, reviewer=user, settings=settings)
+        done = changes.approve_and_notify(
+            session=db, number=number, reviewer=user, settings=settings
+        )
         return back_with(
             f"/staff/subprocessors/versions/{number}",
             done=f"Approved. {done.change.notices} counterparties with a completed DPA are being "

@@ -31,6 +31,7 @@ from dpa_service.db import make_engine, make_session_factory
 from dpa_service.ids import new_id
 from dpa_service.notify.models import OutboundEmail
 from dpa_service.reissue import service as reissue
+from dpa_service.subprocessors import changes
 from dpa_service.subprocessors import service as subprocessors
 from dpa_service.subprocessors.models import SubprocessorListVersion
 from dpa_service.subprocessors.schemas import EntryIn
@@ -71,7 +72,7 @@ def approve_new_subprocessor_list(session: Any, settings: Any) -> SubprocessorLi
         session=session, author=AUTHOR, entries=[*entries, NEW_ENTRY], change_note="Mailgun"
     )
     subprocessors.submit(session=session, number=draft.version, actor=AUTHOR)
-    subprocessors.approve(
+    changes.approve_and_notify(
         session=session, number=draft.version, reviewer=REVIEWER, settings=settings
     )
     return draft

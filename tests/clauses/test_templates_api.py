@@ -133,7 +133,7 @@ def test_four_eyes_reject_with_comment_and_states(gov: Api) -> None:
     # The author may not approve or reject their own version, whatever its state.
     r = act(gov, "confidentiality", n, "approve", "legal")
     assert r.status_code == 403
-    assert "four-eyes rule: you uploaded confidentiality" in r.json()["detail"]
+    assert "four-eyes rule: you wrote confidentiality" in r.json()["detail"]
     assert act(gov, "confidentiality", n, "approve", "legal2").status_code == 409  # a draft
 
     assert act(gov, "confidentiality", n, "submit", "legal").json()["state"] == "in_review"

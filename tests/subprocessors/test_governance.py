@@ -240,7 +240,7 @@ def test_staff_pages_propose_review_and_approve(governance: Governance) -> None:
     r = post_form(author, review, f"{review}/approve", {})
     assert r.status_code == 303 and r.headers["location"].startswith(f"{review}?error=")
     refused = author.get(r.headers["location"])
-    assert "another legal user must review and approve it" in refused.text
+    assert "another legal user must approve it" in refused.text
     assert g.get(f"/versions/{number}").json()["state"] == "in_review"
 
     page = reviewer.get(review)

@@ -15,7 +15,7 @@ from dpa_service.config import Settings
 from dpa_service.counterparties.models import Counterparty
 from dpa_service.db import make_engine, make_session_factory
 from dpa_service.notify.models import OutboundEmail
-from dpa_service.subprocessors import service
+from dpa_service.subprocessors import changes, service
 from dpa_service.subprocessors.models import SubprocessorNotice
 from dpa_service.subprocessors.schemas import EntryIn
 from tests.conftest import workspace
@@ -73,7 +73,7 @@ def test_every_completed_counterparty_gets_exactly_one_notice(tmp_path: Path) ->
         s.commit()
 
         started = time.monotonic()
-        done = service.approve(
+        done = changes.approve_and_notify(
             session=s, number=draft.version, reviewer=REVIEWER, settings=Settings()
         )
         s.commit()

@@ -1,0 +1,1 @@
+"""What legal governs with four eyes (template versions, subprocessor lists): one review."""
