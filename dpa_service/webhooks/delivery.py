@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 
 # Backoff after the n-th failed attempt: BACKOFF_BASE_S * 2**(n-1), at most BACKOFF_MAX_S.
-# Tests shorten the base (the background thread reads it on every pass).
 BACKOFF_BASE_S = 30.0
 
 

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from dpa_service.webhooks import delivery as webhook_delivery
 from dpa_service.webhooks.models import WebhookDelivery
 from tests.conftest import Api
 from tests.webhooks.receiver import Receiver, wait_for
@@ -27,13 +26,6 @@ def receiver() -> Iterator[Receiver]:
     r = Receiver().start()
     yield r
     r.stop()
-
-
-@pytest.fixture
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Backoff of 0.2 s, 0.4 s, then 0.5 s (the background sweep reads these on every pass)."""
-    monkeypatch.setattr(webhook_delivery, "BACKOFF_BASE_S", 0.2)
-    monkeypatch.setattr(webhook_delivery, "BACKOFF_MAX_S", 0.5)
 
 
 @pytest.fixture
