@@ -8,7 +8,7 @@ from sqlalchemy import update
 from dpa_service.accounts.service import Principal
 from dpa_service.clauses import service
 from dpa_service.clauses.models import TemplateVersion
-from dpa_service.errors import Conflict, ServiceUnavailable
+from dpa_service.errors import Conflict, Forbidden, ServiceUnavailable
 from tests.clauses import docx_files as f
 from tests.conftest import Api
 
@@ -35,9 +35,9 @@ def test_four_eyes_compares_identities_not_names(gov: Api) -> None:
     same_person = Principal(subject="user:anna", name="Anna L. (other browser)", role="legal")
     namesake = Principal(subject="user:anna2", name="Anna Legal", role="legal")
     with gov.session() as s:
-        with pytest.raises(service.Forbidden, match="four-eyes rule"):
+        with pytest.raises(Forbidden, match="four-eyes rule"):
             service.approve(session=s, version_id=version_id, reviewer=same_person)
-        with pytest.raises(service.Forbidden, match="may not approve"):
+        with pytest.raises(Forbidden, match="may not approve"):
             service.approve(
                 session=s,
                 version_id=version_id,
