@@ -262,3 +262,29 @@ def smtp_server() -> Iterator[Any]:
     server.start()
     yield server
     server.stop()
+
+
+def start_worker(api: Api, log: Path, **env: str) -> Any:
+    """`dpa-service worker` in its own process group, on `api`'s database, data folder and
+    queue; `env` adds or overrides DPA_* variables (S3, countersigning, …)."""
+    import subprocess
+    import sys
+
+    s = api.settings
+    return subprocess.Popen(
+        [sys.executable, "-m", "dpa_service.cli", "worker"],
+        env={
+            **os.environ,
+            "DPA_DATABASE_URL": s.database_url,
+            "DPA_DATA_DIR": str(s.data_dir),  # the same development seal
+            "DPA_ARCHIVE_DIR": str(s.archive_dir),
+            "DPA_QUEUE_URL": s.queue_url,
+            "DPA_QUEUE_NAME": s.queue_name,
+            "DPA_SWEEP_SECONDS": "0.5",
+            **env,
+        },
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )

@@ -23,7 +23,7 @@ from dpa_service.archive.base import ObjectExists
 from dpa_service.rendering.converter import ConverterPool
 from tests.archive.conftest import AWS_ENV, REGION, MotoS3
 from tests.archive.proxy import HoldingProxy
-from tests.conftest import Api, _postgres_database, make_api, wait_archived
+from tests.conftest import Api, _postgres_database, make_api, start_worker, wait_archived
 from tests.signing.helpers import issue, sign, version_state
 
 REDIS_URL = "redis://127.0.0.1:6379/9"
@@ -220,27 +220,15 @@ def test_service_restarted_with_work_pending_resumes(s3: MotoS3, s3_app: Any) ->
 
 def _start_worker(api: Api, endpoint: str, log: Path) -> subprocess.Popen[str]:
     s = api.settings
-    env = {
-        **os.environ,
+    return start_worker(  # type: ignore[no-any-return]
+        api,
+        log,
         **AWS_ENV,
-        "DPA_DATABASE_URL": s.database_url,
-        "DPA_DATA_DIR": str(s.data_dir),
-        "DPA_QUEUE_URL": REDIS_URL,
-        "DPA_QUEUE_NAME": s.queue_name,
-        "DPA_ARCHIVE": "s3",
-        "DPA_S3_BUCKET": s.s3_bucket,
-        "DPA_S3_REGION": s.s3_region,
-        "DPA_S3_ENDPOINT_URL": endpoint,
-        "DPA_SWEEP_SECONDS": "0.5",
-        "DPA_JOB_TIMEOUT_SECONDS": "6",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "dpa_service.cli", "worker"],
-        env=env,
-        stdout=log.open("a"),
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
+        DPA_ARCHIVE="s3",
+        DPA_S3_BUCKET=s.s3_bucket,
+        DPA_S3_REGION=s.s3_region,
+        DPA_S3_ENDPOINT_URL=endpoint,
+        DPA_JOB_TIMEOUT_SECONDS="6",
     )
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,7 +19,7 @@ from dpa_service.agreements.models import AgreementVersion
 from dpa_service.audit.models import AuditEvent
 from dpa_service.clock import utcnow
 from dpa_service.rendering.converter import ConverterBusy, ConverterPool
-from tests.conftest import Api, own_api, wait_archived
+from tests.conftest import Api, own_api, start_worker, wait_archived
 from tests.signing.helpers import issue, open_page, sign
 
 REDIS_URL = "redis://127.0.0.1:6379/9"
@@ -41,30 +39,6 @@ def queued_api(
         tmp_path,
         queue_url=REDIS_URL,
         queue_name=f"dpa-test-{uuid.uuid4().hex[:8]}",  # runs never share a queue
-    )
-
-
-def _worker(api: Api, log: Path) -> subprocess.Popen[str]:
-    s = api.settings
-    env = {
-        **os.environ,
-        "DPA_DATABASE_URL": s.database_url,
-        "DPA_DATA_DIR": str(s.data_dir),  # the same development seal
-        "DPA_ARCHIVE_DIR": str(s.archive_dir),
-        "DPA_QUEUE_URL": s.queue_url,
-        "DPA_QUEUE_NAME": s.queue_name,
-        "DPA_AUTO_COUNTERSIGN": "true",
-        "DPA_PROCESSOR_SIGNATORY_NAME": s.processor_signatory_name,
-        "DPA_CONVERTER_WORKERS": "1",
-        "DPA_SWEEP_SECONDS": "0.5",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "dpa_service.cli", "worker"],
-        env=env,
-        stdout=log.open("a"),
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
     )
 
 
@@ -104,7 +78,13 @@ def test_a_worker_completes_a_version_the_automatic_countersignature_left_signed
         s.commit()
 
     log = tmp_path / "worker.log"
-    worker = _worker(api, log)
+    worker = start_worker(
+        api,
+        log,
+        DPA_AUTO_COUNTERSIGN="true",
+        DPA_PROCESSOR_SIGNATORY_NAME=api.settings.processor_signatory_name,
+        DPA_CONVERTER_WORKERS="1",
+    )
     try:
         deadline = time.monotonic() + 120
         while _state(api, issued) != "completed":
