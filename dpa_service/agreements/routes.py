@@ -20,7 +20,7 @@ from dpa_service.config import Settings
 from dpa_service.errors import NotFound
 from dpa_service.http.auth import roles
 from dpa_service.http.downloads import archived_pdf
-from dpa_service.http.params import WorkspaceIdParam
+from dpa_service.http.params import VersionNumber, WorkspaceIdParam
 from dpa_service.rendering.converter import ConverterPool
 
 READERS = ("app", "admin", "legal", "sales")
@@ -64,9 +64,12 @@ class AgreementController(Controller):
         self,
         agreement_id: FromPath[UUID],
         db: NamedDependency[Session],
+        user: NamedDependency[Principal],
         settings: NamedDependency[Settings],
     ) -> AgreementOut:
-        agreement, counterparty = service.get_agreement(session=db, agreement_id=str(agreement_id))
+        agreement, counterparty = service.get_agreement(
+            session=db, agreement_id=str(agreement_id), for_role=user.role
+        )
         versions = [
             version_out(
                 v,
@@ -93,8 +96,9 @@ class AgreementController(Controller):
     def download(
         self,
         agreement_id: FromPath[UUID],
-        number: FromPath[int],
+        number: VersionNumber,
         db: NamedDependency[Session],
+        user: NamedDependency[Principal],
         archive: NamedDependency[Archive],
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
@@ -102,6 +106,7 @@ class AgreementController(Controller):
 
         With DPA_S3_PRESIGNED_DOWNLOADS a 307 to a short-lived S3 URL instead.
         """
+        service.get_agreement(session=db, agreement_id=str(agreement_id), for_role=user.role)
         version = service.get_version(session=db, agreement_id=str(agreement_id), number=number)
         filename = f"dpa-{version.agreement_id}-v{number}.pdf"
         return archived_pdf(
@@ -122,12 +127,14 @@ class AgreementController(Controller):
     def download_completed(
         self,
         agreement_id: FromPath[UUID],
-        number: FromPath[int],
+        number: VersionNumber,
         db: NamedDependency[Session],
+        user: NamedDependency[Principal],
         archive: NamedDependency[Archive],
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
         """The sealed, countersigned PDF with its certificate of completion (404 until then)."""
+        service.get_agreement(session=db, agreement_id=str(agreement_id), for_role=user.role)
         version = service.get_version(session=db, agreement_id=str(agreement_id), number=number)
         if not version.final_pdf_key or not version.final_pdf_sha256:
             raise NotFound(f"version {number} is {version.state}; it has no completed PDF")

@@ -188,12 +188,19 @@ def _void_older_unsigned(session: Session, agreement_id: str, number: int, actor
         revoke_links(session, version.id, now)
 
 
-def get_agreement(*, session: Session, agreement_id: str) -> tuple[Agreement, Counterparty]:
+def get_agreement(
+    *, session: Session, agreement_id: str, for_role: str | None = None
+) -> tuple[Agreement, Counterparty]:
+    """The agreement and its counterparty. `for_role` scopes it to what that role may see: a
+    prospect's agreements belong to sales, so for the Klusaro app they do not exist."""
     agreement = session.get(Agreement, agreement_id)
-    if agreement is None:
+    counterparty = session.get(Counterparty, agreement.counterparty_id) if agreement else None
+    if (
+        agreement is None
+        or counterparty is None
+        or (for_role == "app" and counterparty.kind == counterparties.PROSPECT)
+    ):
         raise NotFound(f"agreement {agreement_id!r} not found")
-    counterparty = session.get(Counterparty, agreement.counterparty_id)
-    assert counterparty is not None
     return agreement, counterparty
 
 

@@ -27,6 +27,7 @@ from dpa_service.clauses.schemas import (
 )
 from dpa_service.config import Settings
 from dpa_service.http.auth import roles
+from dpa_service.http.params import VersionNumber
 from dpa_service.rendering.converter import ConverterPool
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -97,7 +98,7 @@ class TemplateController(Controller):
     def show(
         self,
         template_key: FromPath[str],
-        number: FromPath[int],
+        number: VersionNumber,
         db: NamedDependency[Session],
         settings: NamedDependency[Settings],
     ) -> TemplateVersionDetail:
@@ -108,7 +109,7 @@ class TemplateController(Controller):
 
     @get(f"{VERSION}/docx", sync_to_thread=True, media_type=DOCX)
     def download(
-        self, template_key: FromPath[str], number: FromPath[int], db: NamedDependency[Session]
+        self, template_key: FromPath[str], number: VersionNumber, db: NamedDependency[Session]
     ) -> Response[bytes]:
         """The exact bytes uploaded; the SHA-256 is in the ETag and X-Content-SHA256."""
         row = service.find_version(session=db, template_key=template_key, number=number)
@@ -128,7 +129,7 @@ class TemplateController(Controller):
     def diff(
         self,
         template_key: FromPath[str],
-        number: FromPath[int],
+        number: VersionNumber,
         db: NamedDependency[Session],
         against: Annotated[
             int | None, QueryParameter(ge=1, description="Compare with this version number")
@@ -159,7 +160,7 @@ class TemplateController(Controller):
     def preview(
         self,
         template_key: FromPath[str],
-        number: FromPath[int],
+        number: VersionNumber,
         db: NamedDependency[Session],
         pool: NamedDependency[ConverterPool],
         settings: NamedDependency[Settings],
@@ -193,7 +194,7 @@ class TemplateController(Controller):
     def submit(
         self,
         template_key: FromPath[str],
-        number: FromPath[int],
+        number: VersionNumber,
         db: NamedDependency[Session],
         settings: NamedDependency[Settings],
         user: NamedDependency[Principal],
@@ -207,7 +208,7 @@ class TemplateController(Controller):
     def approve(
         self,
         template_key: FromPath[str],
-        number: FromPath[int],
+        number: VersionNumber,
         db: NamedDependency[Session],
         settings: NamedDependency[Settings],
         user: NamedDependency[Principal],
@@ -231,7 +232,7 @@ class TemplateController(Controller):
     def reject(
         self,
         template_key: FromPath[str],
-        number: FromPath[int],
+        number: VersionNumber,
         db: NamedDependency[Session],
         settings: NamedDependency[Settings],
         user: NamedDependency[Principal],
@@ -252,7 +253,7 @@ class TemplateController(Controller):
     def retire(
         self,
         template_key: FromPath[str],
-        number: FromPath[int],
+        number: VersionNumber,
         db: NamedDependency[Session],
         settings: NamedDependency[Settings],
         user: NamedDependency[Principal],

@@ -127,9 +127,19 @@ def on_page_answer(_: Request[Any, Any, Any], exc: PageAnswer) -> Response[Any]:
     return exc.response
 
 
-def on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+def on_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = exc.extra if isinstance(exc.extra, list) else []
+    if any(isinstance(e, dict) and e.get("source") == "path" for e in errors):
+        # A path that names something impossible (version 2**63, say) names nothing.
+        if _is_page(request):
+            return message_page("Not found", "There is no such page.", 404)  # type: ignore[return-value]
+        return problem(404, "not found")
     # Litestar says 400 for a body that does not fit the schema; we say 422 Unprocessable Content.
     return problem(422, "the request does not match the schema", extra=exc.extra)
+
+
+def on_too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    return problem(400, "the request body is nested too deeply")
 
 
 def on_permission_denied(
@@ -179,6 +189,7 @@ EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
     DomainError: on_domain_error,
     PageAnswer: on_page_answer,
     ValidationException: on_validation_error,
+    RecursionError: on_too_deep,
     PermissionDeniedException: on_permission_denied,
     ConverterError: on_converter_error,
     ArchiveError: on_archive_error,

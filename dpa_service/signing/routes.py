@@ -16,6 +16,7 @@ from dpa_service.clock import iso
 from dpa_service.config import Settings
 from dpa_service.errors import Conflict, Unprocessable
 from dpa_service.http.auth import roles
+from dpa_service.http.params import VersionNumber
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.signing import service
 from dpa_service.signing.completion import Countersigner, complete
@@ -37,7 +38,7 @@ class SigningController(Controller):
     def create_link(
         self,
         agreement_id: FromPath[UUID],
-        number: FromPath[int],
+        number: VersionNumber,
         db: NamedDependency[Session],
         settings: NamedDependency[Settings],
         user: NamedDependency[Principal],
@@ -50,7 +51,9 @@ class SigningController(Controller):
         body = data or LinkRequest()
         if body.embedded and not body.workspace_id:
             raise Unprocessable("an embedded link needs the workspace_id it is bound to")
-        agreement, counterparty = get_agreement(session=db, agreement_id=str(agreement_id))
+        agreement, counterparty = get_agreement(
+            session=db, agreement_id=str(agreement_id), for_role=user.role
+        )
         if counterparty.kind == "prospect":
             # A prospect's DPA goes out by e-mail, with its reminders, expiry and copy.
             raise Conflict(
@@ -81,7 +84,7 @@ class SigningController(Controller):
     def countersign(
         self,
         agreement_id: FromPath[UUID],
-        number: FromPath[int],
+        number: VersionNumber,
         db: NamedDependency[Session],
         pool: NamedDependency[ConverterPool],
         sealer: NamedDependency[Sealer],
@@ -117,13 +120,16 @@ class SigningController(Controller):
     def void(
         self,
         agreement_id: FromPath[UUID],
-        number: FromPath[int],
+        number: VersionNumber,
         db: NamedDependency[Session],
         settings: NamedDependency[Settings],
         user: NamedDependency[Principal],
         data: JSONBody[VoidRequest],
     ) -> VersionOut:
         """Void an unsigned (or signed but not countersigned) version; its links stop working."""
+        _, counterparty = get_agreement(
+            session=db, agreement_id=str(agreement_id), for_role=user.role
+        )
         version = service.void(
             session=db,
             agreement_id=str(agreement_id),
@@ -131,5 +137,4 @@ class SigningController(Controller):
             reason=data.reason,
             actor=user.actor,
         )
-        _, counterparty = get_agreement(session=db, agreement_id=str(agreement_id))
         return version_out(version, counterparty.external_id, settings.public_url)

@@ -16,6 +16,7 @@ from dpa_service.accounts.service import Principal
 from dpa_service.clock import iso, iso_or_none
 from dpa_service.config import Settings
 from dpa_service.http.auth import roles
+from dpa_service.http.params import VersionNumber
 from dpa_service.subprocessors import changes, service
 from dpa_service.subprocessors.entries import location_name
 from dpa_service.subprocessors.models import SubprocessorChange, SubprocessorListVersion
@@ -127,7 +128,7 @@ class SubprocessorApi(Controller):
         return version_out(version, diff)
 
     @get("/versions/{number:int}", guards=[roles(*GOVERNANCE)], sync_to_thread=True)
-    def show(self, number: FromPath[int], db: NamedDependency[Session]) -> VersionOut:
+    def show(self, number: VersionNumber, db: NamedDependency[Session]) -> VersionOut:
         """One version; a draft or one in review with its diff against the approved list."""
         version = service.get_version(session=db, number=number)
         return version_out(version, service.diff_against_current(session=db, version=version))
@@ -135,7 +136,7 @@ class SubprocessorApi(Controller):
     @put("/versions/{number:int}", guards=[roles("legal")], sync_to_thread=True)
     def update_draft(
         self,
-        number: FromPath[int],
+        number: VersionNumber,
         db: NamedDependency[Session],
         user: NamedDependency[Principal],
         data: JSONBody[DraftUpdate],
@@ -159,7 +160,7 @@ class SubprocessorApi(Controller):
     )
     def submit(
         self,
-        number: FromPath[int],
+        number: VersionNumber,
         db: NamedDependency[Session],
         user: NamedDependency[Principal],
     ) -> VersionOut:
@@ -176,7 +177,7 @@ class SubprocessorApi(Controller):
     )
     def approve(
         self,
-        number: FromPath[int],
+        number: VersionNumber,
         db: NamedDependency[Session],
         settings: NamedDependency[Settings],
         user: NamedDependency[Principal],
@@ -196,7 +197,7 @@ class SubprocessorApi(Controller):
     )
     def reject(
         self,
-        number: FromPath[int],
+        number: VersionNumber,
         db: NamedDependency[Session],
         user: NamedDependency[Principal],
         data: JSONBody[RejectRequest],

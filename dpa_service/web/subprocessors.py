@@ -21,6 +21,7 @@ from dpa_service.errors import DomainError, NotFound, Unprocessable
 from dpa_service.http.auth import roles
 from dpa_service.http.client import client_of
 from dpa_service.http.errors import PageAnswer, back_with, message_page
+from dpa_service.http.params import VersionNumber
 from dpa_service.subprocessors import changes, service
 from dpa_service.subprocessors import entries as entry_values
 from dpa_service.subprocessors.models import SubprocessorListVersion
@@ -311,7 +312,7 @@ class StaffSubprocessorPages(Controller):
 
     @get("/versions/{number:int}/edit", guards=[roles("legal")], sync_to_thread=True)
     def edit_form(
-        self, db: NamedDependency[Session], user: NamedDependency[Principal], number: FromPath[int]
+        self, db: NamedDependency[Session], user: NamedDependency[Principal], number: VersionNumber
     ) -> Template | Redirect:
         version = service.get_version(session=db, number=number)
         if version.state != "draft" or version.author_subject != user.subject:
@@ -337,7 +338,7 @@ class StaffSubprocessorPages(Controller):
         self,
         db: NamedDependency[Session],
         user: NamedDependency[Principal],
-        number: FromPath[int],
+        number: VersionNumber,
         data: Annotated[dict[str, Any], FORM],
     ) -> Redirect:
         version = service.get_version(session=db, number=number)
@@ -373,7 +374,7 @@ class StaffSubprocessorPages(Controller):
 
     @get("/versions/{number:int}", sync_to_thread=True)
     def review(
-        self, db: NamedDependency[Session], user: NamedDependency[Principal], number: FromPath[int]
+        self, db: NamedDependency[Session], user: NamedDependency[Principal], number: VersionNumber
     ) -> Template:
         version = service.get_version(session=db, number=number)
         return _review_page(db, user, version)
@@ -390,7 +391,7 @@ class StaffSubprocessorPages(Controller):
         db: NamedDependency[Session],
         user: NamedDependency[Principal],
         settings: NamedDependency[Settings],
-        number: FromPath[int],
+        number: VersionNumber,
     ) -> Redirect:
         done = changes.approve_and_notify(
             session=db, number=number, reviewer=user, settings=settings
@@ -412,7 +413,7 @@ class StaffSubprocessorPages(Controller):
         self,
         db: NamedDependency[Session],
         user: NamedDependency[Principal],
-        number: FromPath[int],
+        number: VersionNumber,
         data: Annotated[dict[str, Any], FORM],
     ) -> Redirect:
         raw = data.get("comment", "")

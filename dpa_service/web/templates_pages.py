@@ -21,6 +21,7 @@ from dpa_service.config import Settings
 from dpa_service.errors import DomainError
 from dpa_service.http.auth import roles
 from dpa_service.http.errors import PageAnswer
+from dpa_service.http.params import VersionNumber
 from dpa_service.rendering.converter import ConverterPool
 
 LEGAL = ("legal", "admin")
@@ -106,7 +107,7 @@ class TemplatePages(Controller):
         db: NamedDependency[Session],
         user: NamedDependency[Principal],
         template_key: FromPath[str],
-        number: FromPath[int],
+        number: VersionNumber,
     ) -> Template:
         return _review(db, user, template_key, number)
 
@@ -117,7 +118,7 @@ class TemplatePages(Controller):
         pool: NamedDependency[ConverterPool],
         settings: NamedDependency[Settings],
         template_key: FromPath[str],
-        number: FromPath[int],
+        number: VersionNumber,
     ) -> Response[bytes]:
         """The DPA for the sample workspace, made with this version in place of its template."""
 
@@ -137,7 +138,7 @@ class TemplatePages(Controller):
 
     @get("/{template_key:str}/v/{number:int}/file.docx", sync_to_thread=True)
     def download(
-        self, db: NamedDependency[Session], template_key: FromPath[str], number: FromPath[int]
+        self, db: NamedDependency[Session], template_key: FromPath[str], number: VersionNumber
     ) -> Response[bytes]:
         row = service.find_version(session=db, template_key=template_key, number=number)
         return Response(
@@ -155,7 +156,7 @@ class TemplatePages(Controller):
         db: NamedDependency[Session],
         user: NamedDependency[Principal],
         template_key: FromPath[str],
-        number: FromPath[int],
+        number: VersionNumber,
         action: FromPath[str],
         data: URLEncodedBody[CommentForm],
     ) -> Redirect:

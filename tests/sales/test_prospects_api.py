@@ -199,3 +199,22 @@ def test_the_prospect_routes_are_in_the_api_schema_and_the_pages_are_not(sales: 
     for action in ("send", "resend", "remind", "void", "convert"):
         assert "post" in paths[f"/api/v1/prospects/{{prospect_id}}/{action}"], action
     assert not [p for p in paths if p.startswith("/staff")]
+
+
+def test_a_prospects_agreement_does_not_exist_for_the_app_token(sales: Sales) -> None:
+    """A prospect's DPA belongs to sales: the Klusaro app's token can neither read nor void it."""
+    prospect = sales.create()
+    sent = sales.send(prospect["id"])
+    agreement = f"/api/v1/agreements/{sent['agreement_id']}"
+    version = f"{agreement}/versions/{sent['version']}"
+    app = sales.api.headers("app")
+    assert sales.client.get(agreement, headers=app).status_code == 404
+    assert sales.client.get(f"{version}/pdf", headers=app).status_code == 404
+    assert sales.client.get(f"{version}/completed.pdf", headers=app).status_code == 404
+    voided = sales.client.post(f"{version}/void", json={"reason": "mine now"}, headers=app)
+    assert voided.status_code == 404
+    link = sales.client.post(f"{version}/signing-links", json={"embedded": False}, headers=app)
+    assert link.status_code == 404
+    assert sales.show(prospect["id"])["latest"]["state"] == "sent"  # nothing changed
+    # sales still reads it
+    assert sales.client.get(agreement, headers=sales.api.headers("sales")).status_code == 200
