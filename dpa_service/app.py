@@ -142,8 +142,8 @@ def create_app(
             "sealer": _value(sealer),
             "job_context": _value(job_context),
         },
+        before_send=[security_headers(settings.frame_ancestors, https=https)],
         middleware=[
-            security_headers(settings.frame_ancestors),
             RateLimitConfig(
                 rate_limit=("minute", settings.rate_limit_per_minute),
                 check_throttle_handler=_is_throttled,

@@ -1,47 +1,48 @@
-"""Security headers on every response (an ASGI middleware, so static files get them too)."""
+"""Security headers on every response: pages, the API, static files, and the router's own 404s
+and 405s (a `before_send` hook runs for every response the app sends, routed or not)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
+
+NO_STORE_PREFIXES = ("/sign/", "/staff", "/objections/")
+HSTS = b"max-age=63072000; includeSubDomains"
 
 
-def security_headers(frame_ancestors: str) -> Any:
-    """Build the middleware; `frame_ancestors` are the Klusaro origins that may embed signing."""
+def security_headers(
+    frame_ancestors: str, *, https: bool
+) -> Callable[[Message, Scope], Awaitable[None]]:
+    """Build the hook; `frame_ancestors` are the Klusaro origins that may embed signing, and
+    `https` (DPA_PUBLIC_URL is https) turns on HSTS."""
     embed = " ".join(["'self'", *frame_ancestors.split()])
 
-    def middleware(app: ASGIApp) -> ASGIApp:
-        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
-            path: str = scope.get("path", "")
-            ancestors = embed if path.startswith("/sign/") else "'self'"
-            csp = (
-                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                "frame-src 'self'; object-src 'self'; base-uri 'none'; form-action 'self'; "
-                f"frame-ancestors {ancestors}"
-            )
-            extra = [
-                (b"content-security-policy", csp.encode()),
-                (b"referrer-policy", b"no-referrer"),
-                (b"x-content-type-options", b"nosniff"),
-                (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-            ]
-            if path.startswith("/sign/"):
-                extra.append((b"cache-control", b"no-store"))
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        path: str = scope.get("path", "")
+        ancestors = embed if path.startswith("/sign/") else "'self'"
+        csp = (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "frame-src 'self'; object-src 'self'; base-uri 'none'; form-action 'self'; "
+            f"frame-ancestors {ancestors}"
+        )
+        extra = [
+            (b"content-security-policy", csp.encode()),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+        ]
+        if https:
+            extra.append((b"strict-transport-security", HSTS))
+        if path.startswith(NO_STORE_PREFIXES):
+            # Tokens in URLs, personal data, staff work: never kept in a cache.
+            extra.append((b"cache-control", b"no-store"))
+        headers: list[Any] = list(message.get("headers", []))
+        names = {bytes(k).lower() for k, _ in headers}
+        headers += [(k, v) for k, v in extra if k not in names]
+        message["headers"] = headers  # type: ignore[typeddict-unknown-key]
 
-            async def send_with_headers(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    names = {k.lower() for k, _ in message.get("headers", [])}
-                    headers = list(message.get("headers", []))
-                    headers += [(k, v) for k, v in extra if k not in names]
-                    message = {**message, "headers": headers}
-                await send(message)
-
-            await app(scope, receive, send_with_headers)
-
-        return wrapped
-
-    return middleware
+    return add_headers

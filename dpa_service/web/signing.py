@@ -112,7 +112,6 @@ def _code_page(
         "code.html",
         context={
             "token": token,
-            "controller_name": access.version.counterparty_snapshot["legal_name"],
             "masked_email": _mask(access.counterparty.details["signatory"]["email"]),
             "sent": sent,
             "error": error,
@@ -206,6 +205,8 @@ class SigningPages(Controller):
                     "Already signed", "This agreement has already been signed or closed.", 409
                 )
             return _refused(exc)
+        if not _code_ok(request, access, settings):
+            return _code_page(access, token, status=403)  # nothing of the document before it
         ip, ua = client_of(request)
         try:
             drawing = service.decode_drawing(data.drawn_signature)

@@ -123,6 +123,25 @@ def test_a_code_link_cannot_be_declined_or_downloaded_without_the_code(
     assert version_state(api, issued)["state"] == "sent"
 
 
+def test_a_code_link_shows_nothing_of_the_document_before_the_code(
+    api: Api, workspace_id: str
+) -> None:
+    data = dict(WORKSPACE)
+    data["signatory"] = {**data["signatory"], "email": f"{workspace_id}@example.lv"}
+    issued = issue(api, workspace_id, data, require_code=True)
+    page = api.client.get(issued.path)
+    csrf = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+    # The signing form posted without a code (and without any field): the code page again.
+    r = api.client.post(issued.path, data={"_csrf_token": csrf})
+    for answer in (page, r):
+        assert "Confirm it is you" in answer.text
+        assert data["legal_name"] not in answer.text
+        assert issued.sha256 not in answer.text
+        assert "pages" not in answer.text.lower()
+    assert r.status_code == 403
+    assert version_state(api, issued)["state"] == "sent"
+
+
 def test_codes_per_link_are_capped(api: Api, workspace_id: str) -> None:
     data = dict(WORKSPACE)
     data["signatory"] = {**data["signatory"], "email": f"{workspace_id}@example.lv"}
