@@ -308,19 +308,20 @@ def users_create(email: str, name: str, role: str, password_stdin: bool) -> None
 
 @users.command("list")
 def users_list() -> None:
-    from dpa_service.accounts.users import list_users
+    from dpa_service.accounts.users import list_users, slowdowns
     from dpa_service.db import make_session_factory
 
     with make_session_factory(_engine(_settings()))() as session:
+        slow = slowdowns(session=session)
         for u in list_users(session=session):
-            state = "disabled" if u.disabled_at else ("locked" if u.locked_until else "active")
+            state = "disabled" if u.disabled_at else ("slowed" if u.email in slow else "active")
             click.echo(f"{u.email}  {u.role:6}  {state:8}  {u.name}")
 
 
 @users.command("unlock")
 @click.argument("email")
 def users_unlock(email: str) -> None:
-    """Lift a lock-out after repeated failed logins."""
+    """Lift the slow-down after repeated failed log-ins, from every client address."""
     from dpa_service.accounts.users import find_user, unlock
     from dpa_service.db import make_session_factory
 
@@ -328,9 +329,9 @@ def users_unlock(email: str) -> None:
         user = find_user(session=session, email=email)
         if user is None:
             raise click.ClickException(f"no user {email}")
-        unlock(user=user)
+        unlock(session=session, user=user)
         session.commit()
-    click.echo(f"unlocked {email}")
+    click.echo(f"lifted the slow-down of {email}")
 
 
 @users.command("set-password")

@@ -1,12 +1,13 @@
 """Every table, imported once so metadata (Alembic, tests) sees them all."""
 
-from dpa_service.accounts.models import ApiToken, StaffSession, User
+from dpa_service.accounts.models import ApiToken, LoginThrottle, StaffSession, User
 from dpa_service.agreements.models import Agreement, AgreementVersion, Reissue, ReissueItem
 from dpa_service.archive.models import ArchiveObject
 from dpa_service.audit.models import AuditEvent
 from dpa_service.clauses.models import TemplateEvent, TemplateVersion
 from dpa_service.counterparties.models import Counterparty, SigningInvitation
 from dpa_service.db import Base
+from dpa_service.idempotency.models import IdempotentRequest
 from dpa_service.notify.models import EmailAttempt, OutboundEmail
 from dpa_service.signing.models import Signature, SigningCode, SigningLink
 from dpa_service.subprocessors.models import (
@@ -32,6 +33,8 @@ __all__ = [
     "Reissue",
     "ReissueItem",
     "Counterparty",
+    "IdempotentRequest",
+    "LoginThrottle",
     "EmailAttempt",
     "OutboundEmail",
     "Signature",

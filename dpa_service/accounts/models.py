@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dpa_service.clock import utcnow
@@ -62,3 +62,19 @@ class StaffSession(Base):
     ended_at: Mapped[datetime | None]
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(400))
+
+
+class LoginThrottle(Base):
+    """Failed log-ins for one e-mail address (known or not) from one client address. Repeated
+    failures slow that pair down (a growing wait), never the account everywhere: an outsider
+    cannot lock a staff member out of their own desk."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("email", "ip"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320))  # as typed, normalised when it is valid
+    ip: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    blocked_until: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)

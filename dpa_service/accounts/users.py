@@ -1,4 +1,4 @@
-"""Staff users: Argon2 passwords, lock-out after repeated failures, database-backed sessions."""
+"""Staff users: Argon2 passwords, a slow-down after repeated failures, database-backed sessions."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dpa_service.accounts.models import STAFF_ROLES, StaffSession, User
+from dpa_service.accounts.models import STAFF_ROLES, LoginThrottle, StaffSession, User
 from dpa_service.accounts.service import Principal
 from dpa_service.clock import utcnow
 
@@ -81,7 +82,13 @@ def set_password(*, session: Session, user: User, password: str) -> None:
     end_sessions(session=session, user=user)
 
 
-def unlock(*, user: User) -> None:
+def unlock(*, session: Session, user: User) -> None:
+    """Lift every slow-down of the user's address, from every client address."""
+    session.execute(
+        delete(LoginThrottle)
+        .where(LoginThrottle.email == user.email)
+        .execution_options(synchronize_session=False)
+    )
     user.failed_logins = 0
     user.locked_until = None
 
@@ -102,6 +109,52 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+REFUSED = (
+    "The e-mail address or the password is wrong, or there were too many attempts from this "
+    "address: wait a few minutes and try again."
+)
+
+
+def _throttle_email(email: str) -> str:
+    """How a typed address is counted: normalised when valid, as typed (trimmed) when not."""
+    try:
+        return normalise_email(email)[:320]
+    except UserError:
+        return email.strip().lower()[:320]
+
+
+def _count_failure(
+    session: Session, email: str, ip: str, now: datetime, max_failures: int, longest: timedelta
+) -> None:
+    """One more failure for (e-mail, address); from `max_failures` on, that pair waits 1, 2,
+    4 … minutes (at most `longest`) before it may try again. Counted in the database, so
+    parallel guesses each count."""
+    where = (LoginThrottle.email == email, LoginThrottle.ip == ip)
+    failures = session.execute(
+        update(LoginThrottle)
+        .where(*where)
+        .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
+        .returning(LoginThrottle.failures)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if failures is None:
+        try:
+            with session.begin_nested():
+                session.add(LoginThrottle(email=email, ip=ip, failures=1, last_failure_at=now))
+            failures = 1
+        except IntegrityError:  # a parallel failure made the row first
+            _count_failure(session, email, ip, now, max_failures, longest)
+            return
+    if failures >= max_failures:
+        wait = min(timedelta(minutes=2 ** (failures - max_failures)), longest)
+        session.execute(
+            update(LoginThrottle)
+            .where(*where)
+            .values(blocked_until=now + wait)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def login(
     *,
     session: Session,
@@ -114,49 +167,44 @@ def login(
     user_agent: str | None = None,
     now: datetime | None = None,
 ) -> LoggedIn:
-    """Check the password and open a session; the caller commits either way (failures count)."""
+    """Check the password and open a session; the caller commits either way (failures count).
+
+    Every refusal — unknown address, wrong password, disabled account, too many attempts — is
+    the same message after the same work (one Argon2 verification), so an outsider learns
+    nothing about which addresses are staff. Failures slow down one e-mail from one client
+    address (see `_count_failure`), never the account everywhere.
+    """
     now = now or utcnow()
-    wrong = LoginRefused("The e-mail address or the password is wrong.")
-    user = find_user(session=session, email=email) if len(password) <= MAX_PASSWORD else None
-    if user is None:
-        try:
-            _hasher.verify(_DUMMY_HASH, password[:MAX_PASSWORD])
-        except VerificationError:
-            pass
-        raise wrong
-    if user.disabled_at is not None:
-        try:  # as long as a wrong password takes
-            _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
-        raise wrong
-    if user.locked_until is not None and user.locked_until > now:
-        raise LoginRefused(
-            "This account is locked after too many failed logins. "
-            f"Try again after {user.locked_until:%H:%M} UTC or ask an admin to unlock it."
+    counted_as = _throttle_email(email)
+    address = (ip or "unknown")[:64]
+    blocked_until = session.scalar(
+        select(LoginThrottle.blocked_until).where(
+            LoginThrottle.email == counted_as, LoginThrottle.ip == address
         )
+    )
+    blocked = blocked_until is not None and blocked_until > now
+    user = (
+        find_user(session=session, email=email)
+        if not blocked and len(password) <= MAX_PASSWORD
+        else None
+    )
+    usable = user is not None and user.disabled_at is None
     try:
-        _hasher.verify(user.password_hash, password)
+        _hasher.verify(
+            user.password_hash if usable and user else _DUMMY_HASH, password[:MAX_PASSWORD]
+        )
+        right = usable
     except (VerificationError, InvalidHashError):
-        # Counted in the database, so parallel guesses each count.
-        failures = session.execute(
-            update(User)
-            .where(User.id == user.id)
-            .values(failed_logins=User.failed_logins + 1)
-            .returning(User.failed_logins)
-            .execution_options(synchronize_session=False)
-        ).scalar_one()
-        if failures >= max_failures:
-            session.execute(
-                update(User)
-                .where(User.id == user.id)
-                .values(locked_until=now + lockout, failed_logins=0)
-                .execution_options(synchronize_session=False)
-            )
-            raise LoginRefused(
-                f"Too many failed logins: this account is locked for {lockout.seconds // 60} minutes."
-            ) from None
-        raise wrong from None
+        right = False
+    if not right or user is None:
+        if not blocked:  # a try that was not even checked does not count again
+            _count_failure(session, counted_as, address, now, max_failures, lockout)
+        raise LoginRefused(REFUSED)
+    session.execute(
+        delete(LoginThrottle)
+        .where(LoginThrottle.email == counted_as, LoginThrottle.ip == address)
+        .execution_options(synchronize_session=False)
+    )
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     user.failed_logins = 0
@@ -175,6 +223,34 @@ def login(
     )
     session.flush()
     return LoggedIn(user=user, secret=secret, expires_at=expires)
+
+
+@dataclass(frozen=True)
+class Slowdown:
+    """A staff member's address that failed too often: where from, how often, until when."""
+
+    email: str
+    ip: str
+    failures: int
+    blocked_until: datetime
+
+
+def slowdowns(*, session: Session, now: datetime | None = None) -> dict[str, list[Slowdown]]:
+    """Staff e-mail addresses currently slowed down, by e-mail (for the admin's user list)."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(LoginThrottle)
+        .join(User, User.email == LoginThrottle.email)
+        .where(LoginThrottle.blocked_until > now)
+        .order_by(LoginThrottle.blocked_until.desc())
+    ).scalars()
+    found: dict[str, list[Slowdown]] = {}
+    for row in rows:
+        assert row.blocked_until is not None
+        found.setdefault(row.email, []).append(
+            Slowdown(row.email, row.ip, row.failures, row.blocked_until)
+        )
+    return found
 
 
 def user_for_session(*, session: Session, secret: str, now: datetime | None = None) -> User | None:

@@ -148,8 +148,8 @@ class StaffPages(Controller):
         target = db.get(User, user_id)
         if target is None:
             raise NotFound("No such user")
-        users.unlock(user=target)
-        return back_with("/staff/users", done=f"Unlocked {target.email}")
+        users.unlock(session=db, user=target)
+        return back_with("/staff/users", done=f"Lifted the slow-down of {target.email}")
 
 
 def _users_page(db: Session, *, error: str | None = None, status: int = 200) -> Template:
@@ -157,6 +157,7 @@ def _users_page(db: Session, *, error: str | None = None, status: int = 200) -> 
         "staff/users.html",
         context={
             "users": users.list_users(session=db),
+            "slowdowns": users.slowdowns(session=db),
             "roles": STAFF_ROLES,
             "error": error,
         },

@@ -1,0 +1,1 @@
+"""Idempotency keys: a client that retries a POST gets the first answer, not a second effect."""
