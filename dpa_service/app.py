@@ -31,6 +31,7 @@ from dpa_service.counterparties.routes import WorkspaceController
 from dpa_service.db import make_engine, make_session_factory
 from dpa_service.http.auth import PUBLIC_PATHS, Authentication, current_user
 from dpa_service.http.errors import EXCEPTION_HANDLERS
+from dpa_service.http.idempotency import provide_idempotency
 from dpa_service.http.unit_of_work import provide_db
 from dpa_service.jobs.context import JobContext
 from dpa_service.reissue.routes import ReissueApi
@@ -136,6 +137,7 @@ def create_app(
         dependencies={
             "db": Provide(provide_db),
             "user": Provide(current_user, sync_to_thread=False),
+            "idempotency": Provide(provide_idempotency),
             "settings": _value(settings),
             "pool": _value(pool),
             "archive": _value(archive),

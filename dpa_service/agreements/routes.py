@@ -20,6 +20,7 @@ from dpa_service.config import Settings
 from dpa_service.errors import NotFound
 from dpa_service.http.auth import roles
 from dpa_service.http.downloads import archived_pdf
+from dpa_service.http.idempotency import Idempotency
 from dpa_service.http.params import VersionNumber, WorkspaceIdParam
 from dpa_service.rendering.converter import ConverterPool
 
@@ -38,6 +39,7 @@ class AgreementController(Controller):
         self,
         workspace_id: WorkspaceIdParam,
         db: NamedDependency[Session],
+        idempotency: NamedDependency[Idempotency],
         pool: NamedDependency[ConverterPool],
         settings: NamedDependency[Settings],
         user: NamedDependency[Principal],
@@ -46,8 +48,11 @@ class AgreementController(Controller):
         """The workspace's DPA: its current version, or a new one if details changed or asked for.
 
         201 when a new version was made, 200 when the current one still holds. 503 with
-        Retry-After when the converter is saturated.
+        Retry-After when the converter is saturated. With an `Idempotency-Key` header, a retry
+        of the same request gets the first answer back and makes nothing new.
         """
+        if (earlier := idempotency.earlier()) is not None:
+            return earlier
         outcome = service.request_dpa(
             session=db,
             pool=pool,
@@ -57,7 +62,7 @@ class AgreementController(Controller):
             actor=user.actor,
         )
         body = version_out(outcome.version, workspace_id, settings.public_url)
-        return Response(body, status_code=201 if outcome.created else 200)
+        return idempotency.remember(body, 201 if outcome.created else 200)
 
     @get("/api/v1/agreements/{agreement_id:uuid}", guards=[roles(*READERS)], sync_to_thread=True)
     def show(

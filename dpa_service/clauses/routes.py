@@ -27,6 +27,7 @@ from dpa_service.clauses.schemas import (
 )
 from dpa_service.config import Settings
 from dpa_service.http.auth import roles
+from dpa_service.http.idempotency import Idempotency
 from dpa_service.http.params import VersionNumber
 from dpa_service.rendering.converter import ConverterPool
 
@@ -73,14 +74,17 @@ class TemplateController(Controller):
         template_key: FromPath[str],
         data: MultipartBody[TemplateUpload],
         db: NamedDependency[Session],
+        idempotency: NamedDependency[Idempotency],
         settings: NamedDependency[Settings],
         user: NamedDependency[Principal],
-    ) -> TemplateVersionOut:
+    ) -> Response[TemplateVersionOut]:
         """Upload a new draft version (multipart: `file` the .docx, `change_note`).
 
         422 with the reason when the file is refused: not a real DOCX, macro-enabled, too big,
         a ZIP bomb, broken Jinja, unknown variables, or a failed trial render in the sandbox.
         """
+        if (earlier := idempotency.earlier()) is not None:
+            return earlier
         content = data.file.file.read()  # at most request_max_body_size; validation says if too big
         if not isinstance(content, bytes):
             raise TemplateRejected("send the .docx as the multipart field 'file'")
@@ -92,7 +96,7 @@ class TemplateController(Controller):
             change_note=data.change_note,
             author=user,
         )
-        return version_out(row, settings.public_url)
+        return idempotency.remember(version_out(row, settings.public_url), 201)
 
     @get(VERSION, sync_to_thread=True)
     def show(

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from dpa_service.archive import service as archive_service
 from dpa_service.archive.base import ArchiveError
+from dpa_service.idempotency.service import purge_old
 from dpa_service.jobs.context import JobContext
 from dpa_service.notify.outbox import deliver_due
 from dpa_service.reissue.service import run_reissues
@@ -41,6 +42,7 @@ PERIODIC_TASKS: tuple[tuple[str, Task], ...] = (
     ("archived events", catch_up_archived),
     ("webhooks", deliver_webhooks),
     ("reissue", run_reissues),
+    ("forget old idempotency keys", purge_old),
 )
 
 

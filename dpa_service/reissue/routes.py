@@ -6,13 +6,14 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.orm import Session
 
 from dpa_service.accounts.service import Principal
 from dpa_service.http.auth import roles
+from dpa_service.http.idempotency import Idempotency
 from dpa_service.reissue import service as reissue
 
 
@@ -34,16 +35,19 @@ class ReissueApi(Controller):
     def start(
         self,
         db: NamedDependency[Session],
+        idempotency: NamedDependency[Idempotency],
         user: NamedDependency[Principal],
         data: JSONBody[ReissueRequest],
-    ) -> dict[str, Any]:
+    ) -> Response[dict[str, Any]]:
         """Re-issue every affected agreement as a new version; runs in the background.
 
         Each counterparty is e-mailed a link to sign the new version; the completed version
         they signed before stays in force until then. Interrupted work resumes by itself.
         """
+        if (earlier := idempotency.earlier()) is not None:
+            return earlier
         made = reissue.start_reissue(session=db, actor=user.actor, reason=data.reason)
-        return reissue.progress(session=db, reissue_id=made.id).as_dict()
+        return idempotency.remember(reissue.progress(session=db, reissue_id=made.id).as_dict(), 201)
 
     @get("/", guards=[roles("legal", "admin")], sync_to_thread=True)
     def list_all(self, db: NamedDependency[Session]) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from dpa_service.config import Settings
 from dpa_service.counterparties import service
 from dpa_service.counterparties.schemas import CounterpartyDetails
 from dpa_service.http.auth import roles
+from dpa_service.http.idempotency import Idempotency
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.sales import flows, status
 from dpa_service.sales.schemas import (
@@ -95,17 +96,23 @@ class ProspectController(Controller):
         self,
         data: JSONBody[CounterpartyDetails],
         db: NamedDependency[Session],
+        idempotency: NamedDependency[Idempotency],
         user: NamedDependency[Principal],
-    ) -> ProspectCreated:
+    ) -> Response[ProspectCreated]:
         """A new prospect with company details in the same shape as a workspace's, owned by
         the caller."""
+        if (earlier := idempotency.earlier()) is not None:
+            return earlier
         row = service.create_prospect(session=db, details=data, owner=user)
-        return ProspectCreated(
-            id=row.id,
-            details=row.details,
-            details_sha256=row.details_sha256,
-            owner=ProspectOwner(row.owner_subject or "", row.owner_name or "", row.owner_email),
-            created_at=iso(row.created_at),
+        return idempotency.remember(
+            ProspectCreated(
+                id=row.id,
+                details=row.details,
+                details_sha256=row.details_sha256,
+                owner=ProspectOwner(row.owner_subject or "", row.owner_name or "", row.owner_email),
+                created_at=iso(row.created_at),
+            ),
+            201,
         )
 
     @get("/", guards=[roles(*SALES)], sync_to_thread=True)
@@ -134,14 +141,17 @@ class ProspectController(Controller):
         self,
         prospect_id: FromPath[UUID],
         db: NamedDependency[Session],
+        idempotency: NamedDependency[Idempotency],
         pool: NamedDependency[ConverterPool],
         settings: NamedDependency[Settings],
         user: NamedDependency[Principal],
-    ) -> InvitationOut:
+    ) -> Response[InvitationOut]:
         """Make the DPA (or take the current draft) and e-mail the signatory a signing link.
 
         409 when it is already out for signature (resend or remind instead) or signed.
         """
+        if (earlier := idempotency.earlier()) is not None:
+            return earlier
         done = flows.send(
             session=db,
             pool=pool,
@@ -149,7 +159,7 @@ class ProspectController(Controller):
             prospect_id=str(prospect_id),
             actor=user.actor,
         )
-        return invitation_out(str(prospect_id), done)
+        return idempotency.remember(invitation_out(str(prospect_id), done), 201)
 
     @post(
         "/{prospect_id:uuid}/resend", guards=[roles(*SALES)], sync_to_thread=True, status_code=201
@@ -158,11 +168,16 @@ class ProspectController(Controller):
         self,
         prospect_id: FromPath[UUID],
         db: NamedDependency[Session],
+        idempotency: NamedDependency[Idempotency],
         settings: NamedDependency[Settings],
         user: NamedDependency[Principal],
-    ) -> InvitationOut:
+    ) -> Response[InvitationOut]:
         """A new signing link by e-mail; the links sent before stop working."""
-        return _mail_again(db, settings, user, str(prospect_id), flows.resend)
+        if (earlier := idempotency.earlier()) is not None:
+            return earlier
+        return idempotency.remember(
+            _mail_again(db, settings, user, str(prospect_id), flows.resend), 201
+        )
 
     @post(
         "/{prospect_id:uuid}/remind", guards=[roles(*SALES)], sync_to_thread=True, status_code=201
@@ -171,11 +186,16 @@ class ProspectController(Controller):
         self,
         prospect_id: FromPath[UUID],
         db: NamedDependency[Session],
+        idempotency: NamedDependency[Idempotency],
         settings: NamedDependency[Settings],
         user: NamedDependency[Principal],
-    ) -> InvitationOut:
+    ) -> Response[InvitationOut]:
         """Remind the signatory now (409 within five minutes of the last e-mail)."""
-        return _mail_again(db, settings, user, str(prospect_id), flows.remind)
+        if (earlier := idempotency.earlier()) is not None:
+            return earlier
+        return idempotency.remember(
+            _mail_again(db, settings, user, str(prospect_id), flows.remind), 201
+        )
 
     @post("/{prospect_id:uuid}/void", guards=[roles(*SALES)], sync_to_thread=True, status_code=200)
     def void(

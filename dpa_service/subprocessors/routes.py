@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get, post, put
+from litestar import Controller, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from dpa_service.accounts.service import Principal
 from dpa_service.clock import iso, iso_or_none
 from dpa_service.config import Settings
 from dpa_service.http.auth import roles
+from dpa_service.http.idempotency import Idempotency
 from dpa_service.http.params import VersionNumber
 from dpa_service.subprocessors import changes, service
 from dpa_service.subprocessors.entries import location_name
@@ -115,17 +116,20 @@ class SubprocessorApi(Controller):
     def create_draft(
         self,
         db: NamedDependency[Session],
+        idempotency: NamedDependency[Idempotency],
         user: NamedDependency[Principal],
         data: JSONBody[DraftCreate | None] = None,
-    ) -> VersionOut:
+    ) -> Response[VersionOut]:
         """A new draft: a copy of the current list, or the `entries` given (each with name,
         purpose, location — a country code or EU — and transfer_safeguard)."""
+        if (earlier := idempotency.earlier()) is not None:
+            return earlier
         body = data or DraftCreate()
         version = service.create_draft(
             session=db, author=user, entries=body.entries, change_note=body.change_note
         )
         diff = service.diff_against_current(session=db, version=version)
-        return version_out(version, diff)
+        return idempotency.remember(version_out(version, diff), 201)
 
     @get("/versions/{number:int}", guards=[roles(*GOVERNANCE)], sync_to_thread=True)
     def show(self, number: VersionNumber, db: NamedDependency[Session]) -> VersionOut:

@@ -1,0 +1,83 @@
+"""The `idempotency` dependency of the POST routes that create something (see
+`dpa_service.idempotency.service`): a handler answers `idem.earlier()` when there is one, and
+returns `idem.remember(...)` of its own answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter
+from sqlalchemy.orm import Session
+
+from dpa_service.accounts.service import Principal
+from dpa_service.idempotency import service
+
+HEADER = "Idempotency-Key"
+
+
+@dataclass
+class Idempotency:
+    session: Session
+    subject: str
+    key: str | None
+    fingerprint: str
+
+    def earlier(self) -> Response[Any] | None:
+        """The first answer to this key, replayed; None without a key or a first answer."""
+        if self.key is None:
+            return None
+        row = service.earlier(
+            session=self.session,
+            subject=self.subject,
+            key=self.key,
+            request_fingerprint=self.fingerprint,
+        )
+        if row is None:
+            return None
+        return Response(
+            row.body,
+            status_code=row.status_code,
+            media_type=row.media_type,
+            headers={"Idempotent-Replayed": "true"},
+        )
+
+    def remember(self, content: Any, status_code: int) -> Response[Any]:
+        """Keep this answer with the key (in the request's transaction) and give it."""
+        if self.key is not None:
+            service.remember(
+                session=self.session,
+                subject=self.subject,
+                key=self.key,
+                request_fingerprint=self.fingerprint,
+                status_code=status_code,
+                media_type=MediaType.JSON,
+                body=msgspec.json.encode(content),
+            )
+        return Response(content, status_code=status_code)
+
+
+async def provide_idempotency(
+    request: Request[Any, Any, Any],
+    db: NamedDependency[Session],
+    user: NamedDependency[Principal],
+    key: Annotated[
+        str | None,
+        HeaderParameter(
+            name=HEADER,
+            required=False,
+            description="Any unique string (a UUID): a retry with the same key gets the first "
+            "answer back and makes nothing new (kept for 24 hours).",
+        ),
+    ] = None,
+) -> Idempotency:
+    body = await request.body()  # Litestar keeps it, so the handler's `data` still parses
+    return Idempotency(
+        session=db,
+        subject=user.subject,
+        key=service.check_key(key) if key is not None else None,
+        fingerprint=service.fingerprint(request.method, request.url.path, body),
+    )
