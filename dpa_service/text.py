@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
+from typing import Any
+
 _LINE_BREAKS = frozenset("\n\r\t")
 
 
@@ -11,3 +14,64 @@ def has_control_characters(text: str, *, multiline: bool = False) -> bool:
         (ord(c) < 32 and not (multiline and c in _LINE_BREAKS)) or 0x7F <= ord(c) < 0xA0
         for c in text
     )
+
+
+# What may be stored in the text fields of a counterparty's details, so that what is printed is
+# exactly what was stored. Refused: controls (Cc), format characters (Cf: bidi embeddings and
+# overrides U+202A-U+202E, isolates U+2066-U+2069, zero-width characters, the soft hyphen),
+# line and paragraph separators (Zl, Zp), private use (Co), unassigned code points (Cn),
+# surrogates (Cs), variation selectors, and emoji (their fonts are not in the PDF; LibreOffice
+# would drop them). Everything else — letters, marks, digits, punctuation, symbols, spaces —
+# in any script prints as typed.
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"})
+_EMOJI_RANGES = (
+    (0x1F000, 0x1FAFF),  # emoji, pictographs, transport, supplemental symbols …
+    (0x2600, 0x27BF),  # miscellaneous symbols and dingbats
+    (0x2B00, 0x2BFF),  # arrows and shapes drawn as emoji
+    (0xFE00, 0xFE0F),  # variation selectors (emoji or text presentation)
+    (0xE0100, 0xE01EF),  # variation selectors supplement
+)
+
+
+def refused_character(text: str) -> str | None:
+    """The first character of `text` that may not be stored, or None."""
+    for char in text:
+        point = ord(char)
+        if unicodedata.category(char) in REFUSED_CATEGORIES or any(
+            low <= point <= high for low, high in _EMOJI_RANGES
+        ):
+            return char
+    return None
+
+
+_KINDS = {
+    "Cc": "a control character",
+    "Cf": "an invisible format character",
+    "Co": "a private-use character",
+    "Cn": "an unassigned code point",
+    "Cs": "a surrogate",
+}
+
+
+def describe_character(char: str) -> str:
+    """U+202E RIGHT-TO-LEFT OVERRIDE; U+0085 (a control character)"""
+    name = unicodedata.name(char, "") or f"({_KINDS.get(unicodedata.category(char), 'unnamed')})"
+    return f"U+{ord(char):04X} {name}"
+
+
+def check_printable(value: Any, field: str = "") -> None:
+    """Walk strings in dicts and lists; raise ValueError naming the field and the character."""
+    if isinstance(value, str):
+        char = refused_character(value)
+        if char is not None:
+            raise ValueError(
+                f"{field or 'the text'}: the character {describe_character(char)} cannot be "
+                "used (invisible, reordering and emoji characters would print differently from "
+                "what is stored)"
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_printable(item, f"{field}.{key}" if field else str(key))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            check_printable(item, field)

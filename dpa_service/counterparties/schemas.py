@@ -8,6 +8,7 @@ import msgspec
 from email_validator import EmailNotValidError, validate_email
 
 from dpa_service.rendering.context import DATA_CATEGORIES, DATA_SUBJECTS, country_name
+from dpa_service.text import check_printable
 
 # One line of printable text: no control characters and nothing XML 1.0 cannot carry.
 _LINE = r"^(?=.*\S)[^\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]+$"
@@ -93,6 +94,8 @@ class CounterpartyDetails(Strict):
             values = getattr(self, field)
             if len(set(values)) != len(values):
                 raise ValueError(f"{field}: each value may appear once")
+        # What is printed is exactly what was stored (see dpa_service.text for what is refused).
+        check_printable(msgspec.to_builtins(self))
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = msgspec.to_builtins(self)

@@ -134,8 +134,11 @@ def on_validation_error(request: Request[Any, Any, Any], exc: ValidationExceptio
         if _is_page(request):
             return message_page("Not found", "There is no such page.", 404)  # type: ignore[return-value]
         return problem(404, "not found")
-    # Litestar says 400 for a body that does not fit the schema; we say 422 Unprocessable Content.
-    return problem(422, "the request does not match the schema", extra=exc.extra)
+    # Litestar says 400 for a body that does not fit the schema; we say 422 Unprocessable Content,
+    # and name the first problem in the detail.
+    first = next((e.get("message") for e in errors if isinstance(e, dict)), None)
+    detail = "the request does not match the schema" + (f": {first}" if first else "")
+    return problem(422, detail, extra=exc.extra)
 
 
 def on_too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:

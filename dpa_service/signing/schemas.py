@@ -7,6 +7,7 @@ from typing import Annotated
 import msgspec
 
 from dpa_service.counterparties.schemas import Strict, Text, WorkspaceId
+from dpa_service.text import check_printable
 
 
 class LinkRequest(Strict):
@@ -27,6 +28,9 @@ class CountersignRequest(Strict):
     name: Text
     title: Text
     email: Annotated[str, msgspec.Meta(max_length=254)] = "info@klusaro.com"
+
+    def __post_init__(self) -> None:
+        check_printable({"name": self.name, "title": self.title})  # printed in the DPA
 
 
 class VoidRequest(Strict):

@@ -29,7 +29,7 @@ from dpa_service.notify import outbox
 from dpa_service.signing.disclosure import DISCLOSURE_VERSION
 from dpa_service.signing.links import find_link, issue_link, revoke_links
 from dpa_service.signing.models import Signature, SigningCode, SigningLink
-from dpa_service.text import has_control_characters
+from dpa_service.text import describe_character, has_control_characters, refused_character
 
 CODE_TTL = timedelta(minutes=10)
 CODE_ATTEMPTS = 5
@@ -327,6 +327,12 @@ def sign(
     name = " ".join(typed_name.split())
     if not name or len(name) > 300 or has_control_characters(typed_name):
         raise SigningRefused("please type your full name (at most 300 characters)")
+    for field, text in (("your name", typed_name), ("your title", title or "")):
+        if (char := refused_character(text)) is not None:
+            raise SigningRefused(
+                f"{field} contains {describe_character(char)}, which cannot be printed as "
+                "typed; please type it again without it"
+            )
     if access.link.require_code and not code_verified:
         raise SigningRefused("enter the one-time code we e-mailed you first", 403)
     if shown_sha256 != version.draft_pdf_sha256:

@@ -7,6 +7,7 @@ from typing import Annotated
 import msgspec
 
 from dpa_service.counterparties.schemas import _LINE, Strict
+from dpa_service.text import check_printable
 
 MAX_ENTRIES = 200
 
@@ -25,6 +26,9 @@ class EntryIn(Strict):
     purpose: Purpose
     location: Location
     transfer_safeguard: Safeguard
+
+    def __post_init__(self) -> None:
+        check_printable(msgspec.to_builtins(self))  # it is printed in every DPA
 
 
 Entries = Annotated[list[EntryIn], msgspec.Meta(min_length=1, max_length=MAX_ENTRIES)]
