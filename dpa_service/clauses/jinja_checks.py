@@ -14,7 +14,7 @@ from jinja2 import nodes
 from jinja2 import sandbox as jinja_sandbox
 
 from dpa_service.clauses.package import FOOTNOTES
-from dpa_service.rendering.document import CLAUSE_KEYS
+from dpa_service.rendering.document import CLAUSE_KEYS, RAW_MARKUP_FILTERS
 
 _PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
 
@@ -64,6 +64,15 @@ def near(source: str, lineno: int | None) -> str:
     if not text:
         return ""
     return f' (near "{text[:100]}{"…" if len(text) > 100 else ""}")'
+
+
+def raw_markup(ast: nodes.Template) -> set[str]:
+    """What would print a value unescaped: the markup filters, and turning autoescape off."""
+    found = {f"|{n.name}" for n in ast.find_all(nodes.Filter) if n.name in RAW_MARKUP_FILTERS}
+    for node in ast.find_all((nodes.EvalContextModifier, nodes.ScopedEvalContextModifier)):
+        if any(option.key == "autoescape" for option in node.options):
+            found.add("{% autoescape %}")
+    return found
 
 
 def internal_names(ast: nodes.Template) -> set[str]:

@@ -25,6 +25,7 @@ def sample_details() -> dict[str, Any]:
 
 def sample_context(
     *,
+    details: Mapping[str, Any] | None = None,
     signed: bool = False,
     subprocessor_entries: Iterable[Mapping[str, Any]] | None = None,
     subprocessor_list_version: int = 1,
@@ -33,11 +34,9 @@ def sample_context(
     processor_signatory: tuple[str, str] = ("Anna Example", "Member of the Board"),
     agreement_id: str = "PREVIEW",
 ) -> dict[str, Any]:
-    """The rendering context for the sample workspace (examples/workspace.json).
-
-    `signed` fills both signature blocks, as the completed PDF has them.
-    """
-    details = sample_details()
+    """The rendering context for the sample workspace (examples/workspace.json), or for
+    `details`. `signed` fills both signature blocks, as the completed PDF has them."""
+    details = dict(details) if details is not None else sample_details()
     now = utcnow()
     entries = (
         list(subprocessor_entries)
@@ -69,3 +68,54 @@ def sample_context(
         processor_signatory=processor_signatory,
         signatures=signatures,
     )
+
+
+def _at_most(text: str, length: int) -> str:
+    return (text * (length // len(text) + 1))[:length]
+
+
+def edge_case_details() -> dict[str, dict[str, Any]]:
+    """Workspaces a template must survive, beside the sample: every field at its maximum
+    length with every category and subject; no optional field and one of each; names in
+    scripts other than Latin."""
+    base = sample_details()
+    longest = {
+        **base,
+        "legal_name": _at_most("Ziemeļu Logi un Durvis ", 300),
+        "registration_number": _at_most("40103999888", 100),
+        "vat_number": _at_most("LV40103999888", 100),
+        "address": {
+            "street": _at_most("Brīvības iela 101 ", 300),
+            "city": _at_most("Rīga ", 100),
+            "postal_code": _at_most("LV-1001", 20),
+            "country": "LV",
+        },
+        "signatory": {
+            "name": _at_most("Ēriks Kalniņš ", 300),
+            "title": _at_most("Chief Executive ", 300),
+            "email": ("e" * 60) + "@" + ("x" * 60) + ".example.lv",
+        },
+        "dpo": {"name": _at_most("Dace Liepiņa ", 300), "email": "dpo@example.lv"},
+        "data_categories": [
+            "leads",
+            "contacts",
+            "booking_forms",
+            "customer_requests",
+            "jobs",
+            "invoices_quotes",
+            "documents",
+            "workers",
+            "communications",
+        ],
+        "data_subjects": ["customers", "prospects", "end_users", "workers", "contact_persons"],
+    }
+    fewest = {k: v for k, v in base.items() if k not in ("vat_number", "dpo")}
+    fewest["data_categories"] = ["contacts"]
+    fewest["data_subjects"] = ["customers"]
+    scripts = {
+        **base,
+        "legal_name": 'ООО «Ромашка» · 株式会社テスト · שלום בע"מ · Ελληνική Α.Ε.',
+        "address": {**base["address"], "street": "Ленина 1 · 東京都千代田区", "city": "Αθήνα"},
+        "signatory": {**base["signatory"], "name": "Иван Петров 山田太郎", "title": "Директор"},
+    }
+    return {"the longest values": longest, "no optional values": fewest, "other scripts": scripts}

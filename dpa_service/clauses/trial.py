@@ -1,7 +1,8 @@
-"""The trial render of an uploaded template, run as a child process with CPU and memory limits.
+"""The check of an uploaded template, run as a child process with CPU and memory limits.
 
-Reads a msgpack payload on stdin (see validation.trial_render), renders the whole DPA in the
-sandbox once per context, and prints {"ok": true} or {"error": "..."} as JSON on stdout.
+Reads a msgpack payload on stdin (see validation.validate_template), runs the whole check
+(`validation.check_upload`: the package, the Jinja, a trial render per sample workspace) and
+prints {"ok": true, …findings} or {"error": "…"} as JSON on stdout.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 import msgspec
 
-from dpa_service.rendering.document import TemplateRenderError, render_dpa
+from dpa_service.clauses.package import TemplateRejected
+from dpa_service.clauses.validation import check_upload
 
 
 def _limit(kind: int, value: int) -> None:
@@ -27,19 +29,22 @@ def run(payload: dict[str, Any]) -> dict[str, Any]:
     _limit(resource.RLIMIT_AS, int(payload["memory_bytes"]))
     _limit(resource.RLIMIT_CPU, int(payload["cpu_seconds"]))
     try:
-        for context in payload["contexts"]:
-            signed = bool((context.get("signatures") or {}).get("controller"))
-            drawings = {"controller": payload["signature_png"]} if signed else None
-            render_dpa(payload["templates"], context, drawings)
-    except TemplateRenderError as exc:
-        return {"error": str(exc)}
+        found = check_upload(
+            payload["data"],
+            template_key=payload["template_key"],
+            companions=payload["companions"],
+            trials=[(label, context) for label, context in payload["trials"]],
+            shape=payload["shape"],
+            render_budget_s=float(payload["render_budget_s"]),
+            signature_png=payload["signature_png"],
+        )
+    except TemplateRejected as exc:
+        return {"error": exc.detail}
     except MemoryError:
-        return {"error": "the template needs too much memory to render"}
+        return {"error": "the trial render failed: the template needs too much memory"}
     except RecursionError:
-        return {"error": "the template recurses too deeply"}
-    except Exception as exc:  # a bad template can make docxtpl fail in many ways
-        return {"error": f"{type(exc).__name__}: {exc}"[:2000]}
-    return {"ok": True}
+        return {"error": "the trial render failed: the template recurses too deeply"}
+    return {"ok": True, **found}
 
 
 def main() -> None:

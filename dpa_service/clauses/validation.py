@@ -15,6 +15,7 @@ import json
 import logging
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,14 +28,15 @@ from jinja2 import TemplateSyntaxError, meta, nodes
 from dpa_service.clauses import jinja_checks, package
 from dpa_service.clauses.builtin import load_templates
 from dpa_service.clauses.package import TemplateRejected
-from dpa_service.clauses.sample import BUILTIN_TEMPLATES, sample_context
-from dpa_service.rendering.document import CLAUSE_KEYS, sandbox
+from dpa_service.clauses.sample import BUILTIN_TEMPLATES, edge_case_details, sample_context
+from dpa_service.rendering.document import CLAUSE_KEYS, TemplateRenderError, render_dpa, sandbox
 
 log = logging.getLogger(__name__)
 
-TRIAL_TIMEOUT_S = 30.0
+TRIAL_TIMEOUT_S = 60.0  # the whole check, wall clock
 TRIAL_MEMORY_BYTES = 1536 * 1024 * 1024
-TRIAL_CPU_SECONDS = 30
+TRIAL_CPU_SECONDS = 60
+TRIAL_RENDER_BUDGET_S = 10.0  # one trial render; a generation should take well under a second
 
 
 # A 1×1 PNG standing in for a drawn signature in the signed trial render.
@@ -57,56 +59,6 @@ class ValidatedTemplate:
     parts: tuple[str, ...] = field(default=())  # where it has Jinja: body, footer1.xml …
 
 
-def trial_render(templates: Mapping[str, bytes], contexts: list[dict[str, Any]]) -> None:
-    """Render the whole DPA once per context in the sandbox, in a child process with CPU,
-    memory and wall-clock limits, so a template that loops or allocates without end is refused
-    instead of stalling the service. Raises TemplateRejected with the render's error."""
-    payload = msgspec.msgpack.encode(
-        {
-            "templates": dict(templates),
-            "contexts": contexts,
-            "signature_png": _SIGNATURE_PNG,
-            "memory_bytes": TRIAL_MEMORY_BYTES,
-            "cpu_seconds": TRIAL_CPU_SECONDS,
-        }
-    )
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "dpa_service.clauses.trial"],
-            input=payload,
-            capture_output=True,
-            timeout=TRIAL_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise TemplateRejected(
-            f"the trial render with the sample workspace did not finish within "
-            f"{TRIAL_TIMEOUT_S:g} s; the template does too much work"
-        ) from None
-    try:
-        outcome = json.loads(proc.stdout or b"{}")
-    except ValueError:
-        outcome = {}
-    if outcome.get("ok"):
-        return
-    error = outcome.get("error")
-    if not error:
-        log.warning(
-            "template trial render ended with code %s: %s",
-            proc.returncode,
-            proc.stderr.decode("utf-8", "replace")[-2000:],
-        )
-        error = (
-            f"the render process ended with code {proc.returncode} "
-            "(most likely it ran out of time or memory)"
-        )
-    if error.startswith("SecurityError"):
-        raise TemplateRejected(
-            "the template tries to reach Python internals, which the sandbox refuses: " + error
-        )
-    raise TemplateRejected(f"the trial render with the sample workspace failed: {error}")
-
-
 def validate_template(
     data: bytes,
     *,
@@ -116,11 +68,93 @@ def validate_template(
 ) -> ValidatedTemplate:
     """Check an upload for `template_key`; raise TemplateRejected (422) with the reason.
 
-    `companions` is the rest of the template set the trial render merges this one with (the
-    current approved set); by default the built-in set in templates/.
+    Nothing of the upload is parsed, compiled or rendered here: after the file name, the whole
+    check runs in a child process with CPU, memory and wall-clock limits (`trial`), so a
+    template built to exhaust the service exhausts only that child. `companions` is the rest of
+    the template set the trial render merges this one with (the current approved set); by
+    default the built-in set in templates/.
     """
     name = package.check_filename(filename, template_key)
-    package.sniff(data)
+    package.sniff(data)  # the size and the first bytes only: nothing is parsed here
+    templates = dict(companions) if companions is not None else load_templates(BUILTIN_TEMPLATES)
+    shape = sample_context(signed=True)
+    trials = [("the sample workspace", sample_context()), ("the sample, signed", shape)] + [
+        (label, sample_context(details=details, signed=True))
+        for label, details in edge_case_details().items()
+    ]
+    found = _in_child(
+        {
+            "data": data,
+            "template_key": template_key,
+            "companions": templates,
+            "trials": trials,
+            "shape": shape,
+            "signature_png": _SIGNATURE_PNG,
+            "memory_bytes": TRIAL_MEMORY_BYTES,
+            "cpu_seconds": TRIAL_CPU_SECONDS,
+            "render_budget_s": TRIAL_RENDER_BUDGET_S,
+        }
+    )
+    return ValidatedTemplate(
+        template_key=template_key,
+        filename=name,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        entries=int(found["entries"]),
+        expanded_bytes=int(found["expanded_bytes"]),
+        variables=tuple(found["variables"]),
+        parts=tuple(found["parts"]),
+    )
+
+
+def _in_child(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run `check_upload` in `python -m dpa_service.clauses.trial`; its findings, or raise
+    TemplateRejected with the reason (also when the child runs out of time or memory)."""
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "dpa_service.clauses.trial"],
+            input=msgspec.msgpack.encode(payload),
+            capture_output=True,
+            timeout=TRIAL_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise TemplateRejected(
+            f"the check of the template did not finish within {TRIAL_TIMEOUT_S:g} s; the "
+            "template does too much work"
+        ) from None
+    try:
+        outcome = json.loads(proc.stdout or b"{}")
+    except ValueError:
+        outcome = {}
+    if outcome.get("ok"):
+        return dict(outcome)
+    error = outcome.get("error")
+    if not error:
+        log.warning(
+            "template check ended with code %s: %s",
+            proc.returncode,
+            proc.stderr.decode("utf-8", "replace")[-2000:],
+        )
+        error = (
+            "the trial render failed: the check ended with code "
+            f"{proc.returncode} (most likely it ran out of time or memory)"
+        )
+    raise TemplateRejected(error)
+
+
+def check_upload(
+    data: bytes,
+    *,
+    template_key: str,
+    companions: Mapping[str, bytes],
+    trials: list[tuple[str, dict[str, Any]]],
+    shape: dict[str, Any],
+    render_budget_s: float,
+    signature_png: bytes,
+) -> dict[str, Any]:
+    """The whole check of an upload (in the child): the package, the Jinja, the trial renders.
+    Returns what `ValidatedTemplate` records; raises TemplateRejected."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
@@ -143,6 +177,12 @@ def validate_template(
     for label, source in sources:
         try:
             ast = env.parse(source)
+            if raw := jinja_checks.raw_markup(ast):
+                raise TemplateRejected(
+                    f"the template uses {', '.join(sorted(raw))} in {label}, which would print a "
+                    "value as raw markup (a company name could then break or hide parts of the "
+                    "agreement); values are always printed as text"
+                )
             env.compile(ast)  # also catches unknown filters and tests
         except TemplateSyntaxError as exc:
             raise TemplateRejected(
@@ -160,7 +200,6 @@ def validate_template(
             f"({', '.join(sorted(internals))}); templates may only print the agreement's values"
         )
 
-    shape = sample_context(signed=True)
     allowed = set(shape)
     if template_key == "master":
         allowed |= {f"{key}_clause" for key in CLAUSE_KEYS}
@@ -194,17 +233,53 @@ def validate_template(
                 + ", ".join(wrong)
             )
 
-    templates = dict(companions) if companions is not None else load_templates(BUILTIN_TEMPLATES)
+    templates = dict(companions)
     templates[template_key] = data
-    trial_render(templates, [sample_context(), shape])
+    render_trials(templates, trials, render_budget_s, signature_png)
+    return {
+        "entries": len(infos),
+        "expanded_bytes": expanded,
+        "variables": list(jinja_checks.leaf_paths(paths.used | (names & allowed))),
+        "parts": jinja_parts,
+    }
 
-    return ValidatedTemplate(
-        template_key=template_key,
-        filename=name,
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        entries=len(infos),
-        expanded_bytes=expanded,
-        variables=jinja_checks.leaf_paths(paths.used | (names & allowed)),
-        parts=tuple(jinja_parts),
-    )
+
+def render_trials(
+    templates: Mapping[str, bytes],
+    trials: list[tuple[str, dict[str, Any]]],
+    budget_s: float,
+    signature_png: bytes,
+) -> None:
+    """Render the whole DPA once per trial workspace in the sandbox; each must succeed and
+    finish within `budget_s` (a template that is only slow for long names is slow in
+    production too). Raises TemplateRejected naming the workspace."""
+    for label, context in trials:
+        signed = bool((context.get("signatures") or {}).get("controller"))
+        started = time.monotonic()
+        try:
+            render_dpa(templates, context, {"controller": signature_png} if signed else None)
+        except TemplateRenderError as exc:
+            if "SecurityError" in str(exc):
+                raise TemplateRejected(
+                    "the template tries something the sandbox refuses (Python internals, or "
+                    f"building huge values): {exc}"
+                ) from None
+            raise TemplateRejected(f"the trial render with {label} failed: {exc}") from None
+        except MemoryError:
+            raise TemplateRejected(
+                f"the trial render with {label} failed: the template needs too much memory"
+            ) from None
+        except RecursionError:
+            raise TemplateRejected(
+                f"the trial render with {label} failed: the template recurses too deeply"
+            ) from None
+        except Exception as exc:  # a bad template can make docxtpl fail in many ways
+            raise TemplateRejected(
+                f"the trial render with {label} failed: {type(exc).__name__}: {exc}"[:2000]
+            ) from None
+        took = time.monotonic() - started
+        if took > budget_s:
+            raise TemplateRejected(
+                f"the trial render with {label} took {took:.1f} s (at most {budget_s:g} s); "
+                "the template does too much work"
+            )

@@ -21,7 +21,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import StrictUndefined, Template, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from lxml import etree
 
 CLAUSE_KEYS = ("security", "confidentiality", "subprocessors")
@@ -31,16 +31,49 @@ class TemplateRenderError(Exception):
     """A template could not be filled (bad syntax, unknown variable, forbidden access)."""
 
 
+# The most characters or items one template expression may build with *, ** or +.
+MAX_BUILT = 100_000
+# Filters whose output is markup Jinja will not escape: with them a value could become XML.
+RAW_MARKUP_FILTERS = ("safe", "xmlattr", "urlize", "tojson")
+
+
+def _size(value: Any) -> int | None:
+    return len(value) if isinstance(value, str | bytes | list | tuple) else None
+
+
 class _Sandbox(SandboxedEnvironment):
-    """The sandbox, remembering compiled templates by the hash of their source."""
+    """The sandbox, remembering compiled templates by the hash of their source.
+
+    Beyond Jinja's own sandbox: `*`, `**` and `+` are intercepted, so they are never folded
+    into a constant while compiling (`'A' * 999999999` would be built right then) and refuse to
+    build a string or a list longer than MAX_BUILT when a template runs; and the filters that
+    emit unescaped markup do not exist here.
+    """
 
     max_cached = 64
+    intercepted_binops = frozenset({"*", "**", "+"})
 
     def __init__(self) -> None:
         # autoescape: values become XML text, so "</w:t>" or "&" in a name cannot alter the document.
         super().__init__(autoescape=True, undefined=StrictUndefined)
+        for name in RAW_MARKUP_FILTERS:
+            self.filters.pop(name, None)
         self._compiled: dict[bytes, Template] = {}
         self._lock = threading.Lock()
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and not -64 <= right <= 64:
+            raise SecurityError(f"the power {right} is too large for a template")
+        built = None
+        if operator == "*" and isinstance(right, int) and (n := _size(left)) is not None:
+            built = n * right
+        elif operator == "*" and isinstance(left, int) and (n := _size(right)) is not None:
+            built = n * left
+        elif operator == "+" and (a := _size(left)) is not None and (b := _size(right)) is not None:
+            built = a + b
+        if built is not None and built > MAX_BUILT:
+            raise SecurityError(f"a template may build at most {MAX_BUILT} characters or items")
+        return super().call_binop(context, operator, left, right)
 
     def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Template:
         if globals is not None or template_class is not None or not isinstance(source, str):

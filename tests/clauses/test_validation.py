@@ -9,7 +9,7 @@ import pytest
 from dpa_service.clauses import package, validation
 from dpa_service.clauses.package import TemplateRejected
 from dpa_service.clauses.sample import sample_context
-from dpa_service.clauses.validation import trial_render, validate_template
+from dpa_service.clauses.validation import render_trials, validate_template
 from dpa_service.rendering.document import TemplateRenderError, render_template
 from tests.clauses import docx_files as f
 
@@ -65,11 +65,15 @@ def test_zip_bomb_with_lying_sizes_is_refused_while_reading() -> None:
     assert "the ZIP archive is damaged" in message and "Bad CRC-32" in message
 
 
-def test_bomb_limits_are_counted_while_reading(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Declared sizes pass a laxer directory check; the running count still stops it.
-    monkeypatch.setattr(package, "check_directory", lambda infos: None)
-    message = rejected(f.zip_bomb(f.builtin("security")))
-    assert "ZIP bomb" in message and "expands beyond" in message
+def test_bomb_limits_are_counted_while_reading() -> None:
+    # Declared sizes that a laxer directory check would pass: the running count still stops it.
+    import io
+    import zipfile
+
+    bomb = f.zip_bomb(f.builtin("security"))
+    with zipfile.ZipFile(io.BytesIO(bomb)) as zf, pytest.raises(TemplateRejected) as info:
+        package.read_entries(zf, zf.infolist())
+    assert "ZIP bomb" in info.value.detail and "expands beyond" in info.value.detail
 
 
 def test_pdf_renamed_docx_is_refused() -> None:
@@ -162,14 +166,16 @@ def test_sandbox_blocks_internals_even_without_the_static_check() -> None:
             render_template(f.with_jinja(source), context)
         templates = {k: f.builtin(k) for k in ("master", "confidentiality", "subprocessors")}
         templates["security"] = f.with_jinja(source)
-        with pytest.raises(TemplateRejected, match="reach Python internals"):
-            trial_render(templates, [context])
+        with pytest.raises(TemplateRejected, match="sandbox refuses"):
+            render_trials(templates, [("the sample workspace", context)], 10.0, b"")
 
 
 def test_a_template_that_exhausts_memory_is_refused() -> None:
-    message = rejected(f.with_jinja("{{ controller.legal_name * 200000000 }}"))
-    assert message.startswith("the trial render with the sample workspace failed")
-    assert "too much memory" in message
+    # Below the sandbox's limit on * and +, but a join of 16000 pieces with a 16000-character
+    # separator needs gigabytes: the child's memory limit stops it.
+    source = "{{ (controller.legal_name * 1000)|list|join(controller.legal_name * 1000) }}"
+    message = rejected(f.with_jinja(source))
+    assert "too much memory" in message or "ran out of time or memory" in message, message
 
 
 def test_a_template_that_never_finishes_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -179,6 +185,75 @@ def test_a_template_that_never_finishes_is_refused(monkeypatch: pytest.MonkeyPat
         "{% endfor %}{% endfor %}"
     )
     assert "did not finish within 3 s" in rejected(f.with_jinja(source))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ 'A' * 999999999 }}",
+        "{{ 999999999 * 'A' }}",
+        "{{ [0] * 999999999 }}",
+        "{{ 10 ** 999999999 }}",
+        "{{ controller.legal_name * 99999999 }}",
+    ],
+)
+def test_building_huge_values_is_refused_in_the_child_not_folded_here(source: str) -> None:
+    """Jinja would fold `'A' * 999999999` into a constant while compiling — in this process,
+    before anyone reviews it. The sandbox intercepts *, ** and +, and the whole check runs in a
+    limited child: refused with a reason, and this process never held the value."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    message = rejected(f.with_jinja(source))
+    assert "building huge values" in message or "at most" in message, message
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 200  # 999999999 characters would be 1 GB or more
+
+
+@pytest.mark.parametrize(
+    "source, named",
+    [
+        ("{{ controller.legal_name|safe }}", "|safe"),
+        ("{{ controller.legal_name|urlize }}", "|urlize"),
+        ("{{ {'a': controller.legal_name}|xmlattr }}", "|xmlattr"),
+        ("{{ controller|tojson }}", "|tojson"),
+        ("{% autoescape false %}{{ controller.legal_name }}{% endautoescape %}", "autoescape"),
+    ],
+)
+def test_raw_markup_is_refused_at_upload(source: str, named: str) -> None:
+    message = rejected(f.with_jinja(source))
+    assert named in message and "raw markup" in message, message
+
+
+def test_raw_markup_filters_do_not_exist_in_the_sandbox() -> None:
+    from dpa_service.rendering.document import sandbox
+
+    for name in ("safe", "xmlattr", "urlize", "tojson"):
+        assert name not in sandbox().filters
+
+
+def test_a_template_that_fails_only_for_the_longest_values_is_refused() -> None:
+    """The trial renders edge-case workspaces too: every field at its longest."""
+    source = "{% if controller.legal_name|length > 250 %}{{ controller.legal_name + 1 }}{% endif %}"
+    message = rejected(f.with_jinja(source))
+    assert "the longest values" in message and "TypeError" in message, message
+
+
+def test_a_template_that_fails_only_without_optional_values_is_refused() -> None:
+    source = "{% if not controller.dpo %}{{ controller.dpo.name }}{% endif %}"
+    message = rejected(f.with_jinja(source))
+    assert "no optional values" in message, message
+
+
+def test_a_template_slow_only_for_long_names_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validation, "TRIAL_RENDER_BUDGET_S", 1.0)
+    # fast for the sample's name, slow for a 300-character one
+    source = (
+        "{% for a in controller.legal_name %}{% for b in controller.legal_name %}"
+        "{% for c in controller.legal_name %}{% endfor %}{% endfor %}{% endfor %}"
+    )
+    message = rejected(f.with_jinja(source))
+    assert "the longest values took" in message or "did not finish" in message, message
 
 
 def test_a_template_failing_only_when_signed_is_refused() -> None:
