@@ -431,10 +431,12 @@ def verify(pdf: Path | None, check_audit: bool, check_archive: bool) -> None:
     with make_session_factory(_engine(settings))() as session:
         if pdf is not None:
             from dpa_service.runtime import make_sealer
+            from dpa_service.signing.untrusted_pdf import parser_warnings_contained
             from dpa_service.signing.verification import verify_pdf
 
             sealer = make_sealer(settings, with_timestamps=False)
-            verdict = verify_pdf(session=session, pdf=pdf.read_bytes(), sealer=sealer)
+            with parser_warnings_contained(str(pdf)):
+                verdict = verify_pdf(session=session, pdf=pdf.read_bytes(), sealer=sealer)
             click.echo(f"{verdict.status.upper()}: {verdict.message}")
             click.echo(json.dumps(verdict.as_dict(), indent=2))
             failed |= verdict.status != "completed"

@@ -15,6 +15,11 @@ from sqlalchemy.orm import Session
 
 from dpa_service.errors import DomainError
 from dpa_service.signing.seal import Sealer
+from dpa_service.signing.untrusted_pdf import (
+    UntrustedPdfError,
+    check_structure,
+    parser_warnings_contained,
+)
 from dpa_service.signing.verification import MAX_PDF_BYTES, Verdict, verify_pdf
 
 MULTIPART = Body(media_type=RequestEncodingType.MULTI_PART)
@@ -32,6 +37,10 @@ async def _read_pdf(upload: Any) -> bytes:
         raise UnprocessableUpload("the file is larger than 25 MB")
     if not data.startswith(b"%PDF-"):
         raise UnprocessableUpload("the file is not a PDF")
+    try:
+        check_structure(data)
+    except UntrustedPdfError as exc:
+        raise UnprocessableUpload(f"the file is not an agreement of ours: {exc}") from None
     return data
 
 
@@ -61,7 +70,11 @@ class VerifyPage(Controller):
 
 
 async def _verify(db: Session, sealer: Sealer, pdf: bytes) -> Verdict:
-    return await anyio.to_thread.run_sync(lambda: verify_pdf(session=db, pdf=pdf, sealer=sealer))
+    def run() -> Verdict:
+        with parser_warnings_contained("verification of an uploaded PDF"):
+            return verify_pdf(session=db, pdf=pdf, sealer=sealer)
+
+    return await anyio.to_thread.run_sync(run)
 
 
 class VerifyApi(Controller):
