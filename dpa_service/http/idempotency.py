@@ -4,11 +4,13 @@ returns `idem.remember(...)` of its own answer."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
 from litestar import MediaType, Request, Response
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter
 from sqlalchemy.orm import Session
@@ -60,6 +62,25 @@ class Idempotency:
         return Response(content, status_code=status_code)
 
 
+async def _content(request: Request[Any, Any, Any]) -> bytes:
+    """What the request carries, for its fingerprint. A JSON body is kept by Litestar, so the
+    handler's `data` still parses; a multipart body was consumed into the form (its files are
+    counted by name and SHA-256)."""
+    if request.content_type[0] != "multipart/form-data":
+        return await request.body()
+    parts = []
+    form = await request.form()
+    for key, value in sorted(form.multi_items(), key=lambda item: item[0]):
+        if isinstance(value, UploadFile):
+            await value.seek(0)
+            digest = hashlib.sha256(await value.read()).hexdigest()
+            await value.seek(0)
+            parts.append(f"{key}={value.filename}:{digest}")
+        else:
+            parts.append(f"{key}={value}")
+    return "\n".join(parts).encode()
+
+
 async def provide_idempotency(
     request: Request[Any, Any, Any],
     db: NamedDependency[Session],
@@ -74,7 +95,7 @@ async def provide_idempotency(
         ),
     ] = None,
 ) -> Idempotency:
-    body = await request.body()  # Litestar keeps it, so the handler's `data` still parses
+    body = await _content(request)
     return Idempotency(
         session=db,
         subject=user.subject,

@@ -84,3 +84,28 @@ def test_racing_retries_with_one_key_make_one_version(live_server: LiveServer) -
     final = httpx.post(url, json={"new_version": True}, headers=headers, timeout=60)
     assert final.status_code == 201 and final.json() == made[0].json()
     assert _versions(api, agreement_id) == 2
+
+
+def test_a_retried_template_upload_makes_one_version(api: Api) -> None:
+    """Multipart bodies count too (their files by name and SHA-256)."""
+    from tests.clauses import docx_files as f
+    from tests.staff import person_token
+
+    token = person_token(api, "legal")
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
+
+    def upload(note: str) -> httpx.Response:
+        return api.client.post(  # type: ignore[no-any-return]
+            "/api/v1/templates/confidentiality/versions",
+            files={"file": ("confidentiality.docx", f.builtin("confidentiality"))},
+            data={"change_note": note},
+            headers=headers,
+        )
+
+    first = upload("Clarify 9.2")
+    assert first.status_code == 201, first.text
+    again = upload("Clarify 9.2")
+    assert again.status_code == 201 and again.json()["version"] == first.json()["version"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = upload("Something else")
+    assert other.status_code == 422
