@@ -150,6 +150,7 @@ class ConverterPool:
         self._workers: set[_Worker] = set()
         self._closed = False
         self._starting = 0
+        self._failing_since: float | None = None  # since when LibreOffice fails to start
         self.restarts = 0
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -177,30 +178,44 @@ class ConverterPool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _spawn(self) -> None:
-        with self._lock:
-            self._starting += 1
-        try:
-            worker = _Worker(self.settings)
-        except Exception:
-            log.exception("could not start a LibreOffice worker")
+    def _spawn(self, retry: bool = False) -> None:
+        """Start one worker. At start-up a failure is final (start() says so); a replacement
+        keeps trying, with a growing pause, until it starts or the pool closes — a pool must
+        never shrink for good because LibreOffice failed to start once."""
+        pause = 1.0
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                self._starting += 1
+            try:
+                worker = _Worker(self.settings)
+            except Exception:
+                log.exception("could not start a LibreOffice worker")
+                with self._lock:
+                    self._starting -= 1
+                    self._failing_since = self._failing_since or time.monotonic()
+                if not retry:
+                    return
+                time.sleep(pause)
+                pause = min(pause * 2, 60.0)
+                continue
             with self._lock:
                 self._starting -= 1
+                self._failing_since = None
+                if self._closed:
+                    worker.kill()
+                    return
+                self._workers.add(worker)
+            self._idle.put(worker)
             return
-        with self._lock:
-            self._starting -= 1
-            if self._closed:
-                worker.kill()
-                return
-            self._workers.add(worker)
-        self._idle.put(worker)
 
     def _replace(self, worker: _Worker) -> None:
         with self._lock:
             self._workers.discard(worker)
             self.restarts += 1
         worker.kill()
-        threading.Thread(target=self._spawn, daemon=True).start()
+        threading.Thread(target=self._spawn, args=(True,), daemon=True).start()
 
     # -- state -----------------------------------------------------------------------------
     def worker_pids(self) -> list[int]:
@@ -239,10 +254,7 @@ class ConverterPool:
             self._admission.release()
 
     def _convert_once(self, docx: bytes) -> bytes:
-        try:
-            worker = self._idle.get(timeout=self.settings.start_timeout_s)
-        except queue.Empty:
-            raise ConverterUnavailable("no LibreOffice worker became free") from None
+        worker = self._free_worker()
         if worker.proc.poll() is not None:
             self._replace(worker)
             raise _WorkerDied("worker was found dead")
@@ -264,6 +276,22 @@ class ConverterPool:
             raise
         self._release(worker)
         return pdf
+
+    def _free_worker(self) -> _Worker:
+        """The next idle worker. While none is free, waiting is worth it only if one may come:
+        when LibreOffice keeps failing to start and no worker is left, say so at once."""
+        deadline = time.monotonic() + self.settings.start_timeout_s
+        while True:
+            try:
+                return self._idle.get(timeout=0.25)
+            except queue.Empty:
+                pass
+            with self._lock:
+                down = self._failing_since is not None and not self._workers
+            if down:
+                raise ConverterUnavailable("the document converter is restarting", retry_after=10)
+            if time.monotonic() > deadline:
+                raise ConverterUnavailable("no LibreOffice worker became free")
 
     def _release(self, worker: _Worker) -> None:
         if worker.conversions >= self.settings.max_conversions:

@@ -172,3 +172,24 @@ def _swallow(pool: ConverterPool) -> None:
         pool.convert(sample_docx(paragraphs=1500))
     except ConverterUnavailable:
         pass
+
+
+def test_a_replacement_that_fails_to_start_is_retried_until_it_starts(tmp_path: Path) -> None:
+    """LibreOffice killed and failing to start for a while: the pool does not stay empty."""
+    broken = tmp_path / "broken"
+    soffice = tmp_path / "soffice"
+    # A soffice that refuses to start while the file `broken` exists.
+    soffice.write_text(f'#!/bin/sh\n[ -e "{broken}" ] && exit 1\nexec soffice "$@"\n')
+    soffice.chmod(0o755)
+    with make_pool(soffice=str(soffice), timeout_s=5.0) as pool:
+        assert pool.convert(sample_docx(paragraphs=5)).startswith(b"%PDF")
+        broken.touch()
+        (worker_pid,) = pool.worker_pids()
+        for proc in soffice_of(worker_pid):
+            proc.kill()  # the next conversion finds it dead, and its replacement fails to start
+        with pytest.raises(ConverterUnavailable):
+            pool.convert(sample_docx(paragraphs=5))
+        assert wait_until(lambda: not pool.worker_pids(), 20), "the dead worker was not removed"
+        broken.unlink()  # LibreOffice can start again: the retry brings a worker back
+        assert wait_until(lambda: pool.whole(), 60), "the pool stayed empty"
+        assert pool.convert(sample_docx(paragraphs=5)).startswith(b"%PDF")
