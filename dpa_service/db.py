@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,19 +81,6 @@ def queue_work(session: Session) -> None:
 def take_queued_work(session: Session) -> bool:
     """Whether the committed transaction queued work; asking clears the mark."""
     return bool(session.info.pop(_QUEUED, False))
-
-
-_AFTER_COMMIT = "dpa_after_commit"
-
-
-def after_commit(session: Session, action: Callable[[], object]) -> None:
-    """Run `action` once this unit of work has committed (never if it rolls back): work that
-    needs the transaction's result committed first, in a transaction of its own."""
-    session.info.setdefault(_AFTER_COMMIT, []).append(action)
-
-
-def take_after_commit(session: Session) -> list[Callable[[], object]]:
-    return list(session.info.pop(_AFTER_COMMIT, []))
 
 
 def end_read_transaction(session: Session) -> None:

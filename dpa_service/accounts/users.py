@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from dpa_service.accounts.models import STAFF_ROLES, LoginThrottle, StaffSession, User
 from dpa_service.accounts.service import Principal
 from dpa_service.clock import utcnow
+from dpa_service.text import describe_character, refused_character
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 256
@@ -66,6 +67,8 @@ def create_user(*, session: Session, email: str, name: str, role: str, password:
     name = name.strip()
     if not name or len(name) > 200:
         raise UserError("the name must have 1-200 characters")
+    if (char := refused_character(name)) is not None:
+        raise UserError(f"the name contains {describe_character(char)}, which cannot be used")
     email = normalise_email(email)
     check_password(password)
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):

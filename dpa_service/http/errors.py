@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import PermissionDeniedException, ValidationException
+from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.response import Redirect, Template
 
 from dpa_service.archive.base import ArchiveError
@@ -188,7 +188,36 @@ def on_login_required(_: Request[Any, Any, Any], exc: LoginRequired) -> Response
     return Redirect(f"/staff/login?next={quote(exc.next_path, safe='/')}", status_code=303)
 
 
+def _nul_in_text(exc: BaseException) -> bool:
+    """PostgreSQL cannot store U+0000; psycopg refuses it while sending the statement."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ValueError) and "NUL" in str(cause):
+            return True
+        cause = cause.__cause__ or getattr(cause, "orig", None)
+    return False
+
+
+def on_anything_else(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Litestar's own HTTP errors keep their status; anything unexpected is logged with its
+    traceback and answered 500 (a page for people, JSON on the API)."""
+    if isinstance(exc, HTTPException):
+        status, detail, headers = exc.status_code, exc.detail, exc.headers or None
+        if status >= 500:
+            log.error("%s %s answered %d: %s", request.method, request.url.path, status, detail)
+    elif _nul_in_text(exc):
+        status, detail, headers = 422, "text may not contain the character U+0000 (NUL)", None
+    else:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        status, detail, headers = 500, "something went wrong on our side; try again later", None
+    if _is_page(request):
+        heading = PAGE_HEADINGS.get(status, "Something went wrong" if status >= 500 else "Error")
+        return message_page(heading, detail, status, headers)  # type: ignore[return-value]
+    return problem(status, detail, headers)
+
+
 EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    Exception: on_anything_else,
     DomainError: on_domain_error,
     PageAnswer: on_page_answer,
     ValidationException: on_validation_error,

@@ -1,11 +1,11 @@
 """One unit of work per request: the `db` dependency.
 
 The session commits once, after the handler returned (and before the response is sent), or
-rolls back when the handler raised. After the commit come the actions the handler asked for
-with `db.after_commit` (an automatic countersignature, in its own transaction) and, if the
-transaction queued background work (an e-mail, an archive write, a webhook delivery, a re-issue
-item), a wake-up for the job engine, so the work starts now rather than at the next sweep.
-Handlers never commit and never wake the engine themselves.
+rolls back when the handler raised. If the transaction queued background work (an e-mail, an
+archive write, a webhook delivery, a re-issue item), the job engine is woken after the commit —
+without waiting for it — so the work starts now rather than at the next sweep. Handlers never
+commit and never wake the engine themselves; work that must follow the response runs as the
+response's background task (the automatic countersignature, see web/signing.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from litestar import Request
 from litestar.datastructures import State
 from sqlalchemy.orm import Session
 
-from dpa_service.db import take_after_commit, take_queued_work
+from dpa_service.db import take_queued_work
 from dpa_service.http.errors import PageAnswer
 
 log = logging.getLogger(__name__)
@@ -27,15 +27,8 @@ log = logging.getLogger(__name__)
 
 def _commit(session: Session, state: State) -> None:
     session.commit()
-    actions = take_after_commit(session)
-    for action in actions:
-        try:
-            action()
-        except Exception:  # what was committed stands; the action's own retry is the sweep
-            log.exception("an action after the commit failed")
-    # Actions commit transactions of their own, which may queue work too.
-    if take_queued_work(session) or actions:
-        state.jobs.kick()
+    if take_queued_work(session):
+        state.jobs.kick()  # never blocks: a lost wake-up is caught up by the next sweep
 
 
 async def provide_db(

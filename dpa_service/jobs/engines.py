@@ -84,11 +84,12 @@ class QueueJobs:
         self._thread.join(10)
 
     def kick(self) -> None:
-        future = asyncio.run_coroutine_threadsafe(
-            self._queue.enqueue(SWEEP, key=SWEEP, timeout=300), self._loop
-        )
+        """Enqueue a sweep without waiting: a request must not hang when Redis does."""
+        asyncio.run_coroutine_threadsafe(self._enqueue_sweep(), self._loop)
+
+    async def _enqueue_sweep(self) -> None:
         try:
-            future.result(5)
+            await asyncio.wait_for(self._queue.enqueue(SWEEP, key=SWEEP, timeout=300), 5)
         except Exception:
             # The sweep the workers run anyway will pick the work up.
             log.warning(

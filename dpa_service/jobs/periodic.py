@@ -36,11 +36,12 @@ def _expire(ctx: JobContext) -> int:
 
 PERIODIC_TASKS: tuple[tuple[str, Task], ...] = (
     ("expire", _expire),
-    ("complete stuck countersignatures", complete_stuck),
     ("reminders", send_reminders),
     ("mail", deliver_due),
     ("archived events", catch_up_archived),
     ("webhooks", deliver_webhooks),
+    # The two that render and seal come last: a slow converter does not hold up the rest.
+    ("complete stuck countersignatures", complete_stuck),
     ("reissue", run_reissues),
     ("forget old idempotency keys", purge_old),
 )

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 # "Remind now" right after another e-mail (a double click, two colleagues) is refused.
 REMIND_GAP = timedelta(minutes=5)
+RESEND_GAP = timedelta(minutes=1)  # between two resends; a resend may follow a send at once
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ def resend(
     now = now or utcnow()
     prospect = counterparties.get_open_prospect(session=session, prospect_id=prospect_id)
     version = _open_version(session, prospect)
-    _lock(session, version)
+    _lock(session, version)  # two clicks at once: the second waits, then sees the first
+    _not_just_emailed(session, version, now, RESEND_GAP, "sending a new link", RESEND)
     revoke_links(session, version.id, now)
     return invite(session, settings, version, RESEND, actor, now)
 
@@ -142,18 +144,36 @@ def remind(
     prospect = counterparties.get_open_prospect(session=session, prospect_id=prospect_id)
     version = _open_version(session, prospect)
     _lock(session, version)  # two clicks at once: the second waits, then sees the first
-    last = session.scalar(
-        select(func.max(SigningInvitation.created_at)).where(
-            SigningInvitation.version_id == version.id
-        )
-    )
-    if last is not None and now - last < REMIND_GAP:
-        minutes = max(1, int((now - last).total_seconds() // 60))
-        raise Conflict(
-            f"the signatory was e-mailed {minutes} minute(s) ago; wait a few minutes before "
-            "reminding them again"
-        )
+    _not_just_emailed(session, version, now, REMIND_GAP, "reminding them again")
     return invite(session, settings, version, REMINDER, actor, now)
+
+
+def _not_just_emailed(
+    session: Session,
+    version: AgreementVersion,
+    now: datetime,
+    gap: timedelta,
+    doing: str,
+    kind: str | None = None,
+) -> None:
+    """A double click, or two colleagues at once: the second e-mail (of `kind`, or of any
+    kind) is refused."""
+    query = select(func.max(SigningInvitation.created_at)).where(
+        SigningInvitation.version_id == version.id
+    )
+    if kind is not None:
+        query = query.where(SigningInvitation.kind == kind)
+    last = session.scalar(query)
+    if last is not None and now - last < gap:
+        raise Conflict(
+            f"the signatory was e-mailed {_span(now - last)} ago; wait {_span(gap - (now - last))} "
+            f"more before {doing}"
+        )
+
+
+def _span(delta: timedelta) -> str:
+    seconds = max(1, round(delta.total_seconds()))
+    return f"{seconds} seconds" if seconds < 90 else f"{round(seconds / 60)} minutes"
 
 
 def void(*, session: Session, prospect_id: str, reason: str, actor: str) -> AgreementVersion:

@@ -414,19 +414,20 @@ def authorised_signatory(settings: Settings) -> Countersigner:
     )
 
 
-def countersign_automatically(ctx: JobContext, version_id: str) -> bool:
+def countersign_automatically(ctx: JobContext, version_id: str) -> bool | None:
     """Complete a signed version as Klusaro's configured signatory, in a transaction of its own,
-    when automatic countersigning is on. A failure (the converter saturated, say) is logged and
-    leaves the version signed for `complete_stuck`; returns whether it completed."""
+    when automatic countersigning is on. True when it completed it; None when there was nothing
+    to do (switched off, or the version is no longer signed); False when it failed (the converter
+    saturated, say) — logged, and the version stays signed for `complete_stuck`."""
     settings = ctx.settings
     if not (settings.auto_countersign and settings.processor_signatory_name):
-        return False
+        return None
     if ctx.pool is None or ctx.sealer is None:
-        return False  # a process without a converter or a seal cannot countersign
+        return None  # a process without a converter or a seal cannot countersign
     with ctx.session_factory() as session:
         version = session.get(AgreementVersion, version_id)
         if version is None or version.state != "signed":
-            return False
+            return None
         try:
             complete(
                 session=session,
@@ -446,7 +447,9 @@ def countersign_automatically(ctx: JobContext, version_id: str) -> bool:
 
 def complete_stuck(ctx: JobContext, older_than: timedelta = timedelta(minutes=1)) -> int:
     """Periodic task: countersign versions left `signed` when the automatic countersignature
-    failed, so no agreement stays stuck. Returns how many were completed."""
+    failed, so no agreement stays stuck. Stops at the first failure (the converter or the seal
+    is not working: the rest waits for the next sweep, and other work is not held up). Returns
+    how many were completed."""
     if not (ctx.settings.auto_countersign and ctx.settings.processor_signatory_name):
         return 0
     with ctx.session_factory() as session:
@@ -456,4 +459,10 @@ def complete_stuck(ctx: JobContext, older_than: timedelta = timedelta(minutes=1)
                 AgreementVersion.signed_at < utcnow() - older_than,
             )
         ).all()
-    return sum(countersign_automatically(ctx, version_id) for version_id in ids)
+    done = 0
+    for version_id in ids:
+        outcome = countersign_automatically(ctx, version_id)
+        if outcome is False:
+            break
+        done += bool(outcome)
+    return done

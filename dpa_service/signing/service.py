@@ -24,7 +24,7 @@ from dpa_service.clock import iso, utcnow
 from dpa_service.config import Settings
 from dpa_service.counterparties.models import Counterparty
 from dpa_service.db import changed_rows
-from dpa_service.errors import Conflict, DomainError, NotFound
+from dpa_service.errors import Conflict, DomainError, NotFound, Unprocessable
 from dpa_service.notify import outbox
 from dpa_service.signing.disclosure import DISCLOSURE_VERSION
 from dpa_service.signing.links import find_link, issue_link, revoke_links
@@ -401,6 +401,8 @@ def sign(
 def decline(
     *, session: Session, access: LinkAccess, reason: str, ip: str | None, user_agent: str | None
 ) -> None:
+    if has_control_characters(reason, multiline=True):
+        raise SigningRefused("the reason may not contain control characters")
     reason = " ".join(reason.split())
     if not reason or len(reason) > 1000:
         raise SigningRefused("please give a reason (at most 1000 characters)")
@@ -421,6 +423,8 @@ def decline(
 def void(
     *, session: Session, agreement_id: str, number: int, reason: str, actor: str
 ) -> AgreementVersion:
+    if has_control_characters(reason, multiline=True):
+        raise Unprocessable("the reason may not contain control characters")
     version = get_version(session=session, agreement_id=agreement_id, number=number)
     now = utcnow()
     lifecycle.transition(

@@ -114,7 +114,7 @@ def create_draft(
         state="draft",
         entries=stored,
         sha256=entry_values.sha256_of(stored),
-        change_note=change_note.strip(),
+        change_note=review.clean_comment(change_note, "change note", limit=REASON_MAX),
         author=author.name,
         author_subject=author.subject,
         based_on=current.version,
@@ -161,7 +161,7 @@ def update_draft(
         .values(
             entries=stored,
             sha256=entry_values.sha256_of(stored),
-            change_note=change_note.strip(),
+            change_note=review.clean_comment(change_note, "change note", limit=REASON_MAX),
         ),
     )
     if saved != 1:

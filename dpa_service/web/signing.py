@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import partial
 from typing import Annotated, Any
 
+import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -16,12 +17,12 @@ from sqlalchemy.orm import Session
 from dpa_service.archive.base import Archive
 from dpa_service.clock import utc_label
 from dpa_service.config import Settings
-from dpa_service.db import after_commit
 from dpa_service.errors import DomainError
 from dpa_service.http.client import client_of
 from dpa_service.http.downloads import archived_pdf
 from dpa_service.http.errors import PageAnswer, message_page
 from dpa_service.jobs.context import JobContext
+from dpa_service.jobs.engines import Jobs
 from dpa_service.signing import service
 from dpa_service.signing.completion import countersign_automatically
 from dpa_service.signing.disclosure import DISCLOSURE_TEXT, DISCLOSURE_VERSION
@@ -138,6 +139,11 @@ def _open_verified(
     return access
 
 
+async def _countersign(ctx: JobContext, version_id: str, jobs: Jobs) -> None:
+    if await anyio.to_thread.run_sync(countersign_automatically, ctx, version_id):
+        jobs.kick()  # the completion queued its archive objects, e-mails and webhooks
+
+
 class SigningPages(Controller):
     path = "/sign"
     include_in_schema = False
@@ -239,11 +245,17 @@ class SigningPages(Controller):
             access.agreement.id,
             signature.id,
         )
-        # Klusaro's automatic countersignature (when configured) once the signature is
-        # committed, in a transaction of its own: if it fails, the signature stands and the
-        # periodic sweep completes the version later.
-        after_commit(db, partial(countersign_automatically, job_context, access.version.id))
-        return Redirect(f"/sign/{token}/done", status_code=303)
+        # Klusaro's automatic countersignature (when configured) after the answer is sent, so
+        # the signer never waits for LibreOffice and the seal; the unit of work has committed
+        # the signature by then. If it fails, the signature stands and the periodic sweep
+        # completes the version later.
+        return Redirect(
+            f"/sign/{token}/done",
+            status_code=303,
+            background=BackgroundTask(
+                _countersign, job_context, access.version.id, request.app.state.jobs
+            ),
+        )
 
     @post("/{token:str}/decline", sync_to_thread=True, status_code=200)
     def decline(
@@ -273,11 +285,19 @@ class SigningPages(Controller):
         )
 
     @get("/{token:str}/done", sync_to_thread=True)
-    def done(self, token: FromPath[str], db: NamedDependency[Session]) -> Template:
+    def done(
+        self,
+        token: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        settings: NamedDependency[Settings],
+    ) -> Template:
         try:
             access = service.open_link(session=db, secret=token, for_action=False)
         except LinkRefused as exc:
             return _refused(exc)
+        if access.link.used_at is None and not _code_ok(request, access, settings):
+            return _code_page(access, token, status=403)  # nothing of it before the code
         version = access.version
         return Template(
             "done.html",
@@ -287,6 +307,10 @@ class SigningPages(Controller):
                 "signed_at": utc_label(version.signed_at) if version.signed_at else "",
                 "completed_at": utc_label(version.completed_at) if version.completed_at else "",
                 "final_sha256": version.final_pdf_sha256,
+                # Countersigned automatically, shortly: the page looks again by itself.
+                "countersigning": version.state == "signed"
+                and settings.auto_countersign
+                and bool(settings.processor_signatory_name),
             },
         )
 

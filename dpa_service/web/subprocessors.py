@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
+from uuid import UUID
 
 import pycountry
 from litestar import Controller, Request, Response, get, post
@@ -421,9 +422,9 @@ class StaffSubprocessorPages(Controller):
         service.reject(session=db, number=number, reviewer=user, comment=comment)
         return back_with(f"/staff/subprocessors/versions/{number}", done="Rejected.")
 
-    @get("/changes/{change_id:str}", sync_to_thread=True)
-    def change(self, db: NamedDependency[Session], change_id: FromPath[str]) -> Template:
-        change = service.get_change(session=db, change_id=change_id)
+    @get("/changes/{change_id:uuid}", sync_to_thread=True)
+    def change(self, db: NamedDependency[Session], change_id: FromPath[UUID]) -> Template:
+        change = service.get_change(session=db, change_id=str(change_id))
         return Template(
             "staff/subprocessors_change.html",
             context={

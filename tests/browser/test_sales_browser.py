@@ -106,7 +106,9 @@ def test_a_prospect_receives_signs_and_both_sides_get_the_completed_copy(
     into_view(signer.locator("#consent")).check()
     into_view(signer.locator("#sign")).click()
     signer.wait_for_url("**/done", timeout=COUNTERSIGN_TIMEOUT_MS)
-    expect(signer.locator("h1")).to_contain_text("signed by both parties")
+    expect(signer.locator("h1")).to_contain_text(
+        "signed by both parties", timeout=COUNTERSIGN_TIMEOUT_MS
+    )
 
     # The status board shows it completed, with who signed.
     seller.goto("/staff/prospects")

@@ -89,7 +89,10 @@ def test_sign_with_a_drawn_signature_and_download_the_sealed_copy(
 
     into_view(page.locator("#sign")).click()
     page.wait_for_url(f"**{issued.path}/done", timeout=COUNTERSIGN_TIMEOUT_MS)
-    expect(page.locator("h1")).to_contain_text("signed by both parties")
+    # countersigned in the background; the page looks again by itself
+    expect(page.locator("h1")).to_contain_text(
+        "signed by both parties", timeout=COUNTERSIGN_TIMEOUT_MS
+    )
 
     with page.expect_download() as download_info:
         into_view(page.locator("#download-signed")).click()

@@ -234,3 +234,14 @@ def test_a_prospects_dpa_cannot_be_sent_around_the_sales_flow(sales: Sales) -> N
         headers=sales.api.headers("sales"),
     )
     assert bypass.status_code == 409 and f"/api/v1/prospects/{prospect['id']}/send" in bypass.text
+
+
+def test_a_double_clicked_resend_sends_one_e_mail(sales: Sales) -> None:
+    prospect = sales.create()
+    sales.send(prospect["id"])
+    first = sales.act(prospect["id"], "resend")
+    assert first.status_code == 201, first.text  # a resend may follow the send at once
+    second = sales.act(prospect["id"], "resend")
+    assert second.status_code == 409 and "ago" in second.json()["detail"]
+    to = prospect["details"]["signatory"]["email"]
+    assert len(sales.mail_to(to, count=2)) == 2  # the send and one resend

@@ -152,3 +152,13 @@ def test_codes_per_link_are_capped(api: Api, workspace_id: str) -> None:
         for _ in range(6)
     ]
     assert codes == [200] * 5 + [429]
+
+
+def test_the_confirmation_page_of_a_code_link_needs_the_code_before_signing(
+    api: Api, workspace_id: str
+) -> None:
+    data = dict(WORKSPACE)
+    data["signatory"] = {**data["signatory"], "email": f"{workspace_id}@example.lv"}
+    issued = issue(api, workspace_id, data, require_code=True)
+    done = api.client.get(f"{issued.path}/done")
+    assert done.status_code == 403 and "Confirm it is you" in done.text
