@@ -246,17 +246,12 @@ def test_a_template_that_fails_only_without_optional_values_is_refused() -> None
 
 
 def test_a_template_slow_only_for_long_names_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(validation, "TRIAL_RENDER_BUDGET_S", 1.0)
-    # fast for the sample's name, slow for a 300-character one
+    monkeypatch.setattr(validation, "TRIAL_RENDER_BUDGET_S", 1.5)
+    # nothing for the sample's name; about 80 million steps for a 300-character one
     source = (
-        "{% for a in controller.legal_name %}{% for b in controller.legal_name %}"
-        "{% for c in controller.legal_name %}{% endfor %}{% endfor %}{% endfor %}"
+        "{% if controller.legal_name|length > 250 %}{% for a in controller.legal_name %}"
+        "{% for b in controller.legal_name %}{% for c in controller.legal_name %}"
+        "{% for d in 'abc' %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endif %}"
     )
     message = rejected(f.with_jinja(source))
-    assert "the longest values took" in message or "did not finish" in message, message
-
-
-def test_a_template_failing_only_when_signed_is_refused() -> None:
-    source = "{% if signatures.controller %}{{ signatures.controller.name + 1 }}{% endif %}"
-    message = rejected(f.with_jinja(source))
-    assert "trial render" in message and "TypeError" in message
+    assert "the longest values took" in message, message
