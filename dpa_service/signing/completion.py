@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -443,6 +444,13 @@ def countersign_automatically(ctx: JobContext, version_id: str) -> bool | None:
             log.exception("automatic countersignature of version %s failed", version_id)
             return False
     return True
+
+
+def countersign_and_wake(ctx: JobContext, version_id: str, wake: Callable[[], None]) -> None:
+    """The sign answer's background task: the automatic countersignature, then a wake-up for
+    the job engine, which has the completion's archive objects, e-mails and webhooks to do."""
+    if countersign_automatically(ctx, version_id):
+        wake()
 
 
 def complete_stuck(ctx: JobContext, older_than: timedelta = timedelta(minutes=1)) -> int:

@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
@@ -22,9 +21,8 @@ from dpa_service.http.client import client_of
 from dpa_service.http.downloads import archived_pdf
 from dpa_service.http.errors import PageAnswer, message_page
 from dpa_service.jobs.context import JobContext
-from dpa_service.jobs.engines import Jobs
 from dpa_service.signing import service
-from dpa_service.signing.completion import countersign_automatically
+from dpa_service.signing.completion import countersign_and_wake
 from dpa_service.signing.disclosure import DISCLOSURE_TEXT, DISCLOSURE_VERSION
 from dpa_service.signing.service import LinkAccess, LinkRefused, SigningRefused
 from dpa_service.web.forms import FORM
@@ -139,11 +137,6 @@ def _open_verified(
     return access
 
 
-async def _countersign(ctx: JobContext, version_id: str, jobs: Jobs) -> None:
-    if await anyio.to_thread.run_sync(countersign_automatically, ctx, version_id):
-        jobs.kick()  # the completion queued its archive objects, e-mails and webhooks
-
-
 class SigningPages(Controller):
     path = "/sign"
     include_in_schema = False
@@ -253,7 +246,7 @@ class SigningPages(Controller):
             f"/sign/{token}/done",
             status_code=303,
             background=BackgroundTask(
-                _countersign, job_context, access.version.id, request.app.state.jobs
+                countersign_and_wake, job_context, access.version.id, request.app.state.jobs.kick
             ),
         )
 
