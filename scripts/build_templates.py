@@ -195,17 +195,20 @@ EN_SECURITY: list[Block] = [
      "providers, monitoring and abuse prevention, and backups and recovery. The measures are "
      "grouped under the headings used in Annex II of the Standard Contractual Clauses."),
 
-    ("Heading 3", "II.1 Encryption and pseudonymisation"),
+    ("Heading 3", "II.1 Encryption"),
     ("List Bullet",
      "**Protocol:** connections to the Service use TLS version "
      "{{ processor.security.tls_min_version }} or higher; stored data is encrypted with "
      "{{ processor.security.encryption_at_rest }}."),
     *_measures("encryption"),
 
-    ("Heading 3", "II.2 Ensuring ongoing confidentiality, integrity, availability and resilience"),
+    ("Heading 3", "II.2 Pseudonymisation"),
+    *_measures("pseudonymisation"),
+
+    ("Heading 3", "II.3 Ensuring ongoing confidentiality, integrity, availability and resilience"),
     *_measures("resilience"),
 
-    ("Heading 3", "II.3 Ability to restore availability and access (backups and recovery)"),
+    ("Heading 3", "II.4 Ability to restore availability and access (backups and recovery)"),
     ("List Bullet",
      "**Backup schedule:** the databases and stored files are backed up at least every "
      "{{ processor.security.backup_interval.text }}. A backup is kept for no more than "
@@ -217,7 +220,7 @@ EN_SECURITY: list[Block] = [
      "within {{ processor.security.rto.text }} (recovery time objective)."),
     *_measures("restore"),
 
-    ("Heading 3", "II.4 Regular testing, assessment and evaluation"),
+    ("Heading 3", "II.5 Regular testing, assessment and evaluation"),
     ("List Bullet",
      "**Security updates:** critical vulnerabilities are remedied within "
      "{{ processor.security.patch_critical.text }} and high-severity vulnerabilities within "
@@ -230,57 +233,57 @@ EN_SECURITY: list[Block] = [
      "significant incident."),
     *_measures("testing"),
 
-    ("Heading 3", "II.5 User identification and authorisation"),
+    ("Heading 3", "II.6 User identification and authorisation"),
     ("List Bullet",
      "**Access reviews:** administrative access rights are reviewed at least every "
      "{{ processor.security.access_review.text }}."),
     *_measures("identification"),
 
-    ("Heading 3", "II.6 Protection of data during transmission"),
+    ("Heading 3", "II.7 Protection of data during transmission"),
     *_measures("transmission"),
 
-    ("Heading 3", "II.7 Protection of data during storage"),
+    ("Heading 3", "II.8 Protection of data during storage"),
     *_measures("storage"),
 
-    ("Heading 3", "II.8 Physical security of locations where data is processed"),
+    ("Heading 3", "II.9 Physical security of locations where data is processed"),
     *_measures("physical"),
 
-    ("Heading 3", "II.9 Logging and monitoring"),
+    ("Heading 3", "II.10 Logging and monitoring"),
     ("List Bullet",
      "**Log retention:** security logs are kept for "
      "{{ processor.security.log_retention.text }} and then deleted."),
     *_measures("logging"),
 
-    ("Heading 3", "II.10 System configuration, including default configuration"),
+    ("Heading 3", "II.11 System configuration, including default configuration"),
     *_measures("configuration"),
 
-    ("Heading 3", "II.11 Internal IT and IT security governance and accountability"),
+    ("Heading 3", "II.12 Internal IT and IT security governance and accountability"),
     *_measures("governance"),
 
-    ("Heading 3", "II.12 Certification and assurance"),
+    ("Heading 3", "II.13 Certification and assurance"),
     *_measures("certification"),
 
-    ("Heading 3", "II.13 Incident management"),
+    ("Heading 3", "II.14 Incident management"),
     ("List Bullet",
      "**Notification:** personal data breaches are reported to the controller as set out in "
      "clause 7."),
     *_measures("incidents"),
 
-    ("Heading 3", "II.14 Data minimisation, data quality and limited retention"),
+    ("Heading 3", "II.15 Data minimisation, data quality and limited retention"),
     *_measures("minimisation"),
 
-    ("Heading 3", "II.15 Data portability and erasure"),
+    ("Heading 3", "II.16 Data portability and erasure"),
     ("List Bullet",
      "**End of the service:** data is returned or deleted as set out in clause 6(g)."),
     *_measures("portability"),
 
-    ("Heading 3", "II.16 Staff"),
+    ("Heading 3", "II.17 Staff"),
     ("List Bullet",
      "**Confidentiality:** personnel with access to customer personal data are bound by "
      "confidentiality as set out in clause 9."),
     *_measures("staff"),
 
-    ("Heading 3", "II.17 Subprocessors"),
+    ("Heading 3", "II.18 Subprocessors"),
     ("List Bullet",
      "**Contracts:** subprocessors are bound by written agreements that require measures at "
      "least as protective as those in this annex (clause 11)."),
@@ -668,7 +671,7 @@ EN_MASTER: list[Block] = [
      "{{ terms.return_deletion.text }} after the main agreement ends. Copies in backups are "
      "deleted when those backups expire, no later than "
      "{{ processor.security.backup_retention.text }} after they were made (Annex II, section "
-     "II.3); until then they stay encrypted, are used only to restore systems, and remain "
+     "II.4); until then they stay encrypted, are used only to restore systems, and remain "
      "subject to this DPA. When the deletion, including backups, is complete, the processor "
      "confirms it to the controller in writing."),
     ("Normal",
@@ -1098,20 +1101,23 @@ LV_SECURITY: list[Block] = [
      "izmantošanas novēršanu, kā arī rezerves kopijas un atjaunošanu. Pasākumi ir sagrupēti pēc "
      "virsrakstiem, kas izmantoti līguma standartklauzulu II pielikumā."),
 
-    ("Heading 3", "II.1. Šifrēšana un pseidonimizācija"),
+    ("Heading 3", "II.1. Šifrēšana"),
     ("List Bullet",
      "**Protokols:** savienojumi ar Pakalpojumu izmanto TLS "
      "{{ processor.security.tls_min_version }} vai jaunāku versiju; glabātos datus šifrē ar "
      "{{ processor.security.encryption_at_rest }}."),
     *_measures("encryption"),
 
+    ("Heading 3", "II.2. Pseidonimizācija"),
+    *_measures("pseudonymisation"),
+
     ("Heading 3",
-     "II.2. Apstrādes sistēmu un pakalpojumu nepārtraukta konfidencialitāte, integritāte, "
+     "II.3. Apstrādes sistēmu un pakalpojumu nepārtraukta konfidencialitāte, integritāte, "
      "pieejamība un noturība"),
     *_measures("resilience"),
 
     ("Heading 3",
-     "II.3. Spēja savlaicīgi atjaunot datu pieejamību un piekļuvi tiem (rezerves kopijas un "
+     "II.4. Spēja savlaicīgi atjaunot datu pieejamību un piekļuvi tiem (rezerves kopijas un "
      "atjaunošana)"),
     ("List Bullet",
      "**Rezerves kopiju grafiks:** datubāzu un glabāto datņu rezerves kopijas veido ne retāk kā "
@@ -1125,7 +1131,7 @@ LV_SECURITY: list[Block] = [
      "mērķis)."),
     *_measures("restore"),
 
-    ("Heading 3", "II.4. Regulāra testēšana, izvērtēšana un novērtēšana"),
+    ("Heading 3", "II.5. Regulāra testēšana, izvērtēšana un novērtēšana"),
     ("List Bullet",
      "**Drošības atjauninājumi:** kritiskas ievainojamības novērš "
      "{{ processor.security.patch_critical.gen }} laikā, bet augstas bīstamības ievainojamības – "
@@ -1138,57 +1144,57 @@ LV_SECURITY: list[Block] = [
      "katra būtiska incidenta."),
     *_measures("testing"),
 
-    ("Heading 3", "II.5. Lietotāju identifikācija un autorizācija"),
+    ("Heading 3", "II.6. Lietotāju identifikācija un autorizācija"),
     ("List Bullet",
      "**Piekļuves pārskatīšana:** administratīvās piekļuves tiesības pārskata ne retāk kā reizi "
      "{{ processor.security.access_review.loc }}."),
     *_measures("identification"),
 
-    ("Heading 3", "II.6. Datu aizsardzība pārsūtīšanas laikā"),
+    ("Heading 3", "II.7. Datu aizsardzība pārsūtīšanas laikā"),
     *_measures("transmission"),
 
-    ("Heading 3", "II.7. Datu aizsardzība glabāšanas laikā"),
+    ("Heading 3", "II.8. Datu aizsardzība glabāšanas laikā"),
     *_measures("storage"),
 
-    ("Heading 3", "II.8. Datu apstrādes vietu fiziskā drošība"),
+    ("Heading 3", "II.9. Datu apstrādes vietu fiziskā drošība"),
     *_measures("physical"),
 
-    ("Heading 3", "II.9. Notikumu reģistrēšana un uzraudzība"),
+    ("Heading 3", "II.10. Notikumu reģistrēšana un uzraudzība"),
     ("List Bullet",
      "**Žurnālu glabāšana:** drošības žurnālus glabā "
      "{{ processor.security.log_retention.acc }}, un pēc tam tos dzēš."),
     *_measures("logging"),
 
-    ("Heading 3", "II.10. Sistēmu konfigurācija, tostarp noklusējuma konfigurācija"),
+    ("Heading 3", "II.11. Sistēmu konfigurācija, tostarp noklusējuma konfigurācija"),
     *_measures("configuration"),
 
-    ("Heading 3", "II.11. IT un IT drošības iekšējā pārvaldība un pārskatatbildība"),
+    ("Heading 3", "II.12. IT un IT drošības iekšējā pārvaldība un pārskatatbildība"),
     *_measures("governance"),
 
-    ("Heading 3", "II.12. Sertifikācija un apliecinājumi"),
+    ("Heading 3", "II.13. Sertifikācija un apliecinājumi"),
     *_measures("certification"),
 
-    ("Heading 3", "II.13. Incidentu pārvaldība"),
+    ("Heading 3", "II.14. Incidentu pārvaldība"),
     ("List Bullet",
      "**Paziņošana:** par personas datu aizsardzības pārkāpumiem pārzinim paziņo saskaņā ar "
      "7. punktu."),
     *_measures("incidents"),
 
-    ("Heading 3", "II.14. Datu minimizēšana, datu kvalitāte un ierobežota glabāšana"),
+    ("Heading 3", "II.15. Datu minimizēšana, datu kvalitāte un ierobežota glabāšana"),
     *_measures("minimisation"),
 
-    ("Heading 3", "II.15. Datu pārnesamība un dzēšana"),
+    ("Heading 3", "II.16. Datu pārnesamība un dzēšana"),
     ("List Bullet",
      "**Pakalpojuma beigas:** datus atdod vai dzēš saskaņā ar 6. punkta g) apakšpunktu."),
     *_measures("portability"),
 
-    ("Heading 3", "II.16. Personāls"),
+    ("Heading 3", "II.17. Personāls"),
     ("List Bullet",
      "**Konfidencialitāte:** personālam, kam ir piekļuve pārziņa personas datiem, ir 9. punktā "
      "noteiktais konfidencialitātes pienākums."),
     *_measures("staff"),
 
-    ("Heading 3", "II.17. Apakšapstrādātāji"),
+    ("Heading 3", "II.18. Apakšapstrādātāji"),
     ("List Bullet",
      "**Līgumi:** ar apakšapstrādātājiem ir noslēgti rakstiski līgumi, kas prasa pasākumus, kuri "
      "nav mazāk aizsargājoši par šajā pielikumā minētajiem (11. punkts)."),
@@ -1574,7 +1580,7 @@ LV_MASTER: list[Block] = [
      "aktīvajām sistēmām {{ terms.return_deletion.gen }} laikā pēc pamatlīguma izbeigšanās. "
      "Rezerves kopijās esošos datus dzēš, kad beidzas šo kopiju glabāšanas termiņš, – ne vēlāk "
      "kā {{ processor.security.backup_retention.gen }} laikā pēc kopijas izveides (II pielikuma "
-     "II.3. sadaļa); līdz tam kopijas glabā šifrētas, izmanto tikai sistēmu atjaunošanai, un uz "
+     "II.4. sadaļa); līdz tam kopijas glabā šifrētas, izmanto tikai sistēmu atjaunošanai, un uz "
      "tām attiecas šis Līgums. Kad dzēšana, ieskaitot rezerves kopijas, ir pabeigta, "
      "apstrādātājs to rakstiski apliecina pārzinim."),
     ("Normal",

@@ -44,6 +44,7 @@ SECURITY_VALUES = ("tls_min_version", "encryption_at_rest")
 # The headings of Annex II, in order (the regulators' list, as in Annex II of the SCCs).
 MEASURE_HEADINGS = (
     "encryption",
+    "pseudonymisation",
     "resilience",
     "restore",
     "testing",
