@@ -637,9 +637,9 @@ EN_MASTER: list[Block] = [
      "Chapter III GDPR, including the rights to information (Articles 13 and 14), access, "
      "rectification, erasure, restriction of processing, data portability and objection, and "
      "the right not to be subject to a decision based solely on automated processing (Article "
-     "22). The Service lets the controller find, correct, export and delete records in its "
-     "workspace itself; where that is not enough, the processor provides further help on "
-     "request. If a data subject contacts the processor directly about customer personal data, "
+     "22). Where the functions of the Service let the controller find, correct, export or delete "
+     "records itself, the controller uses them; where that is not enough, the processor provides "
+     "further help on request. If a data subject contacts the processor directly about customer personal data, "
      "the processor forwards the request to the controller without undue delay and does not "
      "answer it itself unless the controller authorises it to do so."),
     ("Normal",
@@ -659,7 +659,7 @@ EN_MASTER: list[Block] = [
      "significant effort, the processor may charge a reasonable fee that it has stated to the "
      "controller in advance; the assistance is not withheld while the fee is being agreed."),
     ("Normal",
-     "**(g) Deletion or return at the end.** The controller can export its data from the "
+     "**(g) Deletion or return at the end.** The controller may export its data from the "
      "Service at any time before the main agreement ends. At the choice of the controller, the "
      "processor deletes all customer personal data or returns it to the controller and deletes "
      "the remaining copies, unless Union or Member State law requires the processor to store "
@@ -730,10 +730,8 @@ EN_MASTER: list[Block] = [
     # 8. International transfers ---------------------------------------------
     ("Heading 1", "8. Transfers to third countries"),
     ("Normal",
-     "8.1 The processor's own systems and the storage of the Service (hosting, databases, files "
-     "and backups) are located in the EEA. Customer personal data is processed in a third "
-     "country only where a subprocessor listed in Annex III processes it there, as shown in that "
-     "annex. The processor transfers customer personal data to a third country only on the "
+     "8.1 Customer personal data is processed in a third country only where a subprocessor "
+     "listed in Annex III processes it there, as shown in that annex. The processor transfers customer personal data to a third country only on the "
      "controller's documented instructions, which include the engagement of the subprocessors "
      "authorised under clause 11, and only where the conditions of Chapter V GDPR are met."),
     ("Normal",
@@ -1545,9 +1543,9 @@ LV_MASTER: list[Block] = [
      "īstenot Regulas III nodaļā noteiktās tiesības, tostarp tiesības saņemt informāciju (13. un "
      "14. pants), piekļūt datiem, labot un dzēst tos, ierobežot apstrādi, tiesības uz datu "
      "pārnesamību un tiesības iebilst, kā arī tiesības, lai uz datu subjektu neattiektos "
-     "lēmums, kas balstīts tikai uz automatizētu apstrādi (22. pants). Pakalpojums ļauj "
-     "pārzinim pašam atrast, labot, eksportēt un dzēst ierakstus savā darbvietā; ja ar to "
-     "nepietiek, apstrādātājs pēc pieprasījuma sniedz papildu palīdzību. Ja datu subjekts "
+     "lēmums, kas balstīts tikai uz automatizētu apstrādi (22. pants). Ja Pakalpojuma funkcijas "
+     "ļauj pārzinim pašam atrast, labot, eksportēt vai dzēst ierakstus, pārzinis tās izmanto; "
+     "ja ar to nepietiek, apstrādātājs pēc pieprasījuma sniedz papildu palīdzību. Ja datu subjekts "
      "saistībā ar pārziņa personas datiem vēršas tieši pie apstrādātāja, apstrādātājs bez "
      "nepamatotas kavēšanās pārsūta pieprasījumu pārzinim un pats uz to neatbild, ja vien "
      "pārzinis to nav atļāvis."),
@@ -1638,9 +1636,8 @@ LV_MASTER: list[Block] = [
     # 8. Nosūtīšana ------------------------------------------------------------------
     ("Heading 1", "8. Nosūtīšana uz trešām valstīm"),
     ("Normal",
-     "8.1. Apstrādātāja sistēmas un Pakalpojuma datu glabāšana (mitināšana, datubāzes, datnes un "
-     "rezerves kopijas) atrodas EEZ. Trešā valstī pārziņa personas datus apstrādā tikai tad, ja "
-     "tos tur apstrādā III pielikumā norādīts apakšapstrādātājs, kā norādīts šajā pielikumā. "
+     "8.1. Pārziņa personas dati tiek apstrādāti trešā valstī tikai tad, ja tos tur apstrādā "
+     "kāds no III pielikumā norādītajiem apakšapstrādātājiem, kā tas redzams šajā pielikumā. "
      "Apstrādātājs nosūta pārziņa personas datus uz trešo valsti tikai saskaņā ar pārziņa "
      "dokumentētiem norādījumiem, kas ietver 11. punktā atļauto apakšapstrādātāju piesaisti, un "
      "tikai tad, ja ir izpildīti Regulas V nodaļas nosacījumi."),
