@@ -1845,7 +1845,7 @@ LV_MASTER: list[Block] = [
      "attēlošana, atjaunināšana, eksportēšana un nosūtīšana pārziņa izvēlētām personām, "
      "rezerves kopiju veidošana un datu atjaunošana no tām, kā arī datu dzēšana."),
     ("TAG", "{%p if processing.operations %}"),
-    ("Normal", "Pārziņa izmantotajām funkcijām apstrāde ietver arī:"),
+    ("Normal", "Attiecībā uz pārziņa izmantotajām funkcijām apstrāde ietver arī:"),
     ("TAG", "{%p for o in processing.operations %}"),
     ("List Bullet", "{{ o }}"),
     ("TAG", "{%p endfor %}"),

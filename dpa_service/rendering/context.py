@@ -93,7 +93,7 @@ DATA_SUBJECTS: dict[str, str] = {
 _CATEGORIES_LV: dict[str, tuple[str, str]] = {
     "leads": (
         "Potenciālie klienti",
-        "potenciālo klientu vārdi, uzvārdi un kontaktinformācija un viņu iesniegtie pieprasījumi",
+        "potenciālo klientu vārdi, uzvārdi, kontaktinformācija un viņu iesniegtie pieprasījumi",
     ),
     "contacts": (
         "Kontakti",
