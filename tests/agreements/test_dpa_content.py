@@ -131,8 +131,9 @@ def test_confidentiality_and_subprocessor_clauses(dpa_text: str) -> None:
         if "general" in serves or serves & chosen:
             # the table may wrap a long cell; compare word by word in order
             assert " ".join(entry["purpose"].split()[:3]) in dpa_text, entry["name"]
-            assert f"{entry['name']} • Contracting entity: {entry['contracting_entity']['name']}" in (
-                details
+            assert (
+                f"{entry['name']} • Contracting entity: {entry['contracting_entity']['name']}"
+                in details
             )
         else:
             assert entry["name"] not in dpa_text, entry["name"]

@@ -158,7 +158,9 @@ def test_a_contacts_only_workspace_gets_only_what_contacts_imply() -> None:
 def test_implied_subjects_are_added_to_the_chosen_ones() -> None:
     ctx = contexts(details(data_categories=["leads", "booking_forms"], data_subjects=["workers"]))
     keys = [s["key"] for s in ctx["en"]["processing"]["data_subjects"]]
-    assert keys == [k for k in DATA_SUBJECTS if k in {"workers", "prospects", "customers", "end_users"}]
+    assert keys == [
+        k for k in DATA_SUBJECTS if k in {"workers", "prospects", "customers", "end_users"}
+    ]
 
 
 def test_texts_are_claimed_only_where_a_subprocessor_sends_them() -> None:
@@ -226,7 +228,9 @@ def test_each_subprocessor_has_entity_location_mechanisms_in_order_and_real_meas
 
 def test_the_built_in_list_has_the_structured_transfer_fields() -> None:
     for entry in SUBPROCESSORS:
-        assert entry["contracting_entity"]["name"] and len(entry["contracting_entity"]["country"]) == 2
+        assert (
+            entry["contracting_entity"]["name"] and len(entry["contracting_entity"]["country"]) == 2
+        )
         assert entry["processing_locations"], entry["name"]
         assert entry["categories"], entry["name"]
         assert entry["translations"]["lv"]["purpose"], entry["name"]
@@ -287,7 +291,11 @@ def test_a_named_signatory_given_by_the_caller_replaces_the_profiles() -> None:
     [
         (("identity", "legal_name"), {"value": "X"}, "confirmed"),
         (("identity", "registration_number"), {"value": None, "confirmed": True}, "unknown"),
-        (("security", "backup_retention"), {"value": 0, "unit": "days", "confirmed": True}, "at least 1"),
+        (
+            ("security", "backup_retention"),
+            {"value": 0, "unit": "days", "confirmed": True},
+            "at least 1",
+        ),
         (("security", "rpo"), {"value": 4, "confirmed": True}, "unit"),
         (("privacy_contact", "name"), {"value": {"en": "Officer"}, "confirmed": True}, "languages"),
     ],
@@ -316,10 +324,15 @@ def test_the_authority_follows_the_controllers_country() -> None:
     lv = authority("LV", "lv")
     assert isinstance(lv, dict) and lv["name"] == "Datu valsts inspekcija"
     en = authority("LV")
-    assert isinstance(en, dict) and en["name"] == "the Data State Inspectorate (Datu valsts inspekcija)"
+    assert (
+        isinstance(en, dict)
+        and en["name"] == "the Data State Inspectorate (Datu valsts inspekcija)"
+    )
     de = authority("DE")
     assert isinstance(de, dict) and "federal state" in de["name"]
     assert authority("US") is None  # outside the EEA: the generic rule is printed
     table = builtin_authorities()["authorities"]
-    eea = "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO"
+    eea = (
+        "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO"
+    )
     assert set(table) == set(eea.split())

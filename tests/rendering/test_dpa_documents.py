@@ -75,8 +75,9 @@ def test_backups_have_a_maximum_retention_that_clause_6g_refers_to(
 ) -> None:
     deletion = between(english, "(g) Deletion or return at the end.", "(h) Audits")
     assert "within 30 days after the main agreement ends" in deletion
-    assert "no later than [to be confirmed: 35 days] after they were made (Annex II, section II.4)" in (
-        deletion
+    assert (
+        "no later than [to be confirmed: 35 days] after they were made (Annex II, section II.4)"
+        in deletion
     )
     annex = between(english, "II.4 Ability to restore", "II.5 Regular testing")
     assert "A backup is kept for no more than [to be confirmed: 35 days]" in annex
