@@ -86,7 +86,8 @@ class CounterpartyDetails(Strict):
     data_subjects: Annotated[list[DataSubject], msgspec.Meta(min_length=1, max_length=5)]
     vat_number: ShortText | None = None
     dpo: Dpo | None = None
-    language: Literal["en"] = "en"
+    language: Literal["en", "lv"] = "en"
+    bilingual: bool | msgspec.UnsetType = msgspec.UNSET  # left out of the stored details if unset
 
     def __post_init__(self) -> None:
         for field in ("data_categories", "data_subjects"):
