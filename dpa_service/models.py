@@ -8,6 +8,7 @@ from dpa_service.clauses.models import TemplateEvent, TemplateVersion
 from dpa_service.counterparties.models import Counterparty, SigningInvitation
 from dpa_service.db import Base
 from dpa_service.notify.models import EmailAttempt, OutboundEmail
+from dpa_service.profile.models import ProcessorProfileVersion
 from dpa_service.signing.models import Signature, SigningCode, SigningLink
 from dpa_service.subprocessors.models import (
     SubprocessorChange,
@@ -34,6 +35,7 @@ __all__ = [
     "Counterparty",
     "EmailAttempt",
     "OutboundEmail",
+    "ProcessorProfileVersion",
     "Signature",
     "SigningCode",
     "SigningInvitation",

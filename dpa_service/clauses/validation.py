@@ -113,11 +113,15 @@ def validate_template(
     filename: str,
     template_key: str,
     companions: Mapping[str, bytes] | None = None,
+    language: str = "en",
 ) -> ValidatedTemplate:
-    """Check an upload for `template_key`; raise TemplateRejected (422) with the reason.
+    """Check an upload for `template_key` in `language`; raise TemplateRejected (422) with the
+    reason.
 
     `companions` is the rest of the template set the trial render merges this one with (the
-    current approved set); by default the built-in set in templates/.
+    current approved set of the same language); by default the built-in set of that language
+    in templates/. Variables and the trial render use the sample workspace in `language`, so a
+    Latvian template is checked against the Latvian context (dates, cases of figures …).
     """
     name = package.check_filename(filename, template_key)
     package.sniff(data)
@@ -160,7 +164,7 @@ def validate_template(
             f"({', '.join(sorted(internals))}); templates may only print the agreement's values"
         )
 
-    shape = sample_context(signed=True)
+    shape = sample_context(signed=True, language=language)
     allowed = set(shape)
     if template_key == "master":
         allowed |= {f"{key}_clause" for key in CLAUSE_KEYS}
@@ -194,9 +198,10 @@ def validate_template(
                 + ", ".join(wrong)
             )
 
-    templates = dict(companions) if companions is not None else load_templates(BUILTIN_TEMPLATES)
+    builtin = BUILTIN_TEMPLATES if language == "en" else BUILTIN_TEMPLATES / language
+    templates = dict(companions) if companions is not None else load_templates(builtin)
     templates[template_key] = data
-    trial_render(templates, [sample_context(), shape])
+    trial_render(templates, [sample_context(language=language), shape])
 
     return ValidatedTemplate(
         template_key=template_key,
