@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 
 from dpa_service import migrations
 from dpa_service.agreements.routes import AgreementController
+from dpa_service.agreements.terms import terms_from
 from dpa_service.archive.base import Archive, ArchiveUnreachable
 from dpa_service.clauses.routes import TemplateController
 from dpa_service.config import Settings
@@ -33,6 +34,7 @@ from dpa_service.http.auth import PUBLIC_PATHS, Authentication, current_user
 from dpa_service.http.errors import EXCEPTION_HANDLERS
 from dpa_service.http.unit_of_work import provide_db
 from dpa_service.jobs.context import JobContext
+from dpa_service.profile.routes import ProcessorProfileApi
 from dpa_service.reissue.routes import ReissueApi
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.runtime import make_archive, make_jobs, make_sealer, pool_settings
@@ -69,6 +71,7 @@ ROUTES: list[Any] = [
     SigningController,
     TemplateController,
     SubprocessorApi,
+    ProcessorProfileApi,
     ReissueApi,
     WebhookController,
     VerifyApi,
@@ -102,7 +105,10 @@ def create_app(
     engine: Engine | None = None,
     sealer: Sealer | None = None,
 ) -> Litestar:
-    """Build the app. A pool passed in is shared and left running; otherwise the app owns one."""
+    """Build the app. A pool passed in is shared and left running; otherwise the app owns one.
+
+    Refuses (SettingsError) DPA_* figures outside the bounds a DPA may print."""
+    terms_from(settings)
     engine = engine or make_engine(settings.database_url)
     migrations.ensure_migrated(engine)  # refuse to start on an unmigrated database
     session_factory = make_session_factory(engine)

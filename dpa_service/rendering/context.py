@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import gettext
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -474,7 +474,9 @@ TERM_BOUNDS: dict[str, tuple[int, int | None, str]] = {
 @dataclass(frozen=True)
 class Terms:
     """The configurable figures of the DPA. Out-of-range values are refused wherever Terms is
-    built (settings, a stored version, a preview): see TERM_BOUNDS."""
+    built (settings, a preview): see TERM_BOUNDS. `check=False` rebuilds the figures frozen
+    on a version that was made and signed before the bounds existed: what was signed is
+    countersigned as it was, never refused afterwards."""
 
     breach_notice_hours: int = 48
     subprocessor_notice_days: int = 30
@@ -482,8 +484,11 @@ class Terms:
     audit_notice_days: int = 30
     governing_law: str = "Latvia"
     courts: str = "Riga, Latvia"
+    check: InitVar[bool] = True
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, check: bool) -> None:
+        if not check:
+            return
         for name, (low, high, why) in TERM_BOUNDS.items():
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):

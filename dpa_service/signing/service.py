@@ -26,6 +26,7 @@ from dpa_service.counterparties.models import Counterparty
 from dpa_service.db import changed_rows
 from dpa_service.errors import Conflict, DomainError, NotFound
 from dpa_service.notify import outbox
+from dpa_service.profile.service import refusal
 from dpa_service.signing.disclosure import DISCLOSURE_VERSION
 from dpa_service.signing.links import find_link, issue_link, revoke_links
 from dpa_service.signing.models import Signature, SigningCode, SigningLink
@@ -96,6 +97,7 @@ def create_link(
     newest = max(v.number for v in agreement.versions)
     if version.number != newest:
         raise Conflict(f"version {number} is not the newest version ({newest})")
+    require_confirmed(version)
     if version.state == "draft":
         lifecycle.transition(
             session=session,
@@ -131,6 +133,14 @@ def create_link(
         },
     )
     return link, secret
+
+
+def require_confirmed(version: AgreementVersion) -> None:
+    """Every way a DPA goes out for signature passes here (the app's links, sales e-mails,
+    resends, reminders, re-issue invitations): a DPA that prints processor profile values legal
+    has not confirmed is a draft for review, never sent (409 naming the values)."""
+    if version.unconfirmed:
+        raise Conflict(refusal(list(version.unconfirmed), version.processor_profile_version or 0))
 
 
 def open_link(
