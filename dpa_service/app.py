@@ -44,6 +44,7 @@ from dpa_service.signing.seal import Sealer
 from dpa_service.subprocessors.routes import SubprocessorApi
 from dpa_service.system.routes import health, ready
 from dpa_service.web.headers import security_headers
+from dpa_service.web.profile import ProcessorProfilePages
 from dpa_service.web.reissues import ReissuePages
 from dpa_service.web.sales import SalesPages
 from dpa_service.web.signing import SigningPages
@@ -85,8 +86,16 @@ ROUTES: list[Any] = [
     PublicSubprocessorPages,
     ObjectionPages,
     StaffSubprocessorPages,
+    ProcessorProfilePages,
     create_static_files_router(path="/static", directories=[WEB / "static"]),
 ]
+
+
+def _with_i18n(engine: JinjaTemplateEngine) -> None:
+    """`{% trans %}` in the page templates: a page passes the words of its reader's language
+    (i18n.template_words); a page that passes none is in English."""
+    engine.engine.add_extension("jinja2.ext.i18n")
+    engine.engine.install_null_translations()  # type: ignore[attr-defined]
 
 
 def _is_throttled(request: Request[Any, Any, Any]) -> bool:
@@ -167,7 +176,9 @@ def create_app(
             cookie_samesite="none" if https else "lax",
             exclude=["^/api/", "^/health", "^/ready", "^/schema"],
         ),
-        template_config=TemplateConfig(directory=WEB / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=WEB / "templates", engine=JinjaTemplateEngine, engine_callback=_with_i18n
+        ),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         state=State(
             {

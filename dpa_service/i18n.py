@@ -57,6 +57,22 @@ def ngettext_for(language: str) -> Callable[[str, str, int], str]:
     return translations(language).ngettext
 
 
+def template_words(language: str) -> dict[str, object]:
+    """What a page template needs to speak `language`: `gettext`, `ngettext` and `_` for
+    `{% trans %}` and `{{ _("…") }}`, and `lang` for `<html lang>`."""
+    language = language_or_default(language)
+    t = translations(language)
+    return {"gettext": t.gettext, "ngettext": t.ngettext, "_": t.gettext, "lang": language}
+
+
+def language_of(details: object) -> str:
+    """The language a counterparty reads: its details' `language` (the prevailing one of a
+    bilingual agreement); English when not known."""
+    if isinstance(details, dict):
+        return language_or_default(details.get("language"))
+    return DEFAULT
+
+
 def negotiate(accept_language: str | None, requested: str | None = None) -> str:
     """The page language for someone we know nothing about: `?lang=` if it names one of ours,
     else the first of ours in the Accept-Language header (by its q values), else English."""

@@ -245,6 +245,11 @@ def _category(key: str, language: str, sms: bool) -> tuple[str, str]:
     return label, description
 
 
+def category_label(key: str, language: str = "en") -> str:
+    """A data category's label ("Booking forms", "Rezervācijas veidlapas")."""
+    return _category(key, language, False)[0]
+
+
 def _subject(key: str, language: str) -> str:
     return DATA_SUBJECTS[key] if language == "en" else _SUBJECTS_LV[key]
 
