@@ -182,6 +182,7 @@ def generate(input_path: Path, output_path: Path) -> None:
     """
     from dpa_service.agreements.terms import terms_from
     from dpa_service.clauses.builtin import load_subprocessors, load_templates
+    from dpa_service.clauses.models import record_key
     from dpa_service.clock import utcnow
     from dpa_service.counterparties.schemas import parse_details
     from dpa_service.ids import new_id
@@ -211,7 +212,6 @@ def generate(input_path: Path, output_path: Path) -> None:
         subprocessor_list_version=1,
         subprocessor_list_approved_on=now,
         terms=terms_from(settings),
-        processor_signatory=(settings.processor_signatory_name, settings.processor_signatory_title),
         processor_profile=load_processor_profile(settings.templates_dir / "processor_profile.json"),
     )
     sets = {
@@ -226,7 +226,7 @@ def generate(input_path: Path, output_path: Path) -> None:
             pool,
             sets[languages[0]],
             contexts[languages[0]],
-            {(k if lang == "en" else f"{lang}/{k}"): 1 for lang in languages for k in sets[lang]},
+            {record_key(lang, k): 1 for lang in languages for k in sets[lang]},
             other_languages=[(sets[lang], contexts[lang]) for lang in languages[1:]],
         )
     output_path.write_bytes(rendered.pdf)

@@ -28,6 +28,7 @@ from dpa_service.app import create_app
 from dpa_service.config import Settings
 from dpa_service.db import make_engine, make_session_factory
 from dpa_service.profile import service as profiles
+from dpa_service.rendering.facts import unconfirmed_fields
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.runtime import make_archive, pool_settings
 
@@ -205,7 +206,7 @@ def make_api(
                 1
             ]
         current = profiles.current_approved(session=session)
-        if confirm_profile and profiles.unconfirmed_fields(current.profile):
+        if confirm_profile and unconfirmed_fields(current.profile):
             approve_profile(session, confirmed_profile(current.profile))
         session.commit()
     archive = make_archive(settings)

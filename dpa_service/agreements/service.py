@@ -120,7 +120,8 @@ def request_dpa_for(
         subprocessor_list_version=sp_list.version,
         subprocessor_list_approved_on=sp_list.approved_at or sp_list.created_at,
         terms=terms,
-        processor_signatory=(settings.processor_signatory_name, settings.processor_signatory_title),
+        # The processor's signatory is the profile's (governed, in each language's words); the
+        # one who actually countersigns is printed in the completed copy.
         processor_profile=profile.profile,
     )
     rendered = render_languages(pool, sets, contexts)

@@ -568,11 +568,8 @@ def preview_pdf(
     numbers[record_key(row.language, row.template_key)] = row.version
     sp_list = subprocessors.current_approved(session=session)
     profile = profiles.current_approved(session=session)
-    terms = Terms()
-    signatory = ("", "")  # the profile's signatory, as a DPA without a configured one prints
-    if settings is not None:
-        terms = terms_from(settings)
-        signatory = (settings.processor_signatory_name, settings.processor_signatory_title)
+    terms = terms_from(settings) if settings is not None else Terms()
+    signatory = ("", "")  # the profile's signatory, as every DPA prints it
     context = sample_context(
         subprocessor_entries=sp_list.entries,
         subprocessor_list_version=sp_list.version,

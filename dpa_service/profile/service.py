@@ -30,7 +30,6 @@ from dpa_service.profile.models import ProcessorProfileVersion
 from dpa_service.rendering.facts import (
     LANGUAGES,
     ProfileError,
-    unconfirmed_fields,
     validate_processor_profile,
 )
 from dpa_service.text import has_control_characters
@@ -131,16 +130,6 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, 
         if a != b:
             changes.append({"path": path, "before": _described(a), "after": _described(b)})
     return changes
-
-
-def unconfirmed_in_documents(profile: Mapping[str, Any], signatory_name: str = "") -> list[str]:
-    """The values a DPA made from `profile` prints as not confirmed: all unconfirmed values,
-    except the signatory's when a named signatory (DPA_PROCESSOR_SIGNATORY_NAME) is printed in
-    its place (as `rendering.context` does)."""
-    fields = unconfirmed_fields(profile)
-    if signatory_name.strip():
-        fields = [f for f in fields if not f.startswith("signatory.")]
-    return fields
 
 
 def refusal(fields: list[str], version: int) -> str:

@@ -12,7 +12,6 @@ from litestar.params import FromPath, JSONBody
 from sqlalchemy.orm import Session
 
 from dpa_service.accounts.service import Principal
-from dpa_service.config import Settings
 from dpa_service.http.auth import roles
 from dpa_service.reissue import service as reissue
 
@@ -36,7 +35,6 @@ class ReissueApi(Controller):
         self,
         db: NamedDependency[Session],
         user: NamedDependency[Principal],
-        settings: NamedDependency[Settings],
         data: JSONBody[ReissueRequest],
     ) -> dict[str, Any]:
         """Re-issue every affected agreement as a new version; runs in the background.
@@ -44,12 +42,7 @@ class ReissueApi(Controller):
         Each counterparty is e-mailed a link to sign the new version; the completed version
         they signed before stays in force until then. Interrupted work resumes by itself.
         """
-        made = reissue.start_reissue(
-            session=db,
-            actor=user.actor,
-            reason=data.reason,
-            signatory_name=settings.processor_signatory_name,
-        )
+        made = reissue.start_reissue(session=db, actor=user.actor, reason=data.reason)
         return reissue.progress(session=db, reissue_id=made.id).as_dict()
 
     @get("/", guards=[roles("legal", "admin")], sync_to_thread=True)

@@ -26,6 +26,7 @@ from dpa_service.counterparties.models import Counterparty
 from dpa_service.db import changed_rows
 from dpa_service.errors import Conflict, NotFound, Unprocessable
 from dpa_service.profile import service as profiles
+from dpa_service.rendering.facts import unconfirmed_fields
 from dpa_service.subprocessors import service as subprocessors
 
 if TYPE_CHECKING:
@@ -114,16 +115,14 @@ def affected_agreements(*, session: Session) -> list[str]:
     return affected
 
 
-def start_reissue(
-    *, session: Session, actor: str, reason: str, signatory_name: str = ""
-) -> Reissue:
-    """Queue a new version for every affected agreement. `signatory_name` is the configured
-    DPA_PROCESSOR_SIGNATORY_NAME, printed in place of the profile's signatory."""
+def start_reissue(*, session: Session, actor: str, reason: str) -> Reissue:
+    """Queue a new version for every affected agreement; refused (409) while the approved
+    processor profile has values legal has not confirmed (no new version could be sent)."""
     reason = reason.strip()
     if not reason or len(reason) > 1000:
         raise Unprocessable("say why the agreements are re-issued (1-1000 characters)")
     profile = profiles.current_approved(session=session)
-    blocking = profiles.unconfirmed_in_documents(profile.profile, signatory_name)
+    blocking = unconfirmed_fields(profile.profile)
     if blocking:
         # Every new version would print them and could not be sent for signature.
         raise Conflict(profiles.refusal(blocking, profile.version))

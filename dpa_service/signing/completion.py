@@ -25,7 +25,7 @@ from dpa_service.clock import iso_or_none, utc_label, utcnow
 from dpa_service.config import Settings
 from dpa_service.db import end_read_transaction
 from dpa_service.errors import Conflict
-from dpa_service.i18n import gettext_for
+from dpa_service.i18n import N_, gettext_for
 from dpa_service.jobs.context import JobContext
 from dpa_service.profile.models import ProcessorProfileVersion
 from dpa_service.rendering.context import (
@@ -176,6 +176,15 @@ def _render_signed_body(
     if inputs.profile is None:
         return _render_made_before_profiles(version, inputs, countersigner, pool, terms, now)
     language = languages_of(details)[0]  # the parties sign in the prevailing language
+    profile = inputs.profile.profile
+    # The profile's signatory countersigning is printed with the profile's title in the
+    # document's language; anyone else with the title they gave.
+    same_person = countersigner.name == profile["signatory"]["name"]["value"]
+    title = (
+        str(profile["signatory"]["title"]["value"][language])
+        if same_person and isinstance(profile["signatory"]["title"]["value"], dict)
+        else countersigner.title
+    )
     contexts = build_contexts(
         details=details,
         agreement=AgreementMeta(
@@ -188,8 +197,8 @@ def _render_signed_body(
         subprocessor_list_version=sp_list.version,
         subprocessor_list_approved_on=sp_list.approved_at or sp_list.created_at,
         terms=terms,
-        processor_signatory=(countersigner.name, countersigner.title),
-        processor_profile=inputs.profile.profile,
+        processor_signatory=(countersigner.name, title),
+        processor_profile=profile,
         signatures={
             "controller": {
                 "name": controller.name,
@@ -198,7 +207,7 @@ def _render_signed_body(
             },
             "processor": {
                 "name": countersigner.name,
-                "title": countersigner.title,
+                "title": title,
                 "signed_at": format_timestamp(now, language),
             },
         },
@@ -506,7 +515,7 @@ def authorised_signatory(settings: Settings) -> Countersigner:
         name=settings.processor_signatory_name,
         title=settings.processor_signatory_title,
         email="info@klusaro.com",
-        method="Authorised signatory (automatic)",
+        method=N_("Authorised signatory (automatic)"),
         actor=f"authorised signatory {settings.processor_signatory_name}",
     )
 

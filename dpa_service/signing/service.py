@@ -62,6 +62,11 @@ class SigningRefused(DomainError):
         self.status_code = status_code
 
 
+EMBEDDED_LINK = N_("Embedded link (Klusaro app)")
+EMAIL_LINK = N_("E-mail link")
+EMAILED_CODE = N_("e-mailed one-time code")
+
+
 @dataclass(frozen=True)
 class LinkAccess:
     link: SigningLink
@@ -71,8 +76,9 @@ class LinkAccess:
 
     @property
     def auth_method(self) -> str:
-        base = "Embedded link (Klusaro app)" if self.link.kind == "embedded" else "E-mail link"
-        return f"{base} + e-mailed one-time code" if self.link.require_code else base
+        """How the signer was identified, in English (the certificate translates each part)."""
+        base = EMBEDDED_LINK if self.link.kind == "embedded" else EMAIL_LINK
+        return f"{base} + {EMAILED_CODE}" if self.link.require_code else base
 
 
 def create_link(

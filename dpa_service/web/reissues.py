@@ -12,7 +12,6 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from dpa_service.accounts.service import Principal
-from dpa_service.config import Settings
 from dpa_service.http.auth import roles
 from dpa_service.reissue import service as reissue
 
@@ -48,15 +47,9 @@ class ReissuePages(Controller):
         self,
         db: NamedDependency[Session],
         user: NamedDependency[Principal],
-        settings: NamedDependency[Settings],
         data: URLEncodedBody[ReissueForm],
     ) -> Redirect:
-        made = reissue.start_reissue(
-            session=db,
-            actor=user.actor,
-            reason=data.reason,
-            signatory_name=settings.processor_signatory_name,
-        )
+        made = reissue.start_reissue(session=db, actor=user.actor, reason=data.reason)
         return Redirect(f"/staff/reissues/{made.id}", status_code=303)
 
     @get("/{reissue_id:uuid}", sync_to_thread=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -47,10 +48,12 @@ def test_parties_are_filled_with_the_workspace_values(dpa_text: str) -> None:
         "the Data State Inspectorate (Datu valsts inspekcija)",
     ):
         assert value in dpa_text, value
-    # the processor's facts come from its profile; assumptions are marked until legal confirms
-    assert "Registration number: [to be confirmed]" in dpa_text
-    assert "[to be confirmed: Brīvības iela 312-11], Rīga, LV-1006, Latvia" in dpa_text
-    assert "Draft, not for signature." in dpa_text
+    # the processor's facts come from its approved profile (confirmed by legal in the test
+    # database, see tests/conftest.py; tests/profile covers the unconfirmed one)
+    assert "Registration number: 40003000000" in dpa_text
+    assert "Brīvības iela 312-11, Rīga, LV-1006, Latvia" in dpa_text
+    assert "to be confirmed" not in dpa_text
+    assert "Draft, not for signature." not in dpa_text
 
 
 def test_processing_lists_exactly_the_chosen_categories_and_subjects(dpa_text: str) -> None:
@@ -151,7 +154,12 @@ def test_breach_law_term_precedence_signatures(dpa_text: str) -> None:
 
 def test_the_issue_date_and_the_effective_date_are_printed_apart(dpa_text: str) -> None:
     assert "Issued on: " in dpa_text
-    assert "Effective date: the date on which the main agreement took effect" in dpa_text
+    # without main_agreement_start: the day the workspace was first pushed
+    assert re.search(
+        r"Effective date: \d{1,2} [A-Z][a-z]+ \d{4}, the date on which the main agreement took "
+        r"effect",
+        dpa_text,
+    )
     assert "including processing that took place before this DPA was signed" in dpa_text
 
 
