@@ -92,6 +92,9 @@ Get its DPA (the first call renders version 1) and download the PDF:
     curl -s -X POST -H "Authorization: Bearer $DPA_TOKEN" {base}/api/v1/workspaces/{DEMO_WORKSPACE_ID}/agreements
     curl -s -H "Authorization: Bearer $DPA_TOKEN" -o dpa.pdf "<download_url from the answer>"
 
+Until legal confirms the processor profile ({base}/staff/processor-profile, two legal users),
+the DPA prints its assumptions as "[to be confirmed: …]" and cannot be sent for signature.
+
 API reference: {base}/schema/openapi.json
 """
     )
