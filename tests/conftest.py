@@ -28,8 +28,8 @@ from dpa_service.app import create_app
 from dpa_service.config import Settings
 from dpa_service.db import make_engine, make_session_factory
 from dpa_service.profile import service as profiles
-from dpa_service.rendering.facts import unconfirmed_fields
 from dpa_service.rendering.converter import ConverterPool
+from dpa_service.rendering.facts import unconfirmed_fields
 from dpa_service.runtime import make_archive, pool_settings
 
 PG_URL = os.environ.get("DPA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
