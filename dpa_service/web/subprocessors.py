@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import pycountry
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
@@ -104,7 +104,7 @@ class PublicSubprocessorPages(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Session],
-        lang: str | None = None,
+        lang: Annotated[str | None, QueryParameter(description="en or lv")] = None,
     ) -> Template:
         """The list and its history in English or Latvian (`?lang=`, else Accept-Language)."""
         language = negotiate(request.headers.get("accept-language"), lang)

@@ -283,6 +283,8 @@ def _rows(entries: list[dict[str, Any]]) -> dict[str, Any]:
                     f"purpose_lv_{i}": e["translations"]["lv"]["purpose"],
                 }
             )
+            if e.get("sms"):
+                form[f"sms_{i}"] = "yes"
     return form
 
 
