@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 
 from dpa_service import migrations
 from dpa_service.agreements.routes import AgreementController
+from dpa_service.agreements.terms import terms_from
 from dpa_service.archive.base import Archive, ArchiveUnreachable
 from dpa_service.clauses.routes import TemplateController
 from dpa_service.config import Settings
@@ -34,6 +35,7 @@ from dpa_service.http.errors import EXCEPTION_HANDLERS
 from dpa_service.http.idempotency import provide_idempotency
 from dpa_service.http.unit_of_work import provide_db
 from dpa_service.jobs.context import JobContext
+from dpa_service.profile.routes import ProcessorProfileApi
 from dpa_service.reissue.routes import ReissueApi
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.runtime import make_archive, make_jobs, make_sealer, pool_settings
@@ -43,6 +45,7 @@ from dpa_service.signing.seal import Sealer
 from dpa_service.subprocessors.routes import SubprocessorApi
 from dpa_service.system.routes import health, ready
 from dpa_service.web.headers import security_headers
+from dpa_service.web.profile import ProcessorProfilePages
 from dpa_service.web.reissues import ReissuePages
 from dpa_service.web.sales import SalesPages
 from dpa_service.web.signing import SigningPages
@@ -70,6 +73,7 @@ ROUTES: list[Any] = [
     SigningController,
     TemplateController,
     SubprocessorApi,
+    ProcessorProfileApi,
     ReissueApi,
     WebhookController,
     VerifyApi,
@@ -83,8 +87,16 @@ ROUTES: list[Any] = [
     PublicSubprocessorPages,
     ObjectionPages,
     StaffSubprocessorPages,
+    ProcessorProfilePages,
     create_static_files_router(path="/static", directories=[WEB / "static"]),
 ]
+
+
+def _with_i18n(engine: JinjaTemplateEngine) -> None:
+    """`{% trans %}` in the page templates: a page passes the words of its reader's language
+    (i18n.template_words); a page that passes none is in English."""
+    engine.engine.add_extension("jinja2.ext.i18n")
+    engine.engine.install_null_translations()  # type: ignore[attr-defined]
 
 
 def _is_throttled(request: Request[Any, Any, Any]) -> bool:
@@ -103,7 +115,10 @@ def create_app(
     engine: Engine | None = None,
     sealer: Sealer | None = None,
 ) -> Litestar:
-    """Build the app. A pool passed in is shared and left running; otherwise the app owns one."""
+    """Build the app. A pool passed in is shared and left running; otherwise the app owns one.
+
+    Refuses (SettingsError) DPA_* figures outside the bounds a DPA may print."""
+    terms_from(settings)
     engine = engine or make_engine(settings.database_url)
     migrations.ensure_migrated(engine)  # refuse to start on an unmigrated database
     session_factory = make_session_factory(engine)
@@ -163,7 +178,9 @@ def create_app(
             cookie_samesite="none" if https else "lax",
             exclude=["^/api/", "^/health", "^/ready", "^/schema"],
         ),
-        template_config=TemplateConfig(directory=WEB / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=WEB / "templates", engine=JinjaTemplateEngine, engine_callback=_with_i18n
+        ),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         state=State(
             {

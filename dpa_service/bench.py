@@ -8,7 +8,9 @@ and the commit.
 
 from __future__ import annotations
 
+import copy
 import gc
+import json
 import os
 import shutil
 import subprocess
@@ -22,6 +24,7 @@ import psutil
 from sqlalchemy import select
 
 from dpa_service import migrations
+from dpa_service.accounts.service import Principal
 from dpa_service.agreements import service as agreements
 from dpa_service.archive import service as archive_service
 from dpa_service.archive.local import LocalArchive
@@ -30,6 +33,7 @@ from dpa_service.config import REPO_ROOT, Settings
 from dpa_service.counterparties.schemas import parse_details
 from dpa_service.counterparties.service import upsert_workspace
 from dpa_service.db import make_engine, make_session_factory
+from dpa_service.profile import service as profiles
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.rendering.pdf import sha256_hex
 from dpa_service.runtime import make_sealer, pool_settings
@@ -213,6 +217,25 @@ def _bench_s3_put(sample: bytes, n: int) -> dict[str, Any]:
         server.stop()
 
 
+def _confirm_profile(factory: Any) -> None:
+    """The bench's throw-away database gets a processor profile with every value confirmed
+    (two made-up legal users), so that its DPAs may be sent and signed."""
+    author = Principal(subject="user:bench-author", name="Bench Author", role="legal")
+    reviewer = Principal(subject="user:bench-reviewer", name="Bench Reviewer", role="legal")
+    with factory() as session:
+        profile = copy.deepcopy(profiles.current_approved(session=session).profile)
+        for _path, node in profiles.nodes(profile):
+            if node["value"] is None:
+                node["value"] = "Bench value"  # type: ignore[index]
+            node["confirmed"] = True  # type: ignore[index]
+        draft = profiles.create_draft(
+            session=session, author=author, profile=profile, change_note="bench"
+        )
+        profiles.submit(session=session, number=draft.version, actor=author)
+        profiles.approve(session=session, number=draft.version, reviewer=reviewer)
+        session.commit()
+
+
 def run_bench(
     base: Settings,
     *,
@@ -221,6 +244,8 @@ def run_bench(
     baseline_n: int,
     memory_n: int = 0,
     sign_n: int = 10,
+    language: str = "en",
+    bilingual: bool = False,
 ) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="dpa-bench-"))
     settings = base.with_(
@@ -236,7 +261,12 @@ def run_bench(
         engine = make_engine(settings.database_url)
         migrations.upgrade(engine)
         factory = make_session_factory(engine)
-        details = parse_details((REPO_ROOT / "examples" / "workspace.json").read_bytes())
+        _confirm_profile(factory)
+        sample = json.loads((REPO_ROOT / "examples" / "workspace.json").read_bytes())
+        sample["language"] = language
+        if bilingual:
+            sample["bilingual"] = True
+        details = parse_details(json.dumps(sample))
         slots = concurrency + 1  # the warm-up (main thread) and each runner thread
         with factory() as session:  # one workspace per concurrent caller, as in real traffic
             for i in range(slots):
@@ -326,6 +356,8 @@ def run_bench(
         p50 = _pct(times, 0.5)
         base_p50 = _pct(baseline, 0.5)
         return {
+            "language": language,
+            "bilingual": bilingual,
             "pages": pages[0],
             "n": n,
             "concurrency": concurrency,

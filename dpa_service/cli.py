@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,14 @@ DEMO_WORKSPACE_ID = "demo-workspace"
 
 
 def _settings() -> Settings:
+    from dpa_service.agreements.terms import terms_from
+
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
+        terms_from(settings)  # a DPA figure out of its bounds stops every command here
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
+    return settings
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
@@ -86,6 +91,9 @@ Get its DPA (the first call renders version 1) and download the PDF:
 
     curl -s -X POST -H "Authorization: Bearer $DPA_TOKEN" {base}/api/v1/workspaces/{DEMO_WORKSPACE_ID}/agreements
     curl -s -H "Authorization: Bearer $DPA_TOKEN" -o dpa.pdf "<download_url from the answer>"
+
+Until legal confirms the processor profile ({base}/staff/processor-profile, two legal users),
+the DPA prints its assumptions as "[to be confirmed: …]" and cannot be sent for signature.
 
 API reference: {base}/schema/openapi.json
 """
@@ -170,14 +178,20 @@ class _MaskSigningTokens(logging.Filter):
     "--output", "output_path", type=click.Path(dir_okay=False, path_type=Path), required=True
 )
 def generate(input_path: Path, output_path: Path) -> None:
-    """One DPA from a workspace JSON file to a PDF, with the built-in templates; no server or database."""
+    """One DPA from a workspace JSON file to a PDF, with the built-in templates; no server or database.
+
+    The built-in processor profile (templates/processor_profile.json) is printed as it is, its
+    unconfirmed values marked; the workspace's language (and `bilingual`) pick the template sets.
+    """
     from dpa_service.agreements.terms import terms_from
     from dpa_service.clauses.builtin import load_subprocessors, load_templates
+    from dpa_service.clauses.models import record_key
     from dpa_service.clock import utcnow
     from dpa_service.counterparties.schemas import parse_details
     from dpa_service.ids import new_id
-    from dpa_service.rendering.context import AgreementMeta, build_context
+    from dpa_service.rendering.context import AgreementMeta, build_contexts
     from dpa_service.rendering.converter import ConverterPool
+    from dpa_service.rendering.facts import load_processor_profile
     from dpa_service.rendering.pipeline import render_pdf
     from dpa_service.runtime import pool_settings
 
@@ -186,22 +200,49 @@ def generate(input_path: Path, output_path: Path) -> None:
         details = parse_details(input_path.read_bytes())
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise click.ClickException(f"{input_path}: {exc}") from None
-    templates = load_templates(settings.templates_dir)
     now = utcnow()
-    context = build_context(
-        details=details.to_dict(),
-        agreement=AgreementMeta(id=new_id(), version=1, issued_at=now),
+    data = details.to_dict()
+    start = data.get("main_agreement_start")
+    contexts = build_contexts(
+        details=data,
+        agreement=AgreementMeta(
+            id=new_id(),
+            version=1,
+            issued_at=now,
+            effective_on=date.fromisoformat(start) if start else None,
+        ),
         subprocessor_entries=load_subprocessors(settings.templates_dir),
         subprocessor_list_version=1,
         subprocessor_list_approved_on=now,
         terms=terms_from(settings),
-        processor_signatory=(settings.processor_signatory_name, settings.processor_signatory_title),
+        processor_profile=load_processor_profile(settings.templates_dir / "processor_profile.json"),
     )
+    sets = {
+        lang: load_templates(
+            settings.templates_dir if lang == "en" else settings.templates_dir / lang
+        )
+        for lang in contexts
+    }
+    languages = list(contexts)
     with ConverterPool(pool_settings(settings.with_(converter_workers=1))) as pool:
-        rendered = render_pdf(pool, templates, context, {k: 1 for k in templates})
+        rendered = render_pdf(
+            pool,
+            sets[languages[0]],
+            contexts[languages[0]],
+            {record_key(lang, k): 1 for lang in languages for k in sets[lang]},
+            other_languages=[(sets[lang], contexts[lang]) for lang in languages[1:]],
+        )
     output_path.write_bytes(rendered.pdf)
     click.echo(
-        json.dumps({"output": str(output_path), "sha256": rendered.sha256, "pages": rendered.pages})
+        json.dumps(
+            {
+                "output": str(output_path),
+                "sha256": rendered.sha256,
+                "pages": rendered.pages,
+                "languages": languages,
+                "unconfirmed": contexts[languages[0]]["processor"]["unconfirmed"],
+            }
+        )
     )
 
 
@@ -472,7 +513,23 @@ def verify(pdf: Path | None, check_audit: bool, check_archive: bool) -> None:
     "--memory-n", type=int, default=0, help="Also generate this many more and report RSS growth."
 )
 @click.option("--sign-n", type=int, default=10, show_default=True, help="Sign-to-sealed runs.")
-def bench(n: int, concurrency: int, baseline_n: int, memory_n: int, sign_n: int) -> None:
+@click.option(
+    "--language",
+    type=click.Choice(["en", "lv"]),
+    default="en",
+    show_default=True,
+    help="The sample workspace's language.",
+)
+@click.option("--bilingual", is_flag=True, help="Both languages in one DPA.")
+def bench(
+    n: int,
+    concurrency: int,
+    baseline_n: int,
+    memory_n: int,
+    sign_n: int,
+    language: str,
+    bilingual: bool,
+) -> None:
     """Print JSON figures: warm pool vs a cold `soffice --convert-to pdf` per document."""
     from dpa_service.bench import run_bench
 
@@ -483,6 +540,8 @@ def bench(n: int, concurrency: int, baseline_n: int, memory_n: int, sign_n: int)
         baseline_n=baseline_n,
         memory_n=memory_n,
         sign_n=sign_n,
+        language=language,
+        bilingual=bilingual,
     )
     click.echo(json.dumps(figures, indent=2))
 

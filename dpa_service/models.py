@@ -9,6 +9,7 @@ from dpa_service.counterparties.models import Counterparty, SigningInvitation
 from dpa_service.db import Base
 from dpa_service.idempotency.models import IdempotentRequest
 from dpa_service.notify.models import EmailAttempt, OutboundEmail
+from dpa_service.profile.models import ProcessorProfileVersion
 from dpa_service.signing.models import Signature, SigningCode, SigningLink
 from dpa_service.subprocessors.models import (
     SubprocessorChange,
@@ -37,6 +38,7 @@ __all__ = [
     "LoginThrottle",
     "EmailAttempt",
     "OutboundEmail",
+    "ProcessorProfileVersion",
     "Signature",
     "SigningCode",
     "SigningInvitation",

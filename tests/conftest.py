@@ -22,12 +22,14 @@ from litestar.testing import TestClient
 from sqlalchemy import Engine
 
 from dpa_service import migrations
-from dpa_service.accounts.service import create_token
+from dpa_service.accounts.service import Principal, create_token
 from dpa_service.accounts.users import create_user, find_user
 from dpa_service.app import create_app
 from dpa_service.config import Settings
 from dpa_service.db import make_engine, make_session_factory
+from dpa_service.profile import service as profiles
 from dpa_service.rendering.converter import ConverterPool
+from dpa_service.rendering.facts import unconfirmed_fields
 from dpa_service.runtime import make_archive, pool_settings
 
 PG_URL = os.environ.get("DPA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -140,9 +142,40 @@ def wait_archived(api: Any, agreement_id: str, version: int, timeout: float = 30
         time.sleep(0.1)
 
 
+PROFILE_AUTHOR = Principal(subject="user:fixture-author", name="Fixture Author", role="legal")
+PROFILE_REVIEWER = Principal(subject="user:fixture-reviewer", name="Fixture Reviewer", role="legal")
+
+
+def confirmed_profile(profile: dict[str, Any]) -> dict[str, Any]:
+    """`profile` with every value confirmed (and the unknown ones filled in)."""
+    profile = copy.deepcopy(profile)
+    for path, node in profiles.nodes(profile):
+        if node["value"] is None:
+            node["value"] = "40003000000" if path.endswith("registration_number") else "Anna Ūdre"  # type: ignore[index]
+        node["confirmed"] = True  # type: ignore[index]
+    return profile
+
+
+def approve_profile(session: Any, profile: dict[str, Any], note: str = "confirmed") -> int:
+    """Approve `profile` as the processor profile (two legal people, four eyes)."""
+    draft = profiles.create_draft(
+        session=session, author=PROFILE_AUTHOR, profile=profile, change_note=note
+    )
+    profiles.submit(session=session, number=draft.version, actor=PROFILE_AUTHOR)
+    profiles.approve(session=session, number=draft.version, reviewer=PROFILE_REVIEWER)
+    return draft.version
+
+
 def make_api(
-    backend: str, url: str, tmp: Path, pool: ConverterPool, **overrides: Any
+    backend: str,
+    url: str,
+    tmp: Path,
+    pool: ConverterPool,
+    confirm_profile: bool = True,
+    **overrides: Any,
 ) -> Iterator[Api]:
+    """The app on a migrated database. Legal has confirmed the processor profile there (as
+    in production before any DPA is sent), unless `confirm_profile` is false."""
     settings = Settings.from_env(
         data_dir=tmp / "data",
         database_url=url,
@@ -172,6 +205,9 @@ def make_api(
             tokens[role] = create_token(session=session, role=role, name=f"test-{role}", user=user)[
                 1
             ]
+        current = profiles.current_approved(session=session)
+        if confirm_profile and unconfirmed_fields(current.profile):
+            approve_profile(session, confirmed_profile(current.profile))
         session.commit()
     archive = make_archive(settings)
     app = create_app(settings, pool=pool, archive=archive, engine=engine)

@@ -35,14 +35,20 @@ def test_generate_writes_a_pdf_without_server_or_database(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
     source = tmp_path / "workspace.json"
-    source.write_text(json.dumps(WORKSPACE), encoding="utf-8")
+    data = workspace(language="lv", bilingual=True, main_agreement_start="2025-03-01")
+    source.write_text(json.dumps(data), encoding="utf-8")
     out = tmp_path / "dpa.pdf"
     result = run(["generate", "--input", str(source), "--output", str(out)], env)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary["pages"] >= 5
+    assert summary["pages"] >= 5 and summary["languages"] == ["lv", "en"]
+    # the built-in profile, its assumptions marked
+    assert "identity.registration_number" in summary["unconfirmed"]
     text = pdf_text(out.read_bytes())
     assert WORKSPACE["legal_name"] in text and WORKSPACE["signatory"]["email"] in text
+    assert text.index("Personas datu apstrādes līgums") < text.index("Data Processing Agreement")
+    assert "Spēkā stāšanās datums: 2025. gada 1. marts" in text
+    assert "[to be confirmed" in text
     assert not (tmp_path / "data").exists()  # no database was made
 
 

@@ -30,6 +30,10 @@ def test_openapi_documents_every_route_and_the_token(api: Api) -> None:
         "/api/v1/verify",
         "/api/v1/reissues",
         "/api/v1/reissues/{reissue_id}",
+        "/api/v1/processor-profile",
+        "/api/v1/processor-profile/versions",
+        "/api/v1/processor-profile/versions/{number}",
+        "/api/v1/processor-profile/versions/{number}/approve",
         "/health",
         "/ready",
     ):
@@ -37,6 +41,13 @@ def test_openapi_documents_every_route_and_the_token(api: Api) -> None:
     assert "BearerToken" in schema["components"]["securitySchemes"]
     body = paths["/api/v1/workspaces/{workspace_id}"]["put"]["requestBody"]
     assert body["required"] is True
+    # the languages, the bilingual flag and the main agreement's start are documented
+    ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    details = schema["components"]["schemas"][ref]["properties"]
+    assert details["language"]["enum"] == ["en", "lv"]
+    assert {"bilingual", "main_agreement_start"} <= set(details)
+    upload = paths["/api/v1/templates/{template_key}/versions"]["post"]
+    assert "language" in [p["name"] for p in upload["parameters"]]
 
 
 def test_web_pages_are_not_in_the_api_schema(api: Api) -> None:

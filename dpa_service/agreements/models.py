@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
@@ -57,6 +57,16 @@ class AgreementVersion(Base):
         ForeignKey("subprocessor_list_versions.id")
     )
     subprocessor_list_version: Mapped[int]
+    # The processor profile it printed (None: made before the profile was governed data), and
+    # the profile values it printed as not confirmed: while there are any, it is not sent.
+    processor_profile_version_id: Mapped[str | None] = mapped_column(
+        ForeignKey("processor_profile_versions.id")
+    )
+    processor_profile_version: Mapped[int | None]
+    unconfirmed: Mapped[list[str] | None] = mapped_column(JSON)
+    # The day the DPA applies from (the main agreement's start), printed in it; None: the DPA
+    # states the rule without a date (and versions made before effective dates existed).
+    effective_on: Mapped[date | None]
     draft_pdf_key: Mapped[str] = mapped_column(String(300))
     draft_pdf_sha256: Mapped[str] = mapped_column(String(64))
     pages: Mapped[int]

@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 
 from dpa_service.clock import iso, iso_or_none
+from dpa_service.rendering.context import languages_of
 
 
 class AgreementRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -25,10 +26,16 @@ class VersionOut(msgspec.Struct):
     state: str
     sha256: str
     pages: int
+    # Every template it was made from: "master" … (English), "lv/master" … (Latvian).
     template_versions: dict[str, TemplateRef]
     subprocessor_list_version: int
     created_at: str
     download_url: str
+    languages: list[str] = msgspec.field(default_factory=list)  # the prevailing one first
+    processor_profile_version: int | None = None  # None: made before the profile existed
+    # Profile values it prints as not confirmed by legal: while any, it cannot be sent (409).
+    unconfirmed: list[str] = msgspec.field(default_factory=list)
+    effective_on: str | None = None  # the day the DPA applies from (the main agreement's start)
     sent_at: str | None = None
     viewed_at: str | None = None
     signed_at: str | None = None
@@ -67,6 +74,10 @@ def version_out(
         subprocessor_list_version=version.subprocessor_list_version,
         created_at=iso(version.created_at),
         download_url=f"{base}/pdf",
+        languages=languages_of(version.counterparty_snapshot),
+        processor_profile_version=version.processor_profile_version,
+        unconfirmed=list(version.unconfirmed or []),
+        effective_on=version.effective_on.isoformat() if version.effective_on else None,
         sent_at=iso_or_none(version.sent_at),
         viewed_at=iso_or_none(version.viewed_at),
         signed_at=iso_or_none(version.signed_at),

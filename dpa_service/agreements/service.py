@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +26,8 @@ from dpa_service.counterparties.models import Counterparty
 from dpa_service.db import end_read_transaction
 from dpa_service.errors import Conflict, NotFound
 from dpa_service.ids import new_id
-from dpa_service.rendering.context import AgreementMeta, build_context
+from dpa_service.profile import service as profiles
+from dpa_service.rendering.context import AgreementMeta, build_contexts, languages_of
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.rendering.pipeline import RenderedDPA, render_pdf
 from dpa_service.signing.links import revoke_links
@@ -80,38 +83,52 @@ def request_dpa_for(
     """Return the counterparty's current DPA version (workspace or prospect), or make the next.
 
     A new version is made when there is none, when the details changed since the latest
-    version, or when asked for. The read transaction ends before the conversion so the
-    database is not held while LibreOffice works; the caller commits the writes.
+    version, when asked for, or when the latest is a draft that could not be sent because it
+    prints processor profile values legal had not confirmed and legal has approved another
+    profile since. The read transaction ends before the conversion so the database is not
+    held while LibreOffice works; the caller commits the writes.
     """
     workspace = counterparty
     agreement = session.scalar(select(Agreement).where(Agreement.counterparty_id == workspace.id))
     latest = _latest(session, agreement.id) if agreement else None
+    profile = profiles.current_approved(session=session)
     if (
         latest
         and not new_version
         and latest.counterparty_sha256 == workspace.details_sha256
         and latest.state not in CLOSED
+        and not _blocked_draft_with_newer_profile(latest, profile.id)
     ):
         return Outcome(latest, created=False)
 
-    templates = clauses.current_approved(session=session)
+    languages = languages_of(workspace.details)
+    sets = clauses.current_sets(session=session, languages=languages)
     sp_list = subprocessors.current_approved(session=session)
     agreement_id = agreement.id if agreement else new_id()
     number = latest.number + 1 if latest else 1
     details, details_sha = dict(workspace.details), workspace.details_sha256
+    effective = effective_on(workspace)
     end_read_transaction(session)  # the database is not held while LibreOffice works
 
     terms = terms_from(settings)
-    context = build_context(
+    contexts = build_contexts(
         details=details,
-        agreement=AgreementMeta(id=agreement_id, version=number, issued_at=utcnow()),
+        agreement=AgreementMeta(
+            id=agreement_id, version=number, issued_at=utcnow(), effective_on=effective
+        ),
         subprocessor_entries=sp_list.entries,
         subprocessor_list_version=sp_list.version,
         subprocessor_list_approved_on=sp_list.approved_at or sp_list.created_at,
         terms=terms,
-        processor_signatory=(settings.processor_signatory_name, settings.processor_signatory_title),
+        # The processor's signatory is the profile's (governed, in each language's words); the
+        # one who actually countersigns is printed in the completed copy.
+        processor_profile=profile.profile,
     )
-    rendered = render_pdf(pool, templates.contents, context, templates.numbers)
+    rendered = render_languages(pool, sets, contexts)
+    first = contexts[languages[0]]
+    record: dict[str, Any] = {}
+    for template_set in sets.values():
+        record.update(template_set.record())
 
     key = version_key(agreement_id, number, "draft.pdf")
     try:
@@ -124,10 +141,14 @@ def request_dpa_for(
             state="draft",
             counterparty_snapshot=details,
             counterparty_sha256=details_sha,
-            template_versions=templates.record(),
+            template_versions=record,
             terms=dataclasses.asdict(terms),
             subprocessor_list_version_id=sp_list.id,
             subprocessor_list_version=sp_list.version,
+            processor_profile_version_id=profile.id,
+            processor_profile_version=profile.version,
+            unconfirmed=list(first["processor"]["unconfirmed"]),
+            effective_on=effective,
             draft_pdf_key=key,
             draft_pdf_sha256=rendered.sha256,
             pages=rendered.pages,
@@ -151,8 +172,11 @@ def request_dpa_for(
             "state": "draft",
             "pdf_sha256": rendered.sha256,
             "counterparty_sha256": details_sha,
-            "template_versions": templates.numbers,
+            "template_versions": {k: v["version"] for k, v in record.items()},
             "subprocessor_list_version": sp_list.version,
+            "processor_profile_version": profile.version,
+            "languages": languages,
+            "effective_on": effective.isoformat() if effective else None,
         },
     )
     archive_service.stage(
@@ -164,6 +188,54 @@ def request_dpa_for(
     )
     _void_older_unsigned(session, agreement_id, number, actor)
     return Outcome(version, created=True, rendered=rendered)
+
+
+def _blocked_draft_with_newer_profile(version: AgreementVersion, profile_id: str) -> bool:
+    return (
+        version.state == "draft"
+        and bool(version.unconfirmed)
+        and version.processor_profile_version_id != profile_id
+    )
+
+
+def effective_on(counterparty: Counterparty) -> date | None:
+    """The day the DPA applies from: the start of the main agreement (clause 14.1).
+
+    The Klusaro app may say it (`main_agreement_start` in the details). Otherwise a workspace's
+    main agreement is taken to have started the day the workspace was first recorded here (or
+    the day its prospect became a workspace), because the app pushes a workspace when the
+    business signs up; a prospect has no main agreement yet, so its DPA states the rule
+    without a date.
+    """
+    given = counterparty.details.get("main_agreement_start")
+    if given:
+        return date.fromisoformat(str(given))
+    if counterparty.kind == "workspace":
+        return (counterparty.converted_at or counterparty.created_at).date()
+    return None
+
+
+def render_languages(
+    pool: ConverterPool,
+    sets: dict[str, clauses.TemplateSet],
+    contexts: dict[str, dict[str, Any]],
+    drawings: dict[str, bytes] | None = None,
+    state: str = "draft",
+) -> RenderedDPA:
+    """One PDF of every language version, the prevailing one (the first) first."""
+    languages = list(contexts)
+    numbers: dict[str, int] = {}
+    for template_set in sets.values():
+        numbers.update(template_set.numbers)
+    return render_pdf(
+        pool,
+        sets[languages[0]].contents,
+        contexts[languages[0]],
+        numbers,
+        drawings=drawings,
+        state=state,
+        other_languages=[(sets[lang].contents, contexts[lang]) for lang in languages[1:]],
+    )
 
 
 def _void_older_unsigned(session: Session, agreement_id: str, number: int, actor: str) -> None:

@@ -14,19 +14,38 @@ from dpa_service.ids import new_id
 
 TEMPLATE_KEYS = ("master", "security", "confidentiality", "subprocessors")
 TEMPLATE_STATES = REVIEW_STATES
+# Each language has its own set of the four templates, versioned on its own.
+TEMPLATE_LANGUAGES = ("en", "lv")
+
+
+def record_key(language: str, template_key: str) -> str:
+    """How an agreement version names a template it was made from: "master" (English, as
+    before languages existed), "lv/master"."""
+    return template_key if language == "en" else f"{language}/{template_key}"
+
+
+def split_record_key(key: str) -> tuple[str, str]:
+    """(language, template key) of a recorded template name."""
+    language, _, template_key = key.rpartition("/")
+    return language or "en", template_key
 
 
 class TemplateVersion(Reviewed, Base):
     __tablename__ = "template_versions"
-    __table_args__ = (UniqueConstraint("template_key", "version"),)
+    __table_args__ = (UniqueConstraint("language", "template_key", "version"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    language: Mapped[str] = mapped_column(String(5), default="en")
     template_key: Mapped[str] = mapped_column(String(40))
     version: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))  # of `content`, the exact bytes uploaded
     size: Mapped[int]
     content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     filename: Mapped[str | None] = mapped_column(String(255))  # as uploaded
+    # Set on an approved version when the same template was changed in another language: this
+    # language's text may no longer say the same (the templates page marks it until updated).
+    outdated_by: Mapped[str | None] = mapped_column(String(36))
+    outdated_at: Mapped[datetime | None]
 
 
 class TemplateEvent(Base):
@@ -36,6 +55,7 @@ class TemplateEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     version_id: Mapped[str] = mapped_column(ForeignKey("template_versions.id"), index=True)
+    language: Mapped[str] = mapped_column(String(5), default="en")
     template_key: Mapped[str] = mapped_column(String(40), index=True)
     version: Mapped[int]
     type: Mapped[str] = mapped_column(String(20))  # registered uploaded submitted approved …

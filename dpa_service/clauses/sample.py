@@ -10,7 +10,7 @@ from typing import Any
 from dpa_service.clauses.builtin import load_subprocessors
 from dpa_service.clock import utcnow
 from dpa_service.config import REPO_ROOT
-from dpa_service.rendering.context import AgreementMeta, Terms, build_context
+from dpa_service.rendering.context import AgreementMeta, Terms, build_context, format_timestamp
 
 SAMPLE_WORKSPACE = REPO_ROOT / "examples" / "workspace.json"
 
@@ -18,8 +18,10 @@ SAMPLE_WORKSPACE = REPO_ROOT / "examples" / "workspace.json"
 BUILTIN_TEMPLATES = REPO_ROOT / "templates"
 
 
-def sample_details() -> dict[str, Any]:
+def sample_details(language: str = "en") -> dict[str, Any]:
+    """The sample workspace, its language set to `language`."""
     details: dict[str, Any] = json.loads(SAMPLE_WORKSPACE.read_bytes())  # our own, valid file
+    details["language"] = language
     return details
 
 
@@ -33,10 +35,16 @@ def sample_context(
     terms: Terms | None = None,
     processor_signatory: tuple[str, str] = ("Anna Example", "Member of the Board"),
     agreement_id: str = "PREVIEW",
+    processor_profile: Mapping[str, Any] | None = None,
+    language: str = "en",
 ) -> dict[str, Any]:
     """The rendering context for the sample workspace (examples/workspace.json), or for
-    `details`. `signed` fills both signature blocks, as the completed PDF has them."""
-    details = dict(details) if details is not None else sample_details()
+    `details`, in `language`.
+
+    `signed` fills both signature blocks, as the completed PDF has them. Without
+    `processor_profile` the built-in profile (templates/processor_profile.json) is used.
+    """
+    details = {**details, "language": language} if details is not None else sample_details(language)
     now = utcnow()
     entries = (
         list(subprocessor_entries)
@@ -45,7 +53,7 @@ def sample_context(
     )
     signatures = None
     if signed:
-        label = f"{now:%-d %B %Y %H:%M} UTC"
+        label = format_timestamp(now, language)
         signatures = {
             "controller": {
                 "name": details["signatory"]["name"],
@@ -60,13 +68,14 @@ def sample_context(
         }
     return build_context(
         details=details,
-        agreement=AgreementMeta(id=agreement_id, version=1, issued_at=now),
+        agreement=AgreementMeta(id=agreement_id, version=1, issued_at=now, effective_on=now.date()),
         subprocessor_entries=entries,
         subprocessor_list_version=subprocessor_list_version,
         subprocessor_list_approved_on=subprocessor_list_approved_on or now,
         terms=terms or Terms(),
         processor_signatory=processor_signatory,
         signatures=signatures,
+        processor_profile=processor_profile,
     )
 
 
@@ -74,11 +83,11 @@ def _at_most(text: str, length: int) -> str:
     return (text * (length // len(text) + 1))[:length]
 
 
-def edge_case_details() -> dict[str, dict[str, Any]]:
+def edge_case_details(language: str = "en") -> dict[str, dict[str, Any]]:
     """Workspaces a template must survive, beside the sample: every field at its maximum
     length with every category and subject; no optional field and one of each; names in
     scripts other than Latin."""
-    base = sample_details()
+    base = sample_details(language)
     longest = {
         **base,
         "legal_name": _at_most("Ziemeļu Logi un Durvis ", 300),

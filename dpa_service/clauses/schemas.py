@@ -29,6 +29,7 @@ class ReviewRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class TemplateVersionOut(msgspec.Struct, kw_only=True):
     id: str
     template_key: str
+    language: str  # each language has its own versions of the four templates
     version: int
     state: str
     current: bool  # the approved version new DPAs use
@@ -46,6 +47,9 @@ class TemplateVersionOut(msgspec.Struct, kw_only=True):
     review_comment: str | None
     approved_at: str | None
     retired_at: str | None
+    # When the same template was changed in another language after this approved version:
+    # e.g. "lv master v2" (this one may no longer say the same until it is updated).
+    out_of_date_since: str | None = None
     url: str
     docx_url: str
     diff_url: str
@@ -70,7 +74,9 @@ class TemplateVersionDetail(TemplateVersionOut, kw_only=True):
 
 class TemplateOut(msgspec.Struct, kw_only=True):
     template_key: str
+    language: str
     current: TemplateVersionOut | None
+    out_of_date: bool  # changed in another language since its current version was approved
     versions: list[TemplateVersionOut]
 
 
@@ -97,11 +103,15 @@ class DiffOut(msgspec.Struct, kw_only=True):
     ops: list[DiffOpOut]
 
 
-def version_out(row: TemplateVersion, public_url: str = "") -> TemplateVersionOut:
+def version_out(
+    row: TemplateVersion, public_url: str = "", outdated_by: TemplateVersion | None = None
+) -> TemplateVersionOut:
     base = f"{public_url.rstrip('/')}/api/v1/templates/{row.template_key}/versions/{row.version}"
+    query = "" if row.language == "en" else f"?language={row.language}"
     return TemplateVersionOut(
         id=row.id,
         template_key=row.template_key,
+        language=row.language,
         version=row.version,
         state=row.state,
         current=row.state == "approved",
@@ -119,10 +129,15 @@ def version_out(row: TemplateVersion, public_url: str = "") -> TemplateVersionOu
         review_comment=row.review_comment,
         approved_at=iso_or_none(row.approved_at),
         retired_at=iso_or_none(row.retired_at),
-        url=base,
-        docx_url=f"{base}/docx",
-        diff_url=f"{base}/diff",
-        preview_url=f"{base}/preview.pdf",
+        out_of_date_since=(
+            f"{outdated_by.language} {outdated_by.template_key} v{outdated_by.version}"
+            if outdated_by is not None and row.state == "approved"
+            else None
+        ),
+        url=f"{base}{query}",
+        docx_url=f"{base}/docx{query}",
+        diff_url=f"{base}/diff{query}",
+        preview_url=f"{base}/preview.pdf{query}",
     )
 
 

@@ -1,9 +1,12 @@
 """Template versions: upload, review with four eyes, approve or reject, retire; and which approved
 version of each template generation uses.
 
-States: draft → in_review → approved | rejected; approved → retired (also when a newer version
-is approved); a draft or a version in review may be withdrawn (retired). Every move is a
-compare-and-set on the current state and writes a TemplateEvent; nothing here commits.
+Each language (`en`, `lv`) has its own set of the four templates, versioned on its own under
+the same review. States: draft → in_review → approved | rejected; approved → retired (also when
+a newer version is approved); a draft or a version in review may be withdrawn (retired). Every
+move is a compare-and-set on the current state and writes a TemplateEvent; nothing here
+commits. Approving a change in one language marks the same template's approved version in the
+other languages out of date, until a new version of it is approved there.
 """
 
 from __future__ import annotations
@@ -12,14 +15,20 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
 from dpa_service.accounts.service import Principal
 from dpa_service.agreements.terms import terms_from
 from dpa_service.clauses.diff import DiffOp, diff_documents
-from dpa_service.clauses.models import TEMPLATE_KEYS, TemplateEvent, TemplateVersion
+from dpa_service.clauses.models import (
+    TEMPLATE_KEYS,
+    TEMPLATE_LANGUAGES,
+    TemplateEvent,
+    TemplateVersion,
+    record_key,
+)
 from dpa_service.clauses.sample import sample_context
 from dpa_service.clauses.validation import ValidatedTemplate, validate_template
 from dpa_service.clock import utcnow
@@ -31,6 +40,7 @@ from dpa_service.errors import (
     Unprocessable,
 )
 from dpa_service.governance import review
+from dpa_service.profile import service as profiles
 from dpa_service.rendering.context import Terms
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.rendering.pipeline import render_pdf
@@ -45,7 +55,10 @@ RETIRERS = ("legal", "admin")
 
 @dataclass(frozen=True)
 class TemplateSet:
+    """The four templates of one language."""
+
     versions: dict[str, TemplateVersion]
+    language: str = "en"
 
     @property
     def contents(self) -> dict[str, bytes]:
@@ -53,38 +66,53 @@ class TemplateSet:
 
     @property
     def numbers(self) -> dict[str, int]:
-        return {k: v.version for k, v in self.versions.items()}
+        """Version numbers by recorded name ("master", "lv/master"), as the PDF lists them."""
+        return {record_key(self.language, k): v.version for k, v in self.versions.items()}
 
     def record(self) -> dict[str, dict[str, object]]:
         """What an agreement version stores about the templates it was made from."""
         return {
-            k: {"id": v.id, "version": v.version, "sha256": v.sha256}
+            record_key(self.language, k): {"id": v.id, "version": v.version, "sha256": v.sha256}
             for k, v in sorted(self.versions.items())
         }
 
 
+def check_language(language: str) -> str:
+    if language not in TEMPLATE_LANGUAGES:
+        raise NotFound(
+            f"no templates in {language!r}; languages are: {', '.join(TEMPLATE_LANGUAGES)}"
+        )
+    return language
+
+
 def approved_ids(*, session: Session) -> dict[str, str]:
-    """The id of the approved version of each template, without loading the documents."""
+    """The id of the approved version of each template of every language, by recorded name
+    ("master", "lv/master"), without loading the documents."""
     rows = session.execute(
-        select(TemplateVersion.template_key, TemplateVersion.id)
+        select(TemplateVersion.language, TemplateVersion.template_key, TemplateVersion.id)
         .where(TemplateVersion.state == "approved")
-        .order_by(TemplateVersion.template_key, TemplateVersion.version.desc())
+        .order_by(
+            TemplateVersion.language,
+            TemplateVersion.template_key,
+            TemplateVersion.version.desc(),
+        )
     ).all()
     newest: dict[str, str] = {}
-    for key, version_id in rows:
-        newest.setdefault(key, version_id)
+    for language, key, version_id in rows:
+        newest.setdefault(record_key(language, key), version_id)
     return newest
 
 
-def current_approved(*, session: Session) -> TemplateSet:
-    """The approved version of every template: what generation uses.
+def current_approved(*, session: Session, language: str = "en") -> TemplateSet:
+    """The approved version of every template of `language`: what generation uses.
 
     Only `approved` rows count (never a draft, one in review, rejected or retired), and each
     one's bytes must still hash to its recorded SHA-256.
     """
+    check_language(language)
     rows = session.scalars(
         select(TemplateVersion)
-        .where(TemplateVersion.state == "approved")
+        .where(TemplateVersion.state == "approved", TemplateVersion.language == language)
         .options(undefer(TemplateVersion.content))
         .order_by(TemplateVersion.template_key, TemplateVersion.version.desc())
     )
@@ -93,13 +121,24 @@ def current_approved(*, session: Session) -> TemplateSet:
         newest.setdefault(row.template_key, row)
     missing = [k for k in TEMPLATE_KEYS if k not in newest]
     if missing:
-        raise ServiceUnavailable(f"no approved template for: {', '.join(missing)}")
+        raise ServiceUnavailable(f"no approved {language} template for: {', '.join(missing)}")
     for row in newest.values():
         if hashlib.sha256(row.content).hexdigest() != row.sha256:
-            raise ServiceUnavailable(
-                f"template {row.template_key} v{row.version} does not match its recorded SHA-256"
-            )
-    return TemplateSet(newest)
+            raise ServiceUnavailable(f"template {_what(row)} does not match its recorded SHA-256")
+    return TemplateSet(newest, language)
+
+
+def current_sets(*, session: Session, languages: list[str]) -> dict[str, TemplateSet]:
+    """The approved set of each of `languages`, in their order (the agreement's languages)."""
+    return {lang: current_approved(session=session, language=lang) for lang in languages}
+
+
+def sets_of(templates: list[TemplateVersion]) -> dict[str, TemplateSet]:
+    """Template versions an agreement version was made from, grouped into one set per language."""
+    by_language: dict[str, dict[str, TemplateVersion]] = {}
+    for row in templates:
+        by_language.setdefault(row.language, {})[row.template_key] = row
+    return {lang: TemplateSet(rows, lang) for lang, rows in by_language.items()}
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -110,6 +149,10 @@ class TemplateOverview:
     template_key: str
     current: TemplateVersion | None  # the approved version generation uses
     versions: list[TemplateVersion]  # newest first
+    language: str = "en"
+    # The approved version of the same template in another language that made this one's
+    # approved version out of date (None: up to date).
+    outdated_by: TemplateVersion | None = None
 
 
 def check_key(template_key: str) -> str:
@@ -119,26 +162,38 @@ def check_key(template_key: str) -> str:
 
 
 def list_templates(*, session: Session) -> list[TemplateOverview]:
-    """Every template key with its approved version and all its versions, newest first."""
+    """Every template of every language with its approved version and all its versions, newest
+    first, and whether a change in another language made it out of date."""
     rows = session.scalars(
         select(TemplateVersion).order_by(
-            TemplateVersion.template_key, TemplateVersion.version.desc()
+            TemplateVersion.language, TemplateVersion.template_key, TemplateVersion.version.desc()
         )
     ).all()
+    by_id = {r.id: r for r in rows}
     out = []
-    for key in TEMPLATE_KEYS:
-        versions = [r for r in rows if r.template_key == key]
-        current = next((r for r in versions if r.state == "approved"), None)
-        out.append(TemplateOverview(key, current, versions))
+    for language in TEMPLATE_LANGUAGES:
+        for key in TEMPLATE_KEYS:
+            versions = [r for r in rows if r.template_key == key and r.language == language]
+            current = next((r for r in versions if r.state == "approved"), None)
+            outdated_by = (
+                by_id.get(current.outdated_by) if current and current.outdated_by else None
+            )
+            out.append(TemplateOverview(key, current, versions, language, outdated_by))
     return out
 
 
-def list_versions(*, session: Session, template_key: str) -> list[TemplateVersion]:
+def list_versions(
+    *, session: Session, template_key: str, language: str = "en"
+) -> list[TemplateVersion]:
     check_key(template_key)
+    check_language(language)
     return list(
         session.scalars(
             select(TemplateVersion)
-            .where(TemplateVersion.template_key == template_key)
+            .where(
+                TemplateVersion.template_key == template_key,
+                TemplateVersion.language == language,
+            )
             .order_by(TemplateVersion.version.desc())
         )
     )
@@ -151,19 +206,24 @@ def get_version(*, session: Session, version_id: str) -> TemplateVersion:
     return row
 
 
-def find_version(*, session: Session, template_key: str, number: int) -> TemplateVersion:
+def find_version(
+    *, session: Session, template_key: str, number: int, language: str = "en"
+) -> TemplateVersion:
     check_key(template_key)
+    check_language(language)
     row = (
         session.scalar(
             select(TemplateVersion).where(
-                TemplateVersion.template_key == template_key, TemplateVersion.version == number
+                TemplateVersion.template_key == template_key,
+                TemplateVersion.language == language,
+                TemplateVersion.version == number,
             )
         )
         if 1 <= number <= MAX_VERSION
         else None  # beyond any integer column: not found, rather than a database error
     )
     if row is None:
-        raise NotFound(f"{template_key} has no version {number}")
+        raise NotFound(f"{_label(language, template_key)} has no version {number}")
     return row
 
 
@@ -172,27 +232,37 @@ def version_content(*, session: Session, version_id: str) -> bytes:
     row = get_version(session=session, version_id=version_id)
     content = row.content
     if hashlib.sha256(content).hexdigest() != row.sha256:
-        raise ServiceUnavailable(
-            f"template {row.template_key} v{row.version} does not match its recorded SHA-256"
-        )
+        raise ServiceUnavailable(f"template {_what(row)} does not match its recorded SHA-256")
     return content
 
 
 def history(
-    *, session: Session, template_key: str, version_id: str | None = None
+    *,
+    session: Session,
+    template_key: str,
+    version_id: str | None = None,
+    language: str = "en",
 ) -> list[TemplateEvent]:
     """Who did what when, oldest first: for one template, or one of its versions."""
     check_key(template_key)
-    query = select(TemplateEvent).where(TemplateEvent.template_key == template_key)
+    query = select(TemplateEvent).where(
+        TemplateEvent.template_key == template_key, TemplateEvent.language == language
+    )
     if version_id is not None:
         query = query.where(TemplateEvent.version_id == version_id)
     return list(session.scalars(query.order_by(TemplateEvent.id)))
 
 
-def approved_version(*, session: Session, template_key: str) -> TemplateVersion | None:
+def approved_version(
+    *, session: Session, template_key: str, language: str = "en"
+) -> TemplateVersion | None:
     return session.scalar(
         select(TemplateVersion)
-        .where(TemplateVersion.template_key == template_key, TemplateVersion.state == "approved")
+        .where(
+            TemplateVersion.template_key == template_key,
+            TemplateVersion.language == language,
+            TemplateVersion.state == "approved",
+        )
         .order_by(TemplateVersion.version.desc())
         .limit(1)
     )
@@ -201,8 +271,12 @@ def approved_version(*, session: Session, template_key: str) -> TemplateVersion 
 # --- changing --------------------------------------------------------------------------------
 
 
+def _label(language: str, template_key: str) -> str:
+    return template_key if language == "en" else f"{template_key} ({language})"
+
+
 def _what(row: TemplateVersion) -> str:
-    return f"{row.template_key} v{row.version}"
+    return f"{_label(row.language, row.template_key)} v{row.version}"
 
 
 def _require(principal: Principal, allowed: tuple[str, ...], doing: str) -> None:
@@ -221,6 +295,7 @@ def _event(
     session.add(
         TemplateEvent(
             version_id=row.id,
+            language=row.language,
             template_key=row.template_key,
             version=row.version,
             type=type_,
@@ -243,31 +318,41 @@ def upload_version(
     filename: str,
     change_note: str,
     author: Principal,
+    language: str = "en",
 ) -> TemplateVersion:
     """Validate an upload (422 with the reason if refused; nothing is stored then) and store it
-    as the next draft version of `template_key`, with the SHA-256 of its exact bytes."""
+    as the next draft version of `template_key` in `language`, with the SHA-256 of its exact
+    bytes. It is checked with the approved templates of its own language and a sample
+    workspace in that language."""
     _require(author, UPLOADERS, "upload")
     check_key(template_key)
+    check_language(language)
     note = review.clean_comment(
         change_note,
         "change note",
         limit=MAX_CHANGE_NOTE,
         required="a change note is required: say what changed and why",
     )
-    companions = current_approved(session=session).contents
+    companions = current_approved(session=session, language=language).contents
     checked: ValidatedTemplate = validate_template(
-        data, filename=filename, template_key=template_key, companions=companions
+        data,
+        filename=filename,
+        template_key=template_key,
+        companions=companions,
+        language=language,
     )
     number = (
         session.scalar(
             select(func.max(TemplateVersion.version)).where(
-                TemplateVersion.template_key == template_key
+                TemplateVersion.template_key == template_key,
+                TemplateVersion.language == language,
             )
         )
         or 0
     ) + 1
     now = utcnow()
     row = TemplateVersion(
+        language=language,
         template_key=template_key,
         version=number,
         state="draft",
@@ -286,7 +371,8 @@ def upload_version(
             session.flush()
     except IntegrityError:
         raise Conflict(
-            f"another {template_key} version was uploaded at the same time; upload again"
+            f"another {_label(language, template_key)} version was uploaded at the same time; "
+            "upload again"
         ) from None
     _event(session, row, "uploaded", author, None, note, now)
     return row
@@ -306,28 +392,38 @@ def approve(
     *, session: Session, version_id: str, reviewer: Principal, comment: str = ""
 ) -> TemplateVersion:
     """in_review → approved, by a legal user who is not its author. The version approved
-    before it (same template) is retired; generation uses this one from now on."""
+    before it (same template and language) is retired; generation uses this one from now on.
+
+    A change (not the update of a version that was out of date) marks the approved version of
+    the same template in the other languages out of date."""
     row = get_version(session=session, version_id=version_id)
     _require(reviewer, REVIEWERS, "approve")
     review.require_other_person(row, reviewer, _what(row), "approve")
     text = review.clean_comment(comment) or None
     if row.state != "in_review":
-        raise Conflict(f"{row.template_key} v{row.version} is {row.state}; it cannot be approved")
-    # One approval per template at a time: lock its rows (PostgreSQL; SQLite has one writer).
+        raise Conflict(f"{_what(row)} is {row.state}; it cannot be approved")
+    # One approval per template at a time: lock its rows in every language (PostgreSQL;
+    # SQLite has one writer), as approving one language marks the others.
     session.execute(
         select(TemplateVersion.id)
         .where(TemplateVersion.template_key == row.template_key)
         .with_for_update()
     ).all()
-    previous = approved_version(session=session, template_key=row.template_key)
+    previous = approved_version(
+        session=session, template_key=row.template_key, language=row.language
+    )
     if previous is not None and previous.version > row.version:
         raise Conflict(
-            f"{row.template_key} v{previous.version}, newer than v{row.version}, is already "
-            f"approved; v{row.version} is outdated (reject or withdraw it)"
+            f"{_label(row.language, row.template_key)} v{previous.version}, newer than "
+            f"v{row.version}, is already approved; v{row.version} is outdated (reject or "
+            "withdraw it)"
         )
     now = utcnow()
     before = review.move(session, row, "approved", _what(row), review.approval(reviewer, now, text))
     _event(session, row, "approved", reviewer, before, text, now)
+    catching_up = previous is not None and previous.outdated_by is not None
+    if not catching_up:
+        _mark_other_languages(session, row, now)
     if previous is not None:
         review.move(session, previous, "retired", _what(previous), {"retired_at": now})
         _event(
@@ -340,6 +436,22 @@ def approve(
             now,
         )
     return row
+
+
+def _mark_other_languages(session: Session, row: TemplateVersion, now: datetime) -> None:
+    """The same template's approved version in every other language may no longer say what
+    `row` says: mark it out of date (once; the first change that outdated it is kept)."""
+    session.execute(
+        update(TemplateVersion)
+        .where(
+            TemplateVersion.template_key == row.template_key,
+            TemplateVersion.language != row.language,
+            TemplateVersion.state == "approved",
+            TemplateVersion.outdated_by.is_(None),
+        )
+        .values(outdated_by=row.id, outdated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def reject(
@@ -372,13 +484,14 @@ def retire(
             .select_from(TemplateVersion)
             .where(
                 TemplateVersion.template_key == row.template_key,
+                TemplateVersion.language == row.language,
                 TemplateVersion.state == "approved",
                 TemplateVersion.id != row.id,
             )
         )
         if not others:
             raise Conflict(
-                f"{row.template_key} v{row.version} is the approved version every new DPA uses; "
+                f"{_what(row)} is the approved version every new DPA uses; "
                 "approve a replacement instead (that retires this one)"
             )
     now = utcnow()
@@ -406,18 +519,21 @@ def diff_version(
     base: TemplateVersion | None
     if against_id is not None:
         base = get_version(session=session, version_id=against_id)
-        if base.template_key != row.template_key:
+        if base.template_key != row.template_key or base.language != row.language:
             raise Unprocessable(
-                f"cannot compare {row.template_key} with {base.template_key}; pick a version "
-                "of the same template"
+                f"cannot compare {_what(row)} with {_what(base)}; pick a version "
+                "of the same template in the same language"
             )
     else:
-        base = approved_version(session=session, template_key=row.template_key)
+        base = approved_version(
+            session=session, template_key=row.template_key, language=row.language
+        )
         if base is None or base.id == row.id:
             base = session.scalar(
                 select(TemplateVersion)
                 .where(
                     TemplateVersion.template_key == row.template_key,
+                    TemplateVersion.language == row.language,
                     TemplateVersion.version < row.version,
                     TemplateVersion.approved_at.is_not(None),
                 )
@@ -439,30 +555,29 @@ def preview_pdf(
     pool: ConverterPool,
     settings: Settings | None = None,
 ) -> bytes:
-    """The DPA for the sample workspace (examples/workspace.json), made from the current
-    approved set with this version in place of its template. Nothing is stored; the rendering
-    caches are keyed by content, so this never leaks into generation."""
+    """The DPA for the sample workspace (examples/workspace.json) in the version's language,
+    made from the current approved set of that language with this version in place of its
+    template, and the approved processor profile (values legal has not confirmed show as
+    such). Nothing is stored; the rendering caches are keyed by content, so this never leaks
+    into generation."""
     row = get_version(session=session, version_id=version_id)
-    templates = current_approved(session=session)
+    templates = current_approved(session=session, language=row.language)
     contents = templates.contents
     numbers = templates.numbers
     contents[row.template_key] = version_content(session=session, version_id=row.id)
-    numbers[row.template_key] = row.version
+    numbers[record_key(row.language, row.template_key)] = row.version
     sp_list = subprocessors.current_approved(session=session)
-    terms = Terms()
-    signatory = ("Anna Example", "Member of the Board")
-    if settings is not None:
-        terms = terms_from(settings)
-        signatory = (
-            settings.processor_signatory_name or signatory[0],
-            settings.processor_signatory_title or signatory[1],
-        )
+    profile = profiles.current_approved(session=session)
+    terms = terms_from(settings) if settings is not None else Terms()
+    signatory = ("", "")  # the profile's signatory, as every DPA prints it
     context = sample_context(
         subprocessor_entries=sp_list.entries,
         subprocessor_list_version=sp_list.version,
         subprocessor_list_approved_on=sp_list.approved_at or sp_list.created_at,
         terms=terms,
         processor_signatory=signatory,
+        processor_profile=profile.profile,
+        language=row.language,
         agreement_id=f"PREVIEW-{row.template_key}-v{row.version}",
     )
     return render_pdf(pool, contents, context, numbers, state="preview").pdf

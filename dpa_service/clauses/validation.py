@@ -65,22 +65,30 @@ def validate_template(
     filename: str,
     template_key: str,
     companions: Mapping[str, bytes] | None = None,
+    language: str = "en",
 ) -> ValidatedTemplate:
-    """Check an upload for `template_key`; raise TemplateRejected (422) with the reason.
+    """Check an upload for `template_key` in `language`; raise TemplateRejected (422) with the
+    reason.
 
     Nothing of the upload is parsed, compiled or rendered here: after the file name, the whole
     check runs in a child process with CPU, memory and wall-clock limits (`trial`), so a
     template built to exhaust the service exhausts only that child. `companions` is the rest of
-    the template set the trial render merges this one with (the current approved set); by
-    default the built-in set in templates/.
+    the template set the trial render merges this one with (the current approved set of the
+    same language); by default the built-in set of that language in templates/. Variables and
+    the trial renders use sample workspaces in `language`, so a Latvian template is checked
+    against the Latvian context (dates, cases of figures …).
     """
     name = package.check_filename(filename, template_key)
     package.sniff(data)  # the size and the first bytes only: nothing is parsed here
-    templates = dict(companions) if companions is not None else load_templates(BUILTIN_TEMPLATES)
-    shape = sample_context(signed=True)
-    trials = [("the sample workspace", sample_context()), ("the sample, signed", shape)] + [
-        (label, sample_context(details=details, signed=True))
-        for label, details in edge_case_details().items()
+    builtin = BUILTIN_TEMPLATES if language == "en" else BUILTIN_TEMPLATES / language
+    templates = dict(companions) if companions is not None else load_templates(builtin)
+    shape = sample_context(signed=True, language=language)
+    trials = [
+        ("the sample workspace", sample_context(language=language)),
+        ("the sample, signed", shape),
+    ] + [
+        (label, sample_context(details=details, signed=True, language=language))
+        for label, details in edge_case_details(language).items()
     ]
     found = _in_child(
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal, get_args
 
 import msgspec
@@ -87,13 +88,20 @@ class CounterpartyDetails(Strict):
     data_subjects: Annotated[list[DataSubject], msgspec.Meta(min_length=1, max_length=5)]
     vat_number: ShortText | None = None
     dpo: Dpo | None = None
-    language: Literal["en"] = "en"
+    language: Literal["en", "lv"] = "en"
+    bilingual: bool | msgspec.UnsetType = msgspec.UNSET  # left out of the stored details if unset
+    # The day the main agreement (Klusaro's terms) took effect for this business: the DPA
+    # applies from then. Left out of the stored details if unset (see agreements.service).
+    main_agreement_start: date | msgspec.UnsetType = msgspec.UNSET
 
     def __post_init__(self) -> None:
         for field in ("data_categories", "data_subjects"):
             values = getattr(self, field)
             if len(set(values)) != len(values):
                 raise ValueError(f"{field}: each value may appear once")
+        start = self.main_agreement_start
+        if isinstance(start, date) and not date(2000, 1, 1) <= start <= date(2099, 12, 31):
+            raise ValueError("main_agreement_start: a date between 2000-01-01 and 2099-12-31")
         # What is printed is exactly what was stored (see dpa_service.text for what is refused).
         check_printable(msgspec.to_builtins(self))
 

@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 from dpa_service.archive.base import ArchiveError
 from dpa_service.errors import DomainError
 from dpa_service.http.auth import LoginRequired
+from dpa_service.i18n import template_words
 from dpa_service.rendering.converter import ConverterBusy, ConverterError, ConverterUnavailable
 
 log = logging.getLogger(__name__)
@@ -76,11 +77,16 @@ def problem(
 
 
 def message_page(
-    heading: str, message: str, status: int, headers: dict[str, str] | None = None
+    heading: str,
+    message: str,
+    status: int,
+    headers: dict[str, str] | None = None,
+    language: str = "en",
 ) -> Template:
+    """A page with one message; `heading` and `message` already in `language`."""
     return Template(
         "message.html",
-        context={"heading": heading, "message": message},
+        context={**template_words(language), "heading": heading, "message": message},
         status_code=status,
         headers=headers,
     )

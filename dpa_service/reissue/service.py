@@ -25,6 +25,8 @@ from dpa_service.clock import iso, iso_or_none, utcnow
 from dpa_service.counterparties.models import Counterparty
 from dpa_service.db import changed_rows
 from dpa_service.errors import Conflict, NotFound, Unprocessable
+from dpa_service.profile import service as profiles
+from dpa_service.rendering.facts import unconfirmed_fields
 from dpa_service.subprocessors import service as subprocessors
 
 if TYPE_CHECKING:
@@ -76,24 +78,28 @@ def _current_version(session: Session, agreement_id: str) -> AgreementVersion | 
 
 @dataclass(frozen=True)
 class ApprovedWords:
-    """Which template versions and subprocessor list new DPAs are made from now."""
+    """Which template versions (of every language), subprocessor list and processor profile
+    new DPAs are made from now."""
 
-    template_ids: dict[str, str]
+    template_ids: dict[str, str]  # by recorded name: "master", "lv/master" …
     subprocessor_list_id: str
+    profile_id: str
 
     @classmethod
     def now(cls, session: Session) -> ApprovedWords:
         return cls(
             clauses.approved_ids(session=session),
             subprocessors.current_approved(session=session).id,
+            profiles.current_approved(session=session).id,
         )
 
     def outdate(self, version: AgreementVersion) -> bool:
-        """Made from anything other than these words."""
+        """Made from anything other than these words (in the version's own languages)."""
         made_from = {k: v.get("id") for k, v in version.template_versions.items()}
         return (
-            made_from != self.template_ids
+            made_from != {k: self.template_ids.get(k) for k in made_from}
             or version.subprocessor_list_version_id != self.subprocessor_list_id
+            or version.processor_profile_version_id != self.profile_id
         )
 
 
@@ -110,9 +116,16 @@ def affected_agreements(*, session: Session) -> list[str]:
 
 
 def start_reissue(*, session: Session, actor: str, reason: str) -> Reissue:
+    """Queue a new version for every affected agreement; refused (409) while the approved
+    processor profile has values legal has not confirmed (no new version could be sent)."""
     reason = reason.strip()
     if not reason or len(reason) > 1000:
         raise Unprocessable("say why the agreements are re-issued (1-1000 characters)")
+    profile = profiles.current_approved(session=session)
+    blocking = unconfirmed_fields(profile.profile)
+    if blocking:
+        # Every new version would print them and could not be sent for signature.
+        raise Conflict(profiles.refusal(blocking, profile.version))
     ids = affected_agreements(session=session)
     if not ids:
         raise Conflict("no agreement is affected: every one already uses the approved words")

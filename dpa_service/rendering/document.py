@@ -2,7 +2,10 @@
 
 The clause templates are merged into the master once per template set (at the places of its
 `{{p <key>_clause }}` paragraphs, with their styles and numbering), and the merged template's
-compiled Jinja code is cached; a DPA is then one docxtpl render of the merged template.
+compiled Jinja code is cached; a DPA is then one docxtpl render of the merged template. A clause
+may end in an annex, after a `{#p annex #}` paragraph: the merge moves it to the master's
+`{#p annexes #}` paragraph, so that the annexes follow the signatures in the order of the clauses.
+A bilingual DPA is one render per language, joined into one document.
 """
 
 from __future__ import annotations
@@ -14,17 +17,23 @@ import io
 import re
 import threading
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Mm
+from docxcompose.composer import Composer
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from lxml import etree
 
 CLAUSE_KEYS = ("security", "confidentiality", "subprocessors")
+# Jinja comments (docxtpl drops a `{#p … #}` paragraph), so they print nothing wherever they stay.
+_CLAUSE_ANNEX = re.compile(r"\s*\{#p\s+annex\s*#\}\s*")
+_MASTER_ANNEXES = re.compile(r"\s*\{#p\s+annexes\s*#\}\s*")
+TITLES = {"en": "Data Processing Agreement", "lv": "Personas datu apstrādes līgums"}
 
 
 class TemplateRenderError(Exception):
@@ -110,10 +119,17 @@ def _paragraph_text(p: Any) -> str:
 
 @functools.lru_cache(maxsize=8)
 def merge_templates(master: bytes, *clauses: bytes) -> bytes:
-    """The master with each clause template's body in place of its `{{p <key>_clause }}` line."""
+    """The master with each clause template's body in place of its `{{p <key>_clause }}` line,
+    and the clauses' annexes at the master's `{#p annexes #}` line (or after their clause when
+    the master has no such line)."""
     tpl = DocxTemplate(io.BytesIO(master))
     tpl.init_docx()
     body = tpl.docx.element.body
+    annex_places = [
+        p for p in body.iter(qn("w:p")) if _MASTER_ANNEXES.fullmatch(_paragraph_text(p))
+    ]
+    if len(annex_places) > 1:
+        raise TemplateRenderError("the master may have only one {#p annexes #} line")
     for key, clause in zip(CLAUSE_KEYS, clauses, strict=True):
         marker = re.compile(r"\s*\{\{p\s+" + key + r"_clause\s*\}\}\s*")
         places = [p for p in body.iter(qn("w:p")) if marker.fullmatch(_paragraph_text(p))]
@@ -122,10 +138,24 @@ def merge_templates(master: bytes, *clauses: bytes) -> bytes:
                 f"the master must have exactly one {{{{p {key}_clause }}}} line"
             )
         subdoc = tpl.new_subdoc(io.BytesIO(clause))  # brings the clause's styles and numbering
+        elements = [e for e in subdoc.subdocx.element.body if e.tag != qn("w:sectPr")]
+        split = next(
+            (
+                i
+                for i, e in enumerate(elements)
+                if e.tag == qn("w:p") and _CLAUSE_ANNEX.fullmatch(_paragraph_text(e))
+            ),
+            None,
+        )
+        annex = [] if split is None else elements[split + 1 :]
         place = places[0]
-        for element in subdoc.subdocx.element.body:
-            if element.tag != qn("w:sectPr"):
-                place.addprevious(copy.deepcopy(element))
+        for element in elements if split is None else elements[:split]:
+            place.addprevious(copy.deepcopy(element))
+        annex_place = annex_places[0] if annex_places else place
+        for element in annex:
+            annex_place.addprevious(copy.deepcopy(element))
+        place.getparent().remove(place)
+    for place in annex_places:
         place.getparent().remove(place)
     out = io.BytesIO()
     tpl.docx.save(out)
@@ -204,9 +234,12 @@ def render_template(
     controller = context.get("controller") or {}
     agreement = context.get("agreement") or {}
     if controller and agreement:
-        props.title = f"Data Processing Agreement — {controller['legal_name']}"[:250]
+        language = agreement.get("language", "en")
+        title = TITLES.get(language, TITLES["en"])
+        props.title = f"{title} — {controller['legal_name']}"[:250]
         props.subject = f"Agreement {agreement['id']} version {agreement['version']}"
         props.keywords = "GDPR, Article 28, Data Processing Agreement, Klusaro"
+        props.language = language
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()
@@ -220,3 +253,38 @@ def render_dpa(
     """Merge the clauses into the master (cached per template set) and render it."""
     merged = merge_templates(templates["master"], *(templates[k] for k in CLAUSE_KEYS))
     return render_template(merged, context, drawings)
+
+
+def join_documents(first: bytes, *others: bytes) -> bytes:
+    """One document: `first`, then each of `others` from a new page (styles, numbering and
+    images brought along; the first document's page setup, footer and properties are kept)."""
+    doc = Document(io.BytesIO(first))
+    composer = Composer(doc)
+    for other in others:
+        doc.add_page_break()
+        composer.append(Document(io.BytesIO(other)))
+    out = io.BytesIO()
+    composer.save(out)
+    return out.getvalue()
+
+
+def render_dpa_versions(
+    versions: Sequence[tuple[Mapping[str, bytes], Mapping[str, Any]]],
+    drawings: Mapping[str, bytes] | None = None,
+) -> bytes:
+    """A DPA in one or more languages: each (template set, context) rendered on its own, in
+    order, and joined. One version is the one-render fast path of `render_dpa`. Drawn
+    signatures go to the version that prints the signature blocks."""
+    if not versions:
+        raise ValueError("no language version to render")
+    if len(versions) == 1:
+        return render_dpa(versions[0][0], versions[0][1], drawings)
+    rendered = [
+        render_dpa(
+            templates,
+            context,
+            drawings if context["agreement"].get("signature_blocks", True) else None,
+        )
+        for templates, context in versions
+    ]
+    return join_documents(*rendered)

@@ -16,6 +16,7 @@ from dpa_service.agreements.models import Agreement, AgreementVersion
 from dpa_service.clock import utcnow
 from dpa_service.config import Settings
 from dpa_service.counterparties.models import FIRST_INVITATIONS, Counterparty, SigningInvitation
+from dpa_service.i18n import language_of
 from dpa_service.notify import outbox
 from dpa_service.notify.models import OutboundEmail
 from dpa_service.sales.messages import completed_message
@@ -62,13 +63,24 @@ def email_completed_copy(
     counterparty = session.get(Counterparty, agreement.counterparty_id)
     assert counterparty is not None
     details = version.counterparty_snapshot
+    # The signatory reads the agreement's language; Klusaro's own people read English.
     recipients = [
-        (details["signatory"]["email"], details["signatory"]["name"], "controller"),
-        (counterparty.owner_email or processor_email, counterparty.owner_name or "", "processor"),
+        (
+            details["signatory"]["email"],
+            details["signatory"]["name"],
+            "controller",
+            language_of(details),
+        ),
+        (
+            counterparty.owner_email or processor_email,
+            counterparty.owner_name or "",
+            "processor",
+            "en",
+        ),
     ]
     messages: list[OutboundEmail] = []
     seen: set[str] = set()
-    for address, name, side in recipients:
+    for address, name, side, language in recipients:
         if not address or address.lower() in seen:
             continue
         seen.add(address.lower())
@@ -89,7 +101,7 @@ def email_completed_copy(
             used_at=now,
         )
         url = f"{settings.public_url.rstrip('/')}/sign/{secret}/done"
-        subject, text, body = completed_message(version, name, url, link.expires_at)
+        subject, text, body = completed_message(version, name, url, link.expires_at, language)
         messages.append(
             outbox.enqueue(
                 session=session,

@@ -32,6 +32,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from dpa_service.i18n import gettext_for
+
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 SANS = "DejaVuSans"
 SANS_BOLD = "DejaVuSans-Bold"
@@ -106,6 +108,7 @@ class CompletionCertificate:
     parties: Sequence[PartyRecord]
     events: Sequence[EventRecord]
     issuer: str
+    language: str = "en"  # of the labels and notes (values are printed as given)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,32 +338,37 @@ def _field_table(
     return table
 
 
-def _summary(cert: CompletionCertificate, width: float) -> list[Flowable]:
+def _summary(cert: CompletionCertificate, width: float, _: Callable[[str], str]) -> list[Flowable]:
     label_width = 48 * mm
     value_width = width - label_width
     rows: list[tuple[str, Any]] = [
-        ("Agreement", _cell(cert.agreement_id, _BODY, value_width)),
-        ("Version", str(cert.version)),
-        ("Document title", _cell(cert.title, _BODY, value_width)),
-        ("Completed at", _utc(cert.completed_at)),
-        ("Original document SHA-256", cert.original_sha256),
-        ("Final document SHA-256", cert.final_sha256),
-        ("Issued by", _cell(cert.issuer, _BODY, value_width)),
+        (_("Agreement"), _cell(cert.agreement_id, _BODY, value_width)),
+        (_("Version"), str(cert.version)),
+        (_("Document title"), _cell(cert.title, _BODY, value_width)),
+        (_("Completed at"), _utc(cert.completed_at)),
+        (_("Original document SHA-256"), cert.original_sha256),
+        (_("Final document SHA-256"), cert.final_sha256),
+        (_("Issued by"), _cell(cert.issuer, _BODY, value_width)),
     ]
     return [
         _field_table(rows, label_width, width, hash_rows=(4, 5)),
         Spacer(1, 2 * mm),
         Paragraph(
-            "The original document is the exact PDF shown to and signed by the controller. The "
-            "final document is the signed agreement with its signature blocks filled in, as it "
-            "was before this certificate was appended to it; the hash of the combined file is "
-            "therefore different. Every SHA-256 is taken over the exact bytes.",
+            escape(
+                _(
+                    "The original document is the exact PDF shown to and signed by the "
+                    "controller. The final document is the signed agreement with its signature "
+                    "blocks filled in, as it was before this certificate was appended to it; the "
+                    "hash of the combined file is therefore different. Every SHA-256 is taken "
+                    "over the exact bytes."
+                )
+            ),
             _NOTE,
         ),
     ]
 
 
-def _party(index: int, party: PartyRecord, width: float) -> Flowable:
+def _party(index: int, party: PartyRecord, width: float, _: Callable[[str], str]) -> Flowable:
     label_width = 42 * mm
     value_width = width - label_width
 
@@ -369,38 +377,43 @@ def _party(index: int, party: PartyRecord, width: float) -> Flowable:
 
     png = party.drawn_signature_png
     rows: list[tuple[str, Any]] = [
-        ("Role", cell(party.role)),
-        ("Organisation", cell(party.organisation)),
-        ("Name", cell(party.name)),
-        ("Title", cell(party.title)),
-        ("E-mail", cell(party.email)),
-        ("Authentication", cell(party.auth_method)),
-        ("IP address", cell(party.ip)),
-        ("User agent", cell(party.user_agent)),
-        ("Device", cell(party.device)),
-        ("Sent", cell(_utc(party.sent_at))),
-        ("Viewed", cell(_utc(party.viewed_at))),
-        ("Consented to e-signing", cell(_utc(party.consented_at))),
-        ("Consent text version", cell(party.consent_text_version)),
-        ("Signed", cell(_utc(party.signed_at))),
-        ("Drawn signature", MISSING if png is None else _signature_image(png, value_width)),
+        (_("Role"), cell(party.role)),
+        (_("Organisation"), cell(party.organisation)),
+        (_("Name"), cell(party.name)),
+        (_("Title"), cell(party.title)),
+        (_("E-mail"), cell(party.email)),
+        (_("Authentication"), cell(party.auth_method)),
+        (_("IP address"), cell(party.ip)),
+        (_("User agent"), cell(party.user_agent)),
+        (_("Device"), cell(party.device)),
+        (_("Sent"), cell(_utc(party.sent_at))),
+        (_("Viewed"), cell(_utc(party.viewed_at))),
+        (_("Consented to e-signing"), cell(_utc(party.consented_at))),
+        (_("Consent text version"), cell(party.consent_text_version)),
+        (_("Signed"), cell(_utc(party.signed_at))),
+        (_("Drawn signature"), MISSING if png is None else _signature_image(png, value_width)),
     ]
-    heading = Paragraph(f"Party {index}: {escape(_plain(party.role))}", _HEADING)
+    heading = Paragraph(
+        escape(_("Party {number}: {role}").format(number=index, role=_plain(party.role))),
+        _HEADING,
+    )
     # Keep a party's heading with its details; a section longer than a page still splits.
     return KeepTogether([heading, _field_table(rows, label_width, width)])
 
 
-def _event_log(events: Sequence[EventRecord], width: float) -> list[Flowable]:
-    heading = Paragraph("Event log", _HEADING)
+def _event_log(
+    events: Sequence[EventRecord], width: float, _: Callable[[str], str]
+) -> list[Flowable]:
+    heading = Paragraph(escape(_("Event log")), _HEADING)
     if not events:
-        return [heading, Paragraph("No events were recorded.", _BODY)]
+        return [heading, Paragraph(escape(_("No events were recorded.")), _BODY)]
     size = _SMALL.fontSize
     number_width = pdfmetrics.stringWidth(str(len(events)), SANS, size) + 2 * _PAD + 1
     time_width = pdfmetrics.stringWidth("0000-00-00 00:00:00 UTC", SANS, size) + 2 * _PAD + 1
     event_width = 30 * mm
     actor_width = 45 * mm
     detail_width = width - number_width - time_width - event_width - actor_width
-    data: list[list[Any]] = [["#", "Time (UTC)", "Event", "Actor", "Detail"]]
+    data: list[list[Any]] = [["#", _("Time (UTC)"), _("Event"), _("Actor"), _("Detail")]]
     commands: list[tuple[Any, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("FONT", (0, 0), (-1, -1), SANS, size, _SMALL.leading),
@@ -449,9 +462,12 @@ def _event_log(events: Sequence[EventRecord], width: float) -> list[Flowable]:
 class _CertificateCanvas(Canvas):
     """Holds pages back until the end, so each footer can say 'page X of Y'."""
 
-    def __init__(self, *args: Any, footer: str, pdf_date: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, footer: str, pdf_date: str, page_label: str, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._footer = footer
+        self._page_label = page_label  # "certificate page {number} of {total}"
         self._held_pages: list[dict[str, Any]] = []
         # With invariant=1 reportlab stamps 2000-01-01 and a content-derived /ID; dating the file
         # at completion keeps the output a pure function of the certificate's values.
@@ -467,24 +483,21 @@ class _CertificateCanvas(Canvas):
             self.__dict__.update(state)
             self.setFont(SANS, _FOOTER_SIZE)
             self.setFillColor(_GREY)
-            self.drawCentredString(
-                A4[0] / 2, 10 * mm, f"{self._footer} · certificate page {number} of {total}"
-            )
+            page = self._page_label.format(number=number, total=total)
+            self.drawCentredString(A4[0] / 2, 10 * mm, f"{self._footer} · {page}")
             super().showPage()
         super().save()
 
 
-def _footer(agreement_id: str, version: int) -> str:
-    footer = f"Agreement {agreement_id} · version {version}"
-    room = (
-        A4[0]
-        - 2 * _MARGIN
-        - pdfmetrics.stringWidth(" · certificate page 999 of 999", SANS, _FOOTER_SIZE)
-    )
+def _footer(agreement_id: str, version: int, _: Callable[[str], str]) -> str:
+    words = _("Agreement {agreement} · version {version}")
+    footer = words.format(agreement=agreement_id, version=version)
+    page = _("certificate page {number} of {total}").format(number=999, total=999)
+    room = A4[0] - 2 * _MARGIN - pdfmetrics.stringWidth(f" · {page}", SANS, _FOOTER_SIZE)
     # Agreement ids are UUIDs; anything longer is shortened here and printed whole in the summary.
     while agreement_id and pdfmetrics.stringWidth(footer, SANS, _FOOTER_SIZE) > room:
         agreement_id = agreement_id[: len(agreement_id) * 4 // 5]
-        footer = f"Agreement {agreement_id}… · version {version}"
+        footer = words.format(agreement=f"{agreement_id}…", version=version)
     return footer
 
 
@@ -496,6 +509,7 @@ def render_certificate(cert: CompletionCertificate) -> bytes:
     for number, event in enumerate(cert.events, start=1):
         _check_hash(f"hash of event {number}", event.hash)
     completed = _as_utc(cert.completed_at)
+    _ = gettext_for(cert.language)
 
     page_width, page_height = A4
     width = page_width - 2 * _MARGIN
@@ -508,7 +522,9 @@ def render_certificate(cert: CompletionCertificate) -> bytes:
         rightMargin=_MARGIN,
         topMargin=_MARGIN,
         bottomMargin=_MARGIN,
-        title=f"Certificate of completion — {agreement_id} v{cert.version}",
+        title=_("Certificate of completion — {agreement} v{version}").format(
+            agreement=agreement_id, version=cert.version
+        ),
         author=_plain(cert.issuer),
         subject=_plain(cert.title),
         creator="dpa-service",
@@ -527,16 +543,17 @@ def render_certificate(cert: CompletionCertificate) -> bytes:
     doc.addPageTemplates([PageTemplate(id="certificate", frames=[frame])])
 
     story: list[Flowable] = [
-        Paragraph("Certificate of completion", _TITLE),
+        Paragraph(escape(_("Certificate of completion")), _TITLE),
         Spacer(1, 4 * mm),
-        *_summary(cert, width),
+        *_summary(cert, width, _),
     ]
-    story += [_party(index, party, width) for index, party in enumerate(cert.parties, start=1)]
-    story += _event_log(cert.events, width)
+    story += [_party(index, party, width, _) for index, party in enumerate(cert.parties, start=1)]
+    story += _event_log(cert.events, width, _)
 
     canvasmaker: Callable[..., Canvas] = partial(
         _CertificateCanvas,
-        footer=_footer(agreement_id, cert.version),
+        footer=_footer(agreement_id, cert.version, _),
+        page_label=_("certificate page {number} of {total}"),
         pdf_date=completed.strftime("D:%Y%m%d%H%M%S+00'00'"),
     )
     doc.build(story, canvasmaker=canvasmaker)

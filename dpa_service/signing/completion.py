@@ -15,18 +15,30 @@ from sqlalchemy.orm import Session, undefer
 from dpa_service import audit
 from dpa_service.agreements import lifecycle
 from dpa_service.agreements.models import AgreementVersion
-from dpa_service.agreements.terms import terms_from
+from dpa_service.agreements.service import render_languages
+from dpa_service.agreements.terms import frozen_terms, terms_from
 from dpa_service.archive import service as archive_service
 from dpa_service.archive.base import version_key
 from dpa_service.audit.models import AuditEvent
 from dpa_service.clauses.models import TemplateVersion
+from dpa_service.clauses.service import TemplateSet, sets_of
 from dpa_service.clock import iso_or_none, utc_label, utcnow
 from dpa_service.config import Settings
 from dpa_service.db import end_read_transaction
 from dpa_service.errors import Conflict
+from dpa_service.i18n import N_, gettext_for
 from dpa_service.jobs.context import JobContext
-from dpa_service.rendering.context import PROCESSOR, AgreementMeta, Terms, build_context
+from dpa_service.profile.models import ProcessorProfileVersion
+from dpa_service.rendering.context import (
+    AgreementMeta,
+    Terms,
+    build_contexts,
+    format_timestamp,
+    languages_of,
+)
 from dpa_service.rendering.converter import ConverterPool
+from dpa_service.rendering.facts import builtin_processor_profile
+from dpa_service.rendering.legacy import build_legacy_context
 from dpa_service.rendering.pdf import sha256_hex
 from dpa_service.rendering.pipeline import RenderedDPA, render_pdf
 from dpa_service.sales.copies import email_completed_copy
@@ -53,14 +65,18 @@ class Countersigner:
     actor: str
 
 
-def _party(sig: Signature, role: str, version: AgreementVersion, sent: bool) -> PartyRecord:
+def _party(
+    sig: Signature, role: str, version: AgreementVersion, sent: bool, language: str
+) -> PartyRecord:
+    _ = gettext_for(language)
     return PartyRecord(
         role=role,
         organisation=sig.organisation,
         name=sig.name,
         title=sig.title,
         email=sig.email,
-        auth_method=sig.auth_method,
+        # Recorded in English as evidence; shown in the certificate's language.
+        auth_method=" + ".join(_(part) for part in sig.auth_method.split(" + ")),
         ip=sig.ip,
         user_agent=sig.user_agent,
         device=describe_device(sig.user_agent) if sig.user_agent else None,
@@ -87,8 +103,9 @@ class _Inputs:
     """What the completed document is made from, read before the long work."""
 
     controller: Signature
-    templates: dict[str, TemplateVersion]
+    templates: dict[str, TemplateSet]  # by language, as the version recorded them
     subprocessor_list: SubprocessorListVersion
+    profile: ProcessorProfileVersion | None  # None: made before the profile was governed
     events: list[AuditEvent]
 
 
@@ -115,16 +132,22 @@ def _read_inputs(session: Session, version: AgreementVersion) -> _Inputs:
         .options(undefer(Signature.drawn_png))
     ).one()
     template_ids = [t["id"] for t in version.template_versions.values()]
-    templates = {
-        t.template_key: t
-        for t in session.scalars(
-            select(TemplateVersion)
-            .where(TemplateVersion.id.in_(template_ids))
-            .options(undefer(TemplateVersion.content))
+    templates = sets_of(
+        list(
+            session.scalars(
+                select(TemplateVersion)
+                .where(TemplateVersion.id.in_(template_ids))
+                .options(undefer(TemplateVersion.content))
+            )
         )
-    }
+    )
     sp_list = session.get(SubprocessorListVersion, version.subprocessor_list_version_id)
     assert sp_list is not None
+    profile = (
+        session.get(ProcessorProfileVersion, version.processor_profile_version_id)
+        if version.processor_profile_version_id
+        else None
+    )
     events = session.scalars(
         select(AuditEvent)
         .where(
@@ -132,7 +155,7 @@ def _read_inputs(session: Session, version: AgreementVersion) -> _Inputs:
         )
         .order_by(AuditEvent.seq)
     ).all()
-    return _Inputs(controller, templates, sp_list, list(events))
+    return _Inputs(controller, templates, sp_list, profile, list(events))
 
 
 def _render_signed_body(
@@ -143,17 +166,77 @@ def _render_signed_body(
     settings: Settings,
     now: datetime,
 ) -> RenderedDPA:
-    """The same words, list and details the signer saw, now with both signature blocks filled."""
+    """The same words, list, profile, figures and dates the signer saw, now with both
+    signature blocks filled (signed at times written the way the document's language writes
+    them)."""
     controller, sp_list = inputs.controller, inputs.subprocessor_list
-    context = build_context(
-        details=version.counterparty_snapshot,
+    details = version.counterparty_snapshot
+    # As signed: the frozen figures are not checked against today's bounds again.
+    terms = frozen_terms(version.terms) if version.terms else terms_from(settings)
+    drawings = {"controller": controller.drawn_png} if controller.drawn_png else None
+    if inputs.profile is None:
+        return _render_made_before_profiles(version, inputs, countersigner, pool, terms, now)
+    language = languages_of(details)[0]  # the parties sign in the prevailing language
+    profile = inputs.profile.profile
+    # The profile's signatory countersigning is printed with the profile's title in the
+    # document's language; anyone else with the title they gave.
+    same_person = countersigner.name == profile["signatory"]["name"]["value"]
+    title = (
+        str(profile["signatory"]["title"]["value"][language])
+        if same_person and isinstance(profile["signatory"]["title"]["value"], dict)
+        else countersigner.title
+    )
+    contexts = build_contexts(
+        details=details,
         agreement=AgreementMeta(
-            id=version.agreement_id, version=version.number, issued_at=version.created_at
+            id=version.agreement_id,
+            version=version.number,
+            issued_at=version.created_at,
+            effective_on=version.effective_on,
         ),
         subprocessor_entries=sp_list.entries,
         subprocessor_list_version=sp_list.version,
         subprocessor_list_approved_on=sp_list.approved_at or sp_list.created_at,
-        terms=Terms(**version.terms) if version.terms else terms_from(settings),  # as signed
+        terms=terms,
+        processor_signatory=(countersigner.name, title),
+        processor_profile=profile,
+        signatures={
+            "controller": {
+                "name": controller.name,
+                "title": controller.title,
+                "signed_at": format_timestamp(controller.signed_at, language),
+            },
+            "processor": {
+                "name": countersigner.name,
+                "title": title,
+                "signed_at": format_timestamp(now, language),
+            },
+        },
+    )
+    return render_languages(pool, inputs.templates, contexts, drawings, state="completed")
+
+
+def _render_made_before_profiles(
+    version: AgreementVersion,
+    inputs: _Inputs,
+    countersigner: Countersigner,
+    pool: ConverterPool,
+    terms: Terms,
+    now: datetime,
+) -> RenderedDPA:
+    """A version made before issue 13 (English templates, no processor profile): filled with
+    the context it was made with, so the completed copy says what the signer saw."""
+    controller, sp_list = inputs.controller, inputs.subprocessor_list
+    templates = inputs.templates["en"]
+    context = build_legacy_context(
+        details=version.counterparty_snapshot,
+        agreement_id=version.agreement_id,
+        version=version.number,
+        issued_at=version.created_at,
+        subprocessor_entries=sp_list.entries,
+        subprocessor_list_version=sp_list.version,
+        subprocessor_list_approved_on=sp_list.approved_at or sp_list.created_at,
+        terms=terms,
         processor_signatory=(countersigner.name, countersigner.title),
         signatures={
             "controller": {
@@ -170,24 +253,36 @@ def _render_signed_body(
     )
     return render_pdf(
         pool,
-        {k: t.content for k, t in inputs.templates.items()},
+        templates.contents,
         context,
-        {k: t.version for k, t in inputs.templates.items()},
+        templates.numbers,
         drawings={"controller": controller.drawn_png} if controller.drawn_png else None,
         state="completed",
     )
 
 
+def _processor_name(inputs: _Inputs) -> tuple[str, str]:
+    """The processor's legal and trade name as the version's profile states them."""
+    profile = inputs.profile.profile if inputs.profile else builtin_processor_profile()
+    identity = profile["identity"]
+    return str(identity["legal_name"]["value"]), str(identity["trade_name"]["value"])
+
+
 def _processor_signature(
-    version: AgreementVersion, countersigner: Countersigner, body: RenderedDPA, now: datetime
+    version: AgreementVersion,
+    inputs: _Inputs,
+    countersigner: Countersigner,
+    body: RenderedDPA,
+    now: datetime,
 ) -> Signature:
+    legal_name, trade_name = _processor_name(inputs)
     return Signature(
         version_id=version.id,
         party="processor",
         name=countersigner.name,
         title=countersigner.title,
         email=countersigner.email,
-        organisation=f"{PROCESSOR['legal_name']} ({PROCESSOR['trade_name']})",
+        organisation=f"{legal_name} ({trade_name})",
         auth_method=countersigner.method,
         actor=countersigner.actor,
         signed_at=now,
@@ -202,17 +297,22 @@ def _certificate(
     body: RenderedDPA,
     now: datetime,
 ) -> bytes:
+    """The certificate of completion in the agreement's (prevailing) language."""
+    language = languages_of(version.counterparty_snapshot)[0]
+    _ = gettext_for(language)
+    legal_name, trade_name = _processor_name(inputs)
+    company = version.counterparty_snapshot["legal_name"]
     return render_certificate(
         CompletionCertificate(
             agreement_id=version.agreement_id,
             version=version.number,
-            title=f"Data Processing Agreement — {version.counterparty_snapshot['legal_name']}",
+            title=_("Data Processing Agreement — {company}").format(company=company),
             original_sha256=version.draft_pdf_sha256,
             final_sha256=body.sha256,
             completed_at=now,
             parties=[
-                _party(inputs.controller, "Controller (signer)", version, sent=True),
-                _party(processor, "Processor (countersigner)", version, sent=False),
+                _party(inputs.controller, _("Controller (signer)"), version, True, language),
+                _party(processor, _("Processor (countersigner)"), version, False, language),
             ],
             events=[
                 EventRecord(
@@ -224,7 +324,10 @@ def _certificate(
                 )
                 for e in inputs.events
             ],
-            issuer=f"dpa-service for {PROCESSOR['legal_name']} ({PROCESSOR['trade_name']})",
+            issuer=_("dpa-service for {processor}").format(
+                processor=f"{legal_name} ({trade_name})"
+            ),
+            language=language,
         )
     )
 
@@ -336,7 +439,7 @@ def complete(
     inputs = _read_inputs(session, version)
     end_read_transaction(session)  # the database is not held while LibreOffice and the seal work
     body = _render_signed_body(version, inputs, countersigner, pool, settings, now)
-    processor = _processor_signature(version, countersigner, body, now)
+    processor = _processor_signature(version, inputs, countersigner, body, now)
     sealed = sealer.seal(
         body.pdf,
         appendix=_certificate(version, inputs, processor, body, now),
@@ -376,6 +479,9 @@ def _manifest(version: AgreementVersion, signatures: list[Signature], sealed_by:
         },
         "template_versions": version.template_versions,
         "subprocessor_list_version": version.subprocessor_list_version,
+        "processor_profile_version": version.processor_profile_version,
+        "languages": languages_of(version.counterparty_snapshot),
+        "effective_on": version.effective_on.isoformat() if version.effective_on else None,
         "signers": [
             {
                 "party": s.party,
@@ -410,7 +516,7 @@ def authorised_signatory(settings: Settings) -> Countersigner:
         name=settings.processor_signatory_name,
         title=settings.processor_signatory_title,
         email="info@klusaro.com",
-        method="Authorised signatory (automatic)",
+        method=N_("Authorised signatory (automatic)"),
         actor=f"authorised signatory {settings.processor_signatory_name}",
     )
 

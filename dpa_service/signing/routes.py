@@ -17,6 +17,7 @@ from dpa_service.config import Settings
 from dpa_service.errors import Conflict, Unprocessable
 from dpa_service.http.auth import roles
 from dpa_service.http.params import VersionNumber
+from dpa_service.i18n import N_
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.signing import service
 from dpa_service.signing.completion import Countersigner, complete
@@ -102,7 +103,7 @@ class SigningController(Controller):
                 name=data.name,
                 title=data.title,
                 email=data.email,
-                method="Legal user (API token)",
+                method=N_("Legal user (API token)"),
                 actor=user.actor,
             ),
             pool=pool,

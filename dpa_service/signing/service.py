@@ -25,8 +25,10 @@ from dpa_service.config import Settings
 from dpa_service.counterparties.models import Counterparty
 from dpa_service.db import changed_rows
 from dpa_service.errors import Conflict, DomainError, NotFound, Unprocessable
+from dpa_service.i18n import N_, gettext_for, language_of
 from dpa_service.notify import outbox
-from dpa_service.signing.disclosure import DISCLOSURE_VERSION
+from dpa_service.profile.service import refusal
+from dpa_service.signing.disclosure import disclosure_version
 from dpa_service.signing.links import find_link, issue_link, revoke_links
 from dpa_service.signing.models import Signature, SigningCode, SigningLink
 from dpa_service.text import describe_character, has_control_characters, refused_character
@@ -38,22 +40,31 @@ MAX_DRAWING_BYTES = 300_000
 
 
 class LinkRefused(DomainError):
-    """The link cannot be used: `reason` is unknown, expired, revoked, used or closed."""
+    """The link cannot be used: `reason` is unknown, expired, revoked, used or closed.
+    `language` is the counterparty's, where the link was known. `detail` is an English
+    message id of the catalogue (the pages show its translation)."""
 
     status_code = 404
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: str, detail: str, language: str | None = None) -> None:
         super().__init__(detail)
         self.reason = reason
+        self.language = language
         self.status_code = 404 if reason == "unknown" else 410
 
 
 class SigningRefused(DomainError):
-    """The signing request itself is not acceptable (422) or no longer possible (409)."""
+    """The signing request itself is not acceptable (422) or no longer possible (409).
+    `detail` is an English message id of the catalogue (the pages show its translation)."""
 
     def __init__(self, detail: str, status_code: int = 422) -> None:
         super().__init__(detail)
         self.status_code = status_code
+
+
+EMBEDDED_LINK = N_("Embedded link (Klusaro app)")
+EMAIL_LINK = N_("E-mail link")
+EMAILED_CODE = N_("e-mailed one-time code")
 
 
 @dataclass(frozen=True)
@@ -65,8 +76,9 @@ class LinkAccess:
 
     @property
     def auth_method(self) -> str:
-        base = "Embedded link (Klusaro app)" if self.link.kind == "embedded" else "E-mail link"
-        return f"{base} + e-mailed one-time code" if self.link.require_code else base
+        """How the signer was identified, in English (the certificate translates each part)."""
+        base = EMBEDDED_LINK if self.link.kind == "embedded" else EMAIL_LINK
+        return f"{base} + {EMAILED_CODE}" if self.link.require_code else base
 
 
 def create_link(
@@ -96,6 +108,7 @@ def create_link(
     newest = max(v.number for v in agreement.versions)
     if version.number != newest:
         raise Conflict(f"version {number} is not the newest version ({newest})")
+    require_confirmed(version)
     if version.state == "draft":
         lifecycle.transition(
             session=session,
@@ -133,6 +146,14 @@ def create_link(
     return link, secret
 
 
+def require_confirmed(version: AgreementVersion) -> None:
+    """Every way a DPA goes out for signature passes here (the app's links, sales e-mails,
+    resends, reminders, re-issue invitations): a DPA that prints processor profile values legal
+    has not confirmed is a draft for review, never sent (409 naming the values)."""
+    if version.unconfirmed:
+        raise Conflict(refusal(list(version.unconfirmed), version.processor_profile_version or 0))
+
+
 def open_link(
     *, session: Session, secret: str, for_action: bool = True, now: datetime | None = None
 ) -> LinkAccess:
@@ -140,24 +161,27 @@ def open_link(
     now = now or utcnow()
     link = find_link(session=session, secret=secret)
     if link is None:
-        raise LinkRefused("unknown", "This signing link is not valid.")
+        raise LinkRefused("unknown", N_("This signing link is not valid."))
     version = session.get(AgreementVersion, link.version_id)
     agreement = session.get(Agreement, link.agreement_id)
     counterparty = session.get(Counterparty, link.counterparty_id)
     assert version is not None and agreement is not None and counterparty is not None
     if agreement.counterparty_id != counterparty.id or version.agreement_id != agreement.id:
-        raise LinkRefused("unknown", "This signing link is not valid.")
+        raise LinkRefused("unknown", N_("This signing link is not valid."))
+    language = language_of(version.counterparty_snapshot)
     if version.state == "expired" or link.expires_at <= now:
-        raise LinkRefused("expired", "This signing link has expired. Ask the sender for a new one.")
+        raise LinkRefused(
+            "expired", N_("This signing link has expired. Ask the sender for a new one."), language
+        )
     if link.revoked_at is not None and link.used_at is None:
-        raise LinkRefused("revoked", "This signing link was withdrawn by the sender.")
+        raise LinkRefused("revoked", N_("This signing link was withdrawn by the sender."), language)
     access = LinkAccess(link, version, agreement, counterparty)
     if for_action:
         if link.used_at is not None:
-            raise LinkRefused("used", "This signing link has already been used.")
+            raise LinkRefused("used", N_("This signing link has already been used."), language)
         if version.state not in lifecycle.OPEN_FOR_SIGNING:
             raise LinkRefused(
-                "closed", f"This version of the agreement is {version.state} and cannot be signed."
+                "closed", N_("This version of the agreement can no longer be signed."), language
             )
     return access
 
@@ -190,7 +214,7 @@ def send_code(*, session: Session, access: LinkAccess, now: datetime | None = No
     )
     if (sent or 0) >= MAX_CODES_PER_LINK:
         raise SigningRefused(
-            "too many codes were sent for this link; ask the sender for a new link", 429
+            N_("Too many codes were sent for this link; ask the sender for a new link."), 429
         )
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(
@@ -201,11 +225,13 @@ def send_code(*, session: Session, access: LinkAccess, now: datetime | None = No
         )
     )
     email = access.counterparty.details["signatory"]["email"]
+    _ = gettext_for(language_of(access.version.counterparty_snapshot))
     outbox.enqueue(
         session=session,
         to=email,
-        subject="Your code for signing the Klusaro Data Processing Agreement",
-        text=f"Your one-time code is {code}. It is valid for 10 minutes.\n",
+        subject=_("Your code for signing the Klusaro Data Processing Agreement"),
+        text=_("Your one-time code is {code}. It is valid for 10 minutes.").format(code=code)
+        + "\n",
         kind="signing.code",
         ref=access.agreement.id,
     )
@@ -270,17 +296,17 @@ def decode_drawing(data_url: str | None) -> bytes | None:
         return None
     prefix = "data:image/png;base64,"
     if not data_url.startswith(prefix) or len(data_url) > MAX_DRAWING_BYTES * 4 // 3 + 100:
-        raise SigningRefused("the drawn signature must be a PNG image of at most 300 KB")
+        raise SigningRefused(N_("The drawn signature must be a PNG image of at most 300 KB."))
     try:
         png = base64.b64decode(data_url[len(prefix) :], validate=True)
     except (binascii.Error, ValueError):
-        raise SigningRefused("the drawn signature is not valid base64") from None
+        raise SigningRefused(N_("The drawn signature is not valid base64.")) from None
     if not png.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise SigningRefused("the drawn signature is not a PNG image")
+        raise SigningRefused(N_("The drawn signature is not a PNG image."))
     try:
         with Image.open(io.BytesIO(png)) as image:
             if image.format != "PNG" or image.width * image.height > MAX_DRAWING_PIXELS:
-                raise SigningRefused("the drawn signature is too large")
+                raise SigningRefused(N_("The drawn signature is too large."))
             image.load()
             clean = image.convert("RGBA")
         out = io.BytesIO()
@@ -288,7 +314,7 @@ def decode_drawing(data_url: str | None) -> bytes | None:
     except SigningRefused:
         raise
     except Exception:  # Pillow raises many kinds for a damaged file
-        raise SigningRefused("the drawn signature is not a readable PNG image") from None
+        raise SigningRefused(N_("The drawn signature is not a readable PNG image.")) from None
     return out.getvalue()
 
 
@@ -300,7 +326,7 @@ def _use_link(session: Session, link: SigningLink, now: datetime) -> None:
         .values(used_at=now),
     )
     if used != 1:
-        raise Conflict("this link has just been used by another request")
+        raise Conflict(N_("This link has just been used by another request."))
     link.used_at = now
 
 
@@ -323,10 +349,10 @@ def sign(
     now = now or utcnow()
     version = access.version
     if not consented:
-        raise SigningRefused("please confirm that you agree to sign electronically")
+        raise SigningRefused(N_("Please confirm that you agree to sign electronically."))
     name = " ".join(typed_name.split())
     if not name or len(name) > 300 or has_control_characters(typed_name):
-        raise SigningRefused("please type your full name (at most 300 characters)")
+        raise SigningRefused(N_("Please type your full name (at most 300 characters)."))
     for field, text in (("your name", typed_name), ("your title", title or "")):
         if (char := refused_character(text)) is not None:
             raise SigningRefused(
@@ -334,19 +360,25 @@ def sign(
                 "typed; please type it again without it"
             )
     if access.link.require_code and not code_verified:
-        raise SigningRefused("enter the one-time code we e-mailed you first", 403)
+        raise SigningRefused(N_("Enter the one-time code we e-mailed you first."), 403)
     if shown_sha256 != version.draft_pdf_sha256:
         raise SigningRefused(
-            "the document changed since it was shown to you; reload the page and review it again",
+            N_(
+                "The document changed since it was shown to you; reload the page and review it "
+                "again."
+            ),
             409,
         )
     if access.counterparty.details_sha256 != version.counterparty_sha256:
         raise SigningRefused(
-            "the company details changed since this version was made; a new version must be "
-            "issued before signing",
+            N_(
+                "The company details changed since this version was made; a new version must be "
+                "issued before signing."
+            ),
             409,
         )
     details = version.counterparty_snapshot
+    disclosure = disclosure_version(language_of(details))
     _use_link(session, access.link, now)
     signature = Signature(
         version_id=version.id,
@@ -361,7 +393,7 @@ def sign(
         actor=f"signer via link {access.link.id[:8]}",
         ip=ip,
         user_agent=(user_agent or "")[:1000] or None,
-        consent_text_version=DISCLOSURE_VERSION,
+        consent_text_version=disclosure,
         consented_at=consented_at or now,
         signed_at=now,
         document_sha256=shown_sha256,
@@ -370,14 +402,14 @@ def sign(
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict("this version has already been signed") from None
+        raise Conflict(N_("This version has already been signed.")) from None
     audit.record(
         session=session,
         agreement_id=access.agreement.id,
         version=version.number,
         type="consented",
         actor=signature.actor,
-        data={"disclosure_version": DISCLOSURE_VERSION, "ip": ip},
+        data={"disclosure_version": disclosure, "ip": ip},
     )
     lifecycle.transition(
         session=session,
@@ -405,7 +437,7 @@ def decline(
         raise SigningRefused("the reason may not contain control characters")
     reason = " ".join(reason.split())
     if not reason or len(reason) > 1000:
-        raise SigningRefused("please give a reason (at most 1000 characters)")
+        raise SigningRefused(N_("Please give a reason (at most 1000 characters)."))
     now = utcnow()
     _use_link(session, access.link, now)
     lifecycle.transition(

@@ -15,6 +15,7 @@ from dpa_service.accounts.service import Principal
 from dpa_service.agreements.models import Agreement, AgreementVersion
 from dpa_service.config import Settings
 from dpa_service.counterparties.models import Counterparty
+from dpa_service.i18n import language_of
 from dpa_service.notify import outbox
 from dpa_service.subprocessors import notice_text
 from dpa_service.subprocessors.models import (
@@ -110,7 +111,8 @@ def send_notices(
                 change=change.diff,
                 deadline=change.objection_deadline,
                 link=f"{base_url}/objections/{token}",
-                public_page=f"{base_url}/subprocessors",
+                public_page=f"{base_url}/subprocessors?lang={language_of(counterparty.details)}",
+                language=language_of(counterparty.details),
             )
             try:
                 mail = outbox.enqueue(

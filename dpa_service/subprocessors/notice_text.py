@@ -1,4 +1,5 @@
-"""The e-mail telling a counterparty that the subprocessor list changed. Pure: values in, text out."""
+"""The e-mail telling a counterparty that the subprocessor list changed, in its language.
+Pure: values in, text out."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from dpa_service.i18n import gettext_for
+from dpa_service.rendering.context import format_date, format_timestamp
 from dpa_service.subprocessors.entries import describe
 
 
@@ -25,32 +28,40 @@ def compose(
     deadline: datetime,
     link: str,
     public_page: str,
+    language: str = "en",
 ) -> Message:
-    when = f"{deadline:%-d %B %Y, %H:%M} UTC"
+    _ = gettext_for(language)
     lines = [
-        f"Dear {controller}," if controller else "Hello,",
+        _("Dear {controller},").format(controller=controller) if controller else _("Hello,"),
         "",
-        "Klusaro (SIA “A.U. Holding”) is changing the subprocessors that process personal data "
-        "on your behalf under your Data Processing Agreement with us. The new list is version "
-        f"{version}. What changes:",
+        _(
+            "Klusaro (SIA “A.U. Holding”) is changing the subprocessors that process personal "
+            "data on your behalf under your Data Processing Agreement with us. The new list is "
+            "version {version}. What changes:"
+        ).format(version=version),
         "",
-        *(f"  • {line}" for line in describe(change)),
+        *(f"  • {line}" for line in describe(change, language)),
         "",
-        f"You may object to this change until {when}. To object, open this link (it is "
-        "personal to your organisation and works once):",
+        _(
+            "You may object to this change until {deadline}. To object, open this link (it is "
+            "personal to your organisation and works once):"
+        ).format(deadline=format_timestamp(deadline, language)),
         "",
         f"  {link}",
         "",
-        "If we receive no objection by then, the change is considered accepted, as agreed in "
-        "the subprocessors clause of the DPA.",
+        _(
+            "If we receive no objection by then, the change is considered accepted, as agreed in "
+            "the subprocessors clause of the DPA."
+        ),
         "",
-        f"The current list and every earlier change: {public_page}",
+        _("The current list and every earlier change: {page}").format(page=public_page),
         "",
-        "Klusaro · SIA “A.U. Holding” · Brivibas street 312-11, Riga, LV-1006, Latvia",
+        _("Klusaro · SIA “A.U. Holding” · Brīvības iela 312-11, Rīga, LV-1006, Latvia"),
         "",
     ]
     return Message(
-        subject=f"Subprocessor change (list version {version}): objections until "
-        f"{deadline:%-d %B %Y}",
+        subject=_("Subprocessor change (list version {version}): objections until {date}").format(
+            version=version, date=format_date(deadline, language)
+        ),
         text="\n".join(lines),
     )

@@ -39,13 +39,15 @@ GOVERNANCE = ("legal", "admin")  # admins may look; only legal changes the list
 
 
 def entry_out(entry: dict[str, Any]) -> EntryOut:
-    return EntryOut(
-        name=entry["name"],
-        purpose=entry["purpose"],
-        location=entry["location"],
-        location_name=location_name(entry["location"]),
-        transfer_safeguard=entry["transfer_safeguard"],
-        in_eea=bool(entry.get("in_eea")),
+    """The entry as stored (so its canonical JSON hashes to the version's SHA-256), with the
+    location's name added."""
+    return msgspec.convert(
+        {
+            **entry,
+            "in_eea": bool(entry.get("in_eea")),
+            "location_name": location_name(entry["location"]),
+        },
+        EntryOut,
     )
 
 
@@ -121,7 +123,9 @@ class SubprocessorApi(Controller):
         data: JSONBody[DraftCreate | None] = None,
     ) -> Response[VersionOut]:
         """A new draft: a copy of the current list, or the `entries` given (each with name,
-        purpose, location — a country code or EU — and transfer_safeguard)."""
+        purpose, location — a country code or EU — and transfer_safeguard; and optionally
+        contracting_entity, processing_locations, transfers with their mechanisms in order,
+        supplementary_measures, categories, sms and translations; see docs/templates.md)."""
         if (earlier := idempotency.earlier()) is not None:
             return earlier
         body = data or DraftCreate()

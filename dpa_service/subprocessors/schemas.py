@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import msgspec
 
-from dpa_service.counterparties.schemas import _LINE, Strict
+from dpa_service.counterparties.schemas import _LINE, DataCategory, Strict
 from dpa_service.text import check_printable
 
 MAX_ENTRIES = 200
@@ -21,11 +21,73 @@ ChangeNote = Annotated[str, msgspec.Meta(max_length=2000)]
 Comment = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
 
+Country = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
+# Where the data is processed: a country code, "EU" or "GLOBAL" (data centres worldwide).
+Place = Annotated[str, msgspec.Meta(pattern=r"^([A-Z]{2}|EU|GLOBAL)$")]
+Mechanism = Literal["dpf", "adequacy", "scc_module_3"]
+Measure = Annotated[str, msgspec.Meta(min_length=1, max_length=1000, pattern=_LINE)]
+
+
+class ContractingEntity(Strict):
+    """Whom the processor contracts with (Stripe's Irish entity, not Stripe, Inc.)."""
+
+    name: Name
+    country: Country
+
+
+class Transfer(Strict):
+    """A transfer outside the EEA: to whom, where, made by the processor or onward by the
+    subprocessor, and its mechanisms in the order of clause 8.2 (the first that applies
+    governs)."""
+
+    importer: Name
+    country: Country
+    by: Literal["processor", "subprocessor"]
+    mechanisms: Annotated[list[Mechanism], msgspec.Meta(min_length=1, max_length=3)]
+
+
+class Wording(Strict):
+    """A text in every language the DPA is made in."""
+
+    en: Measure
+    lv: Measure
+
+
+class LatvianTexts(Strict):
+    purpose: Purpose
+
+
+class Translations(Strict):
+    lv: LatvianTexts
+
+
 class EntryIn(Strict):
+    """A subprocessor. The fields after `transfer_safeguard` are optional; an entry without
+    them is printed with its location and safeguard as written (as in lists before issue 13)."""
+
     name: Name
     purpose: Purpose
     location: Location
     transfer_safeguard: Safeguard
+    contracting_entity: ContractingEntity | msgspec.UnsetType = msgspec.UNSET
+    processing_locations: (
+        Annotated[list[Place], msgspec.Meta(min_length=1, max_length=30)] | msgspec.UnsetType
+    ) = msgspec.UNSET
+    transfers: Annotated[list[Transfer], msgspec.Meta(max_length=10)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    supplementary_measures: (
+        Annotated[list[Wording], msgspec.Meta(max_length=20)] | msgspec.UnsetType
+    ) = msgspec.UNSET
+    # ["general"] (every workspace: hosting, backups …) or the data categories it serves.
+    categories: (
+        Annotated[
+            list[DataCategory | Literal["general"]], msgspec.Meta(min_length=1, max_length=10)
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+    sms: bool | msgspec.UnsetType = msgspec.UNSET  # it sends text messages
+    translations: Translations | msgspec.UnsetType = msgspec.UNSET
 
     def __post_init__(self) -> None:
         check_printable(msgspec.to_builtins(self))  # it is printed in every DPA
@@ -50,19 +112,31 @@ class RejectRequest(Strict):
     comment: Comment
 
 
-class EntryOut(msgspec.Struct):
+class EntryOut(msgspec.Struct, omit_defaults=True):
+    """An entry as stored (fields it does not have are left out), with the location's name."""
+
     name: str
     purpose: str
     location: str
     location_name: str
     transfer_safeguard: str
     in_eea: bool
+    contracting_entity: ContractingEntity | msgspec.UnsetType = msgspec.UNSET
+    processing_locations: list[str] | msgspec.UnsetType = msgspec.UNSET
+    transfers: list[Transfer] | msgspec.UnsetType = msgspec.UNSET
+    supplementary_measures: list[Wording] | msgspec.UnsetType = msgspec.UNSET
+    categories: list[str] | msgspec.UnsetType = msgspec.UNSET
+    sms: bool | msgspec.UnsetType = msgspec.UNSET
+    translations: Translations | msgspec.UnsetType = msgspec.UNSET
 
 
 class FieldChange(msgspec.Struct):
+    """A field of an entry before and after, as stored: text for the text fields, the
+    structured value (object, list, true/false) for the others; null where it had none."""
+
     field: str
-    before: str
-    after: str
+    before: Any
+    after: Any
 
 
 class ChangedEntry(msgspec.Struct):

@@ -72,6 +72,8 @@ class ProspectForm:
     # One ticked box arrives as a string, several as a list.
     data_categories: list[str] | str = field(default_factory=list)
     data_subjects: list[str] | str = field(default_factory=list)
+    language: str = "en"
+    bilingual: str = ""
 
     def ticked(self, name: str) -> list[str]:
         value = getattr(self, name)
@@ -95,7 +97,10 @@ class ProspectForm:
             },
             "data_categories": self.ticked("data_categories"),
             "data_subjects": self.ticked("data_subjects"),
+            "language": self.language.strip() or "en",
         }
+        if self.bilingual:
+            raw["bilingual"] = True
         if self.vat_number.strip():
             raw["vat_number"] = self.vat_number.strip()
         if self.dpo_name.strip() or self.dpo_email.strip():

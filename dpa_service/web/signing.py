@@ -1,4 +1,8 @@
-"""The signing pages: review, consent, typed and drawn signature, decline, confirmation."""
+"""The signing pages: review, consent, typed and drawn signature, decline, confirmation.
+
+They speak the counterparty's language (the agreement's prevailing language) through the
+message catalogue; a link nobody knows gets the visitor's Accept-Language.
+"""
 
 from __future__ import annotations
 
@@ -14,27 +18,39 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from dpa_service.archive.base import Archive
-from dpa_service.clock import utc_label
 from dpa_service.config import Settings
 from dpa_service.errors import DomainError
 from dpa_service.http.client import client_of
 from dpa_service.http.downloads import archived_pdf
 from dpa_service.http.errors import PageAnswer, message_page
+from dpa_service.i18n import N_, gettext_for, language_of, negotiate, template_words
 from dpa_service.jobs.context import JobContext
+from dpa_service.rendering.context import format_timestamp
 from dpa_service.signing import service
 from dpa_service.signing.completion import countersign_and_wake
-from dpa_service.signing.disclosure import DISCLOSURE_TEXT, DISCLOSURE_VERSION
+from dpa_service.signing.disclosure import disclosure_text, disclosure_version
 from dpa_service.signing.service import LinkAccess, LinkRefused, SigningRefused
 from dpa_service.web.forms import FORM
 
 log = logging.getLogger(__name__)
 
+# The states a signer may find a version in (done.html names them in the signer's language).
+STATES = (
+    N_("draft"),
+    N_("sent"),
+    N_("viewed"),
+    N_("declined"),
+    N_("expired"),
+    N_("voided"),
+    N_("superseded"),
+)
+
 HEADINGS = {
-    "unknown": "This link is not valid",
-    "expired": "This link has expired",
-    "revoked": "This link was withdrawn",
-    "used": "This link has already been used",
-    "closed": "This agreement can no longer be signed",
+    "unknown": N_("This link is not valid"),
+    "expired": N_("This link has expired"),
+    "revoked": N_("This link was withdrawn"),
+    "used": N_("This link has already been used"),
+    "closed": N_("This agreement can no longer be signed"),
 }
 
 
@@ -57,10 +73,25 @@ class CodeForm:
     code: str = ""
 
 
-def _refused(exc: LinkRefused) -> Template:
-    return message_page(
-        HEADINGS.get(exc.reason, "This link cannot be used"), exc.detail, exc.status_code
-    )
+def _language(access: LinkAccess) -> str:
+    return language_of(access.version.counterparty_snapshot)
+
+
+def _visitor(request: Request[Any, Any, Any]) -> str:
+    """The language of someone whose link we do not know: ?lang=, else Accept-Language."""
+    return negotiate(request.headers.get("accept-language"), request.query_params.get("lang"))
+
+
+def _message(heading: str, message: str, status: int, language: str) -> Template:
+    """A message page in `language`; `heading` and `message` are catalogue message ids."""
+    _ = gettext_for(language)
+    return message_page(_(heading), _(message), status, language=language)
+
+
+def _refused(exc: LinkRefused, request: Request[Any, Any, Any]) -> Template:
+    language = exc.language or _visitor(request)
+    heading = HEADINGS.get(exc.reason, N_("This link cannot be used"))
+    return _message(heading, exc.detail, exc.status_code, language)
 
 
 def _code_ok(request: Request[Any, Any, Any], access: LinkAccess, settings: Settings) -> bool:
@@ -82,23 +113,27 @@ def _sign_page(
     status: int = 200,
     form: SignForm | None = None,
 ) -> Template:
-    """The signing page; after a refused submission it shows what the signer had entered."""
+    """The signing page; after a refused submission it shows what the signer had entered.
+    `error` is a catalogue message id."""
     details = access.version.counterparty_snapshot
+    language = _language(access)
+    _ = gettext_for(language)
     return Template(
         "sign.html",
         context={
+            **template_words(language),
             "token": token,
             "controller_name": details["legal_name"],
             "version": access.version.number,
             "pages": access.version.pages,
             "sha256": access.version.draft_pdf_sha256,
-            "disclosure": DISCLOSURE_TEXT,
-            "disclosure_version": DISCLOSURE_VERSION,
+            "disclosure": disclosure_text(language),
+            "disclosure_version": disclosure_version(language),
             "signatory_name": form.typed_name if form else details["signatory"]["name"],
             "signatory_title": form.title if form else details["signatory"]["title"],
             "consented": bool(form and form.consent == "yes"),
             "drawing_lost": bool(form and form.drawn_signature),
-            "error": error,
+            "error": _(error) if error else None,
         },
         status_code=status,
     )
@@ -107,13 +142,15 @@ def _sign_page(
 def _code_page(
     access: LinkAccess, token: str, sent: bool = False, error: str | None = None, status: int = 200
 ) -> Template:
+    language = _language(access)
     return Template(
         "code.html",
         context={
+            **template_words(language),
             "token": token,
             "masked_email": _mask(access.counterparty.details["signatory"]["email"]),
             "sent": sent,
-            "error": error,
+            "error": gettext_for(language)(error) if error else None,
         },
         status_code=status,
     )
@@ -131,7 +168,7 @@ def _open_verified(
     try:
         access = service.open_link(session=db, secret=token, for_action=for_action)
     except LinkRefused as exc:
-        return _refused(exc)
+        return _refused(exc, request)
     if not _code_ok(request, access, settings):
         return _code_page(access, token, status=403)
     return access
@@ -154,7 +191,7 @@ class SigningPages(Controller):
         except LinkRefused as exc:
             if exc.reason in ("used", "closed"):
                 return Redirect(f"/sign/{token}/done", status_code=303)
-            return _refused(exc)
+            return _refused(exc, request)
         if not _code_ok(request, access, settings):
             return _code_page(access, token)
         ip, ua = client_of(request)
@@ -200,10 +237,13 @@ class SigningPages(Controller):
         except LinkRefused as exc:
             if exc.reason in ("used", "closed"):
                 # Another submission got there first (or the version moved on): a conflict.
-                return message_page(
-                    "Already signed", "This agreement has already been signed or closed.", 409
+                return _message(
+                    N_("Already signed"),
+                    N_("This agreement has already been signed or closed."),
+                    409,
+                    exc.language or _visitor(request),
                 )
-            return _refused(exc)
+            return _refused(exc, request)
         if not _code_ok(request, access, settings):
             return _code_page(access, token, status=403)  # nothing of the document before it
         ip, ua = client_of(request)
@@ -223,14 +263,21 @@ class SigningPages(Controller):
             )
         except SigningRefused as exc:
             if exc.status_code == 409:
-                page = message_page("The agreement cannot be signed", exc.detail, 409)
+                page = _message(
+                    N_("The agreement cannot be signed"), exc.detail, 409, _language(access)
+                )
             else:
                 page = _sign_page(
                     access, token, error=exc.detail, status=exc.status_code, form=data
                 )
             raise PageAnswer(page) from exc
         except DomainError as exc:
-            page = message_page("The agreement cannot be signed", exc.detail, exc.status_code)
+            page = _message(
+                N_("The agreement cannot be signed"),
+                exc.detail,
+                exc.status_code,
+                _language(access),
+            )
             raise PageAnswer(page) from exc
         log.info(
             "version %s of %s signed (signature %s)",
@@ -269,12 +316,18 @@ class SigningPages(Controller):
             page = _sign_page(access, token, error=exc.detail, status=exc.status_code)
             raise PageAnswer(page) from exc
         except DomainError as exc:
-            page = message_page("The agreement cannot be declined", exc.detail, exc.status_code)
+            page = _message(
+                N_("The agreement cannot be declined"),
+                exc.detail,
+                exc.status_code,
+                _language(access),
+            )
             raise PageAnswer(page) from exc
-        return message_page(
-            "You declined to sign",
-            "We recorded your reason and told Klusaro. Nothing was signed.",
+        return _message(
+            N_("You declined to sign"),
+            N_("We recorded your reason and told Klusaro. Nothing was signed."),
             200,
+            _language(access),
         )
 
     @get("/{token:str}/done", sync_to_thread=True)
@@ -288,17 +341,23 @@ class SigningPages(Controller):
         try:
             access = service.open_link(session=db, secret=token, for_action=False)
         except LinkRefused as exc:
-            return _refused(exc)
+            return _refused(exc, request)
         if access.link.used_at is None and not _code_ok(request, access, settings):
             return _code_page(access, token, status=403)  # nothing of it before the code
         version = access.version
+        language = _language(access)
         return Template(
             "done.html",
             context={
+                **template_words(language),
                 "token": token,
                 "state": version.state,
-                "signed_at": utc_label(version.signed_at) if version.signed_at else "",
-                "completed_at": utc_label(version.completed_at) if version.completed_at else "",
+                "signed_at": format_timestamp(version.signed_at, language)
+                if version.signed_at
+                else "",
+                "completed_at": format_timestamp(version.completed_at, language)
+                if version.completed_at
+                else "",
                 "final_sha256": version.final_pdf_sha256,
                 # Countersigned automatically, shortly: the page looks again by itself.
                 "countersigning": version.state == "signed"
@@ -321,10 +380,11 @@ class SigningPages(Controller):
             return access
         version = access.version
         if version.state not in ("completed", "superseded") or not version.final_pdf_key:
-            return message_page(
-                "Not countersigned yet",
-                "The signed copy is ready once Klusaro has countersigned.",
+            return _message(
+                N_("Not countersigned yet"),
+                N_("The signed copy is ready once Klusaro has countersigned."),
                 404,
+                _language(access),
             )
         return archived_pdf(
             session=db,
@@ -336,11 +396,13 @@ class SigningPages(Controller):
         )
 
     @post("/{token:str}/code/send", sync_to_thread=True, status_code=200)
-    def send_code(self, token: FromPath[str], db: NamedDependency[Session]) -> Template:
+    def send_code(
+        self, token: FromPath[str], request: Request[Any, Any, Any], db: NamedDependency[Session]
+    ) -> Template:
         try:
             access = service.open_link(session=db, secret=token)
         except LinkRefused as exc:
-            return _refused(exc)
+            return _refused(exc, request)
         try:
             service.send_code(session=db, access=access)
         except SigningRefused as exc:
@@ -352,6 +414,7 @@ class SigningPages(Controller):
     def check_code(
         self,
         token: FromPath[str],
+        request: Request[Any, Any, Any],
         db: NamedDependency[Session],
         settings: NamedDependency[Settings],
         data: Annotated[CodeForm, FORM],
@@ -359,14 +422,14 @@ class SigningPages(Controller):
         try:
             access = service.open_link(session=db, secret=token)
         except LinkRefused as exc:
-            return _refused(exc)
+            return _refused(exc, request)
         # A wrong code is answered, not raised: the try it used up must be committed.
         if not service.check_code(session=db, access=access, code=data.code):
             return _code_page(
                 access,
                 token,
                 sent=True,
-                error="That code is not right, or it expired. Try again or ask for a new one.",
+                error=N_("That code is not right, or it expired. Try again or ask for a new one."),
                 status=422,
             )
         https = settings.public_url.startswith("https")

@@ -4,6 +4,7 @@ notice links to, and the staff pages where legal proposes, reviews and approves 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
@@ -11,7 +12,7 @@ from uuid import UUID
 import pycountry
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,8 @@ from dpa_service.http.auth import roles
 from dpa_service.http.client import client_of
 from dpa_service.http.errors import PageAnswer, back_with, message_page
 from dpa_service.http.params import VersionNumber
+from dpa_service.i18n import gettext_for, language_of, negotiate, template_words
+from dpa_service.rendering.context import DATA_CATEGORIES, format_date, format_timestamp
 from dpa_service.subprocessors import changes, service
 from dpa_service.subprocessors import entries as entry_values
 from dpa_service.subprocessors.models import SubprocessorListVersion
@@ -40,43 +43,53 @@ LOCATIONS: list[tuple[str, str]] = [("EU", "European Union")] + sorted(
 )
 
 
-def _when(at: Any) -> str:
-    return f"{at:%-d %B %Y, %H:%M} UTC" if at else ""
+LANGUAGE_LINKS = [("en", "English"), ("lv", "Latviešu")]
 
 
-def _day(at: Any) -> str:
-    return f"{at:%-d %B %Y}" if at else ""
+def _when(at: Any, language: str = "en") -> str:
+    return format_timestamp(at, language) if at else ""
 
 
-def _entry_view(entry: dict[str, Any]) -> dict[str, Any]:
-    return {**entry, "location_name": entry_values.location_name(entry["location"])}
+def _day(at: Any, language: str = "en") -> str:
+    return format_date(at, language) if at else ""
 
 
-def _diff_view(diff: dict[str, Any] | None) -> dict[str, Any] | None:
+def _entry_view(entry: dict[str, Any], language: str = "en") -> dict[str, Any]:
+    """An entry as a page shows it, in `language` (its Latvian purpose, places in Latvian)."""
+    view = {
+        **entry,
+        "purpose": entry_values.purpose_in(entry, language),
+        "location_name": entry_values.location_name(entry["location"], language),
+    }
+    entity = entry.get("contracting_entity")
+    view["contracting_entity"] = (
+        entry_values.field_text("contracting_entity", entity, language) if entity else None
+    )
+    return view
+
+
+def _diff_view(diff: dict[str, Any] | None, language: str = "en") -> dict[str, Any] | None:
     if diff is None:
         return None
+    _ = gettext_for(language)
     return {
-        "added": [_entry_view(e) for e in diff["added"]],
-        "removed": [_entry_view(e) for e in diff["removed"]],
+        "added": [_entry_view(e, language) for e in diff["added"]],
+        "removed": [_entry_view(e, language) for e in diff["removed"]],
         "changed": [
             {
                 "name": c["name"],
                 "fields": [
                     {
-                        "label": entry_values.FIELD_LABELS[f["field"]],
-                        "before": entry_values.location_name(f["before"])
-                        if f["field"] == "location"
-                        else f["before"],
-                        "after": entry_values.location_name(f["after"])
-                        if f["field"] == "location"
-                        else f["after"],
+                        "label": _(entry_values.FIELD_LABELS.get(f["field"], f["field"])),
+                        "before": entry_values.field_text(f["field"], f["before"], language),
+                        "after": entry_values.field_text(f["field"], f["after"], language),
                     }
                     for f in c["fields"]
                 ],
             }
             for c in diff["changed"]
         ],
-        "lines": entry_values.describe(diff),
+        "lines": entry_values.describe(diff, language),
         "empty": entry_values.is_empty(diff),
     }
 
@@ -89,27 +102,37 @@ class PublicSubprocessorPages(Controller):
     include_in_schema = False
 
     @get("/", sync_to_thread=True)
-    def page(self, db: NamedDependency[Session]) -> Template:
+    def page(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Session],
+        lang: Annotated[str | None, QueryParameter(description="en or lv")] = None,
+    ) -> Template:
+        """The list and its history in English or Latvian (`?lang=`, else Accept-Language)."""
+        language = negotiate(request.headers.get("accept-language"), lang)
         current = service.current_approved(session=db)
         history = service.history(session=db)
         return Template(
             "subprocessors.html",
             context={
+                **template_words(language),
+                "language_links": LANGUAGE_LINKS,
                 "version": current.version,
-                "approved_on": _day(current.approved_at or current.created_at),
-                "entries": [_entry_view(e) for e in current.entries],
+                "approved_on": _day(current.approved_at or current.created_at, language),
+                "entries": [_entry_view(e, language) for e in current.entries],
                 "history": [
                     {
                         "version": h.version,
-                        "date": _day(h.approved_at),
+                        "date": _day(h.approved_at, language),
                         "iso": iso(h.approved_at),
-                        "diff": _diff_view(h.diff),
+                        "diff": _diff_view(h.diff, language),
                         "count": len(h.entries),
-                        "deadline": _when(h.objection_deadline),
+                        "deadline": _when(h.objection_deadline, language),
                     }
                     for h in history
                 ],
             },
+            headers={"Content-Language": language, "Vary": "Accept-Language"},
         )
 
     @get("/feed.atom", sync_to_thread=True)
@@ -137,19 +160,23 @@ def _objection_page(
     status: int = 200,
 ) -> Template:
     now = utcnow()
+    language = language_of(access.counterparty.details)
     return Template(
         "objection.html",
         context={
+            **template_words(language),
             "token": token,
             "controller": access.counterparty.details.get("legal_name", ""),
             "version": access.change.version,
-            "approved_on": _day(access.change.approved_at),
-            "deadline": _when(access.notice.expires_at),
-            "diff": _diff_view(access.change.diff),
+            "approved_on": _day(access.change.approved_at, language),
+            "deadline": _when(access.notice.expires_at, language),
+            "diff": _diff_view(access.change.diff, language),
             "objection": access.objection,
-            "objected_at": _when(access.objection.created_at) if access.objection else "",
+            "objected_at": (
+                _when(access.objection.created_at, language) if access.objection else ""
+            ),
             "closed": service.closed(access, now),
-            "error": error,
+            "error": gettext_for(language)(error) if error else None,
             "reason": reason,
             "max_reason": service.REASON_MAX,
         },
@@ -235,10 +262,92 @@ def _version_view(v: SubprocessorListVersion) -> dict[str, Any]:
     }
 
 
-def _form_rows(data: dict[str, Any]) -> tuple[list[dict[str, str]], list[str]]:
-    """The rows of the edit form (blank and removed rows dropped), and problems found."""
-    rows: list[dict[str, str]] = []
+CATEGORY_CHOICES: list[tuple[str, str]] = [("general", "Every workspace (general)")] + [
+    (key, label) for key, (label, _) in DATA_CATEGORIES.items()
+]
+
+
+def form_row(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """An entry as the edit form shows it: the four text fields, and the structured fields as
+    lines people can edit ("importer | country | by | mechanisms", "English | Latvian")."""
+    entity = entry.get("contracting_entity") or {}
+    return {
+        "name": entry["name"],
+        "purpose": entry["purpose"],
+        "location": entry["location"],
+        "transfer_safeguard": entry["transfer_safeguard"],
+        "entity_name": entity.get("name", ""),
+        "entity_country": entity.get("country", ""),
+        "places": ", ".join(entry.get("processing_locations") or []),
+        "transfers": "\n".join(
+            f"{t['importer']} | {t['country']} | {t['by']} | {', '.join(t['mechanisms'])}"
+            for t in entry.get("transfers") or []
+        ),
+        "measures": "\n".join(
+            f"{m['en']} | {m['lv']}" for m in entry.get("supplementary_measures") or []
+        ),
+        "categories": list(entry.get("categories") or []),
+        "sms": bool(entry.get("sms")),
+        "purpose_lv": ((entry.get("translations") or {}).get("lv") or {}).get("purpose", ""),
+    }
+
+
+def _lines(text: str) -> list[list[str]]:
+    return [[p.strip() for p in line.split("|")] for line in text.splitlines() if line.strip()]
+
+
+def _details(raw: dict[str, Any], label: str, problems: list[str]) -> dict[str, Any]:
+    """The structured fields of one form row (only those it fills in)."""
+    out: dict[str, Any] = {}
+    if raw["entity_name"] or raw["entity_country"]:
+        out["contracting_entity"] = {
+            "name": raw["entity_name"],
+            "country": raw["entity_country"].upper(),
+        }
+    places = [p.strip().upper() for p in raw["places"].replace(";", ",").split(",") if p.strip()]
+    if places:
+        out["processing_locations"] = places
+        # Structured entries always say which transfers and measures apply, if none.
+        out["transfers"] = []
+        out["supplementary_measures"] = []
+    for parts in _lines(raw["transfers"]):
+        if len(parts) != 4:
+            problems.append(
+                f"{label}: write each transfer as “importer | country code | processor or "
+                "subprocessor | mechanisms in order”"
+            )
+            continue
+        importer, country, by, mechanisms = parts
+        out.setdefault("transfers", []).append(
+            {
+                "importer": importer,
+                "country": country.upper(),
+                "by": by.lower(),
+                "mechanisms": [m.strip() for m in mechanisms.split(",") if m.strip()],
+            }
+        )
+    for parts in _lines(raw["measures"]):
+        if len(parts) != 2:
+            problems.append(f"{label}: write each supplementary measure as “English | Latvian”")
+            continue
+        out.setdefault("supplementary_measures", []).append({"en": parts[0], "lv": parts[1]})
+    if raw["categories"]:
+        out["categories"] = raw["categories"]
+    if raw["sms"]:
+        out["sms"] = True
+    if raw["purpose_lv"]:
+        out["translations"] = {"lv": {"purpose": raw["purpose_lv"]}}
+    return out
+
+
+def _form_rows(
+    data: dict[str, Any],
+) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
+    """The entries of the edit form (blank and removed rows dropped), the problems found, and
+    the rows as they were typed (to show the form again)."""
+    rows: list[dict[str, Any]] = []
     problems: list[str] = []
+    typed: list[dict[str, Any]] = []
     for i in range(MAX_ENTRIES + BLANK_ROWS):
         if f"name_{i}" not in data:
             continue
@@ -247,7 +356,12 @@ def _form_rows(data: dict[str, Any]) -> tuple[list[dict[str, str]], list[str]]:
             raw = data.get(f"{field}_{i}", "")
             return str(raw[0] if isinstance(raw, list) else raw).strip()
 
-        row = {
+        def values(field: str, i: int = i) -> list[str]:
+            raw = data.get(f"{field}_{i}", [])
+            chosen = {str(v) for v in (raw if isinstance(raw, list) else [raw]) if v}
+            return [key for key, _ in CATEGORY_CHOICES if key in chosen]
+
+        row: dict[str, Any] = {
             "name": value("name"),
             "purpose": value("purpose"),
             "location": value("location"),
@@ -256,12 +370,22 @@ def _form_rows(data: dict[str, Any]) -> tuple[list[dict[str, str]], list[str]]:
         if value("remove") or not any(row.values()):
             continue
         missing = [entry_values.FIELD_LABELS[f] for f, v in row.items() if not v]
+        label = f"row {i + 1} ({row['name'] or 'no name'})"
         if missing:
-            problems.append(
-                f"row {i + 1} ({row['name'] or 'no name'}): {', '.join(missing)} missing"
-            )
-        rows.append(row)
-    return rows, problems
+            problems.append(f"{label}: {', '.join(missing)} missing")
+        extra = {
+            "entity_name": value("entity_name"),
+            "entity_country": value("entity_country"),
+            "places": value("places"),
+            "transfers": value("transfers"),
+            "measures": value("measures"),
+            "categories": values("categories"),
+            "sms": bool(value("sms")),
+            "purpose_lv": value("purpose_lv"),
+        }
+        rows.append({**row, **_details(extra, label, problems)})
+        typed.append({**row, **extra})
+    return rows, problems, typed
 
 
 class StaffSubprocessorPages(Controller):
@@ -318,15 +442,7 @@ class StaffSubprocessorPages(Controller):
         version = service.get_version(session=db, number=number)
         if version.state != "draft" or version.author_subject != user.subject:
             return Redirect(f"/staff/subprocessors/versions/{number}", status_code=303)
-        rows = [
-            {
-                "name": e["name"],
-                "purpose": e["purpose"],
-                "location": e["location"],
-                "transfer_safeguard": e["transfer_safeguard"],
-            }
-            for e in version.entries
-        ]
+        rows = [form_row(e) for e in version.entries]
         return _edit_page(db, user, version, rows, version.change_note)
 
     @post(
@@ -343,7 +459,7 @@ class StaffSubprocessorPages(Controller):
         data: Annotated[dict[str, Any], FORM],
     ) -> Redirect:
         version = service.get_version(session=db, number=number)
-        rows, problems = _form_rows(data)
+        rows, problems, typed = _form_rows(data)
         note_raw = data.get("change_note", "")
         note = str(note_raw[0] if isinstance(note_raw, list) else note_raw)[:2000]
         action = str(data.get("action", "save"))
@@ -364,7 +480,7 @@ class StaffSubprocessorPages(Controller):
                 ) from exc
             status = exc.status_code if exc.status_code in (403, 409) else 422
             raise PageAnswer(
-                _edit_page(db, user, version, rows, note, error=exc.detail, status=status)
+                _edit_page(db, user, version, typed, note, error=exc.detail, status=status)
             ) from exc
         if action == "submit":
             return back_with(
@@ -456,7 +572,7 @@ def _edit_page(
     db: Session,
     user: Principal,
     version: SubprocessorListVersion,
-    rows: list[dict[str, str]],
+    rows: list[dict[str, Any]],
     change_note: str,
     *,
     error: str | None = None,
@@ -464,12 +580,14 @@ def _edit_page(
 ) -> Template:
     current = service.current_approved(session=db)
     known = {code for code, _ in LOCATIONS}
+    blank = form_row(dict.fromkeys(entry_values.TEXT_FIELDS, ""))
     return Template(
         "staff/subprocessors_edit.html",
         context={
             "version": _version_view(version),
             "current_version": current.version,
-            "rows": rows + [dict.fromkeys(entry_values.FIELDS, "") for _ in range(BLANK_ROWS)],
+            "rows": rows + [dict(blank) for _ in range(BLANK_ROWS)],
+            "categories": CATEGORY_CHOICES,
             "change_note": change_note,
             "locations": LOCATIONS,
             "known_locations": known,

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
 import anyio.to_thread
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, MultipartBody, URLEncodedBody
+from litestar.params import FromPath, MultipartBody, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from dpa_service.accounts.service import Principal
 from dpa_service.clauses import service
 from dpa_service.clauses.diff import summary
-from dpa_service.clauses.models import TEMPLATE_KEYS, TemplateVersion
+from dpa_service.clauses.models import TEMPLATE_KEYS, TEMPLATE_LANGUAGES, TemplateVersion
 from dpa_service.clauses.package import MAX_UPLOAD_BYTES
 from dpa_service.config import Settings
 from dpa_service.errors import DomainError
@@ -33,6 +34,15 @@ TITLES = {
 }
 
 
+LANGUAGE_NAMES = {"en": "English", "lv": "Latvian"}
+Language = Annotated[Literal["en", "lv"], QueryParameter(description="The template set")]
+
+
+def _lq(language: str) -> str:
+    """The query that keeps a page on the language's template set ("" for English)."""
+    return "" if language == "en" else f"?language={language}"
+
+
 @dataclass
 class UploadForm:
     file: UploadFile | None = None
@@ -45,7 +55,7 @@ class CommentForm:
 
 
 def _version_path(row: TemplateVersion) -> str:
-    return f"/staff/templates/{row.template_key}/v/{row.version}"
+    return f"/staff/templates/{row.template_key}/v/{row.version}{_lq(row.language)}"
 
 
 class TemplatePages(Controller):
@@ -70,6 +80,7 @@ class TemplatePages(Controller):
         user: NamedDependency[Principal],
         template_key: FromPath[str],
         data: MultipartBody[UploadForm],
+        language: Language = "en",
     ) -> Redirect:
         content = data.file.file.read() if data.file is not None else b""
         if not content or data.file is None:
@@ -82,6 +93,7 @@ class TemplatePages(Controller):
                 filename=data.file.filename or "",
                 change_note=data.change_note,
                 author=user,
+                language=language,
             )
         except DomainError as exc:
             page = _index(db, error=f"{data.file.filename}: {exc.detail}", status=exc.status_code)
@@ -89,15 +101,20 @@ class TemplatePages(Controller):
         return Redirect(_version_path(row), status_code=303)
 
     @get("/{template_key:str}", sync_to_thread=True)
-    def history(self, db: NamedDependency[Session], template_key: FromPath[str]) -> Template:
-        versions = service.list_versions(session=db, template_key=template_key)
+    def history(
+        self, db: NamedDependency[Session], template_key: FromPath[str], language: Language = "en"
+    ) -> Template:
+        versions = service.list_versions(session=db, template_key=template_key, language=language)
         return Template(
             "staff/template_history.html",
             context={
                 "key": template_key,
                 "title": TITLES[template_key],
                 "versions": versions,
-                "events": service.history(session=db, template_key=template_key),
+                "events": service.history(session=db, template_key=template_key, language=language),
+                "language": language,
+                "language_names": LANGUAGE_NAMES,
+                "lq": _lq(language),
             },
         )
 
@@ -108,8 +125,9 @@ class TemplatePages(Controller):
         user: NamedDependency[Principal],
         template_key: FromPath[str],
         number: VersionNumber,
+        language: Language = "en",
     ) -> Template:
-        return _review(db, user, template_key, number)
+        return _review(db, user, template_key, number, language)
 
     @get("/{template_key:str}/v/{number:int}/preview.pdf")
     async def preview(
@@ -119,11 +137,14 @@ class TemplatePages(Controller):
         settings: NamedDependency[Settings],
         template_key: FromPath[str],
         number: VersionNumber,
+        language: Language = "en",
     ) -> Response[bytes]:
         """The DPA for the sample workspace, made with this version in place of its template."""
 
         def render() -> bytes:
-            row = service.find_version(session=db, template_key=template_key, number=number)
+            row = service.find_version(
+                session=db, template_key=template_key, number=number, language=language
+            )
             return service.preview_pdf(session=db, version_id=row.id, pool=pool, settings=settings)
 
         pdf = await anyio.to_thread.run_sync(render)
@@ -138,9 +159,15 @@ class TemplatePages(Controller):
 
     @get("/{template_key:str}/v/{number:int}/file.docx", sync_to_thread=True)
     def download(
-        self, db: NamedDependency[Session], template_key: FromPath[str], number: VersionNumber
+        self,
+        db: NamedDependency[Session],
+        template_key: FromPath[str],
+        number: VersionNumber,
+        language: Language = "en",
     ) -> Response[bytes]:
-        row = service.find_version(session=db, template_key=template_key, number=number)
+        row = service.find_version(
+            session=db, template_key=template_key, number=number, language=language
+        )
         return Response(
             service.version_content(session=db, version_id=row.id),
             media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -159,9 +186,12 @@ class TemplatePages(Controller):
         number: VersionNumber,
         action: FromPath[str],
         data: URLEncodedBody[CommentForm],
+        language: Language = "en",
     ) -> Redirect:
         """Submit for review, approve, reject (with a comment) or retire a version."""
-        row = service.find_version(session=db, template_key=template_key, number=number)
+        row = service.find_version(
+            session=db, template_key=template_key, number=number, language=language
+        )
         try:
             if action == "submit":
                 service.submit_for_review(session=db, version_id=row.id, actor=user)
@@ -172,7 +202,9 @@ class TemplatePages(Controller):
             elif action == "retire":
                 service.retire(session=db, version_id=row.id, actor=user, comment=data.comment)
         except DomainError as exc:
-            page = _review(db, user, template_key, number, error=exc.detail, status=exc.status_code)
+            page = _review(
+                db, user, template_key, number, language, error=exc.detail, status=exc.status_code
+            )
             raise PageAnswer(page) from exc
         return Redirect(_version_path(row), status_code=303)
 
@@ -184,6 +216,8 @@ def _index(db: Session, error: str | None = None, status: int = 200) -> Template
             "templates": service.list_templates(session=db),
             "titles": TITLES,
             "keys": TEMPLATE_KEYS,
+            "languages": TEMPLATE_LANGUAGES,
+            "language_names": LANGUAGE_NAMES,
             "error": error,
             "max_mb": MAX_UPLOAD_BYTES // 1_000_000,
         },
@@ -196,10 +230,13 @@ def _review(
     user: Principal,
     template_key: str,
     number: int,
+    language: str = "en",
     error: str | None = None,
     status: int = 200,
 ) -> Template:
-    row = service.find_version(session=db, template_key=template_key, number=number)
+    row = service.find_version(
+        session=db, template_key=template_key, number=number, language=language
+    )
     diff = service.diff_version(session=db, version_id=row.id)
     return Template(
         "staff/template_review.html",
@@ -210,7 +247,11 @@ def _review(
             "ops": diff.ops,
             "summary": summary(diff.ops),
             "is_author": user.subject == row.author_subject,
-            "events": service.history(session=db, template_key=template_key, version_id=row.id),
+            "events": service.history(
+                session=db, template_key=template_key, version_id=row.id, language=language
+            ),
+            "language_names": LANGUAGE_NAMES,
+            "lq": _lq(language),
             "error": error,
         },
         status_code=status,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from sqlalchemy import func, select
 
@@ -59,13 +60,9 @@ REVIEWER = Principal(subject="user:reviewer", name="Legal Reviewer", role="legal
 def approve_new_subprocessor_list(session: Any, settings: Any) -> SubprocessorListVersion:
     """Legal adds Mailgun to the list: draft, review, four-eyes approval."""
     current = subprocessors.current_approved(session=session)
+    # every field an entry has (structured ones too), as the API would send them back
     entries = [
-        EntryIn(
-            name=e["name"],
-            purpose=e["purpose"],
-            location=e["location"],
-            transfer_safeguard=e["transfer_safeguard"],
-        )
+        msgspec.convert({k: v for k, v in e.items() if k != "in_eea"}, EntryIn)
         for e in current.entries
     ]
     draft = subprocessors.create_draft(

@@ -230,3 +230,62 @@ def test_a_sign_form_without_its_csrf_token_is_refused(
         )
     assert count == 0
     browser_log.assert_clean()
+
+
+def test_a_latvian_signatory_signs_in_latvian_with_an_emailed_code(
+    live_server: LiveServer, workspace_id: str, page: Page, browser_log: BrowserLog, tmp_path: Path
+) -> None:
+    """The code page, the code e-mail, the signing page and the completed copy's certificate of
+    completion, all in Latvian, for a workspace whose language is lv."""
+    from tests.agreements.test_languages import _mail_to
+    from tests.conftest import workspace
+    from tests.pdf_text import pdf_text
+
+    api = live_server.api
+    to = f"{workspace_id}@example.lv"
+    data = workspace(language="lv")
+    data["signatory"] = {**data["signatory"], "email": to}
+    issued = issue(api, workspace_id, data, require_code=True)
+
+    response = page.goto(issued.path)
+    assert response is not None and response.status == 200
+    assert page.locator("html").get_attribute("lang") == "lv"
+    expect(page.locator("h1")).to_have_text("Apstipriniet, ka tas esat jūs")
+    page.click("#send-code")
+    expect(page.locator("p.ok")).to_contain_text("Kods ir nosūtīts")
+    mail = _mail_to(api.settings.mail_dir, to, "Jūsu kods Klusaro personas datu apstrādes")
+    body = mail.get_body(preferencelist=("plain",)).get_content()
+    code = re.search(r"Jūsu vienreizējais kods ir (\d{6})\.", body)
+    assert code is not None, body
+    page.fill("#code", code.group(1))
+    page.click("#check-code")
+    page.wait_for_url(f"**{issued.path}")
+
+    expect(page.locator("h1")).to_have_text("Personas datu apstrādes līgums")
+    expect(page.locator("#consent-h")).to_have_text("2. Piekrītiet parakstīt elektroniski")
+    expect(page.locator("#disclosure")).to_contain_text("Jūs gatavojaties parakstīt")
+    expect(page.locator("#sign")).to_have_text("Parakstīt līgumu")
+    wait_for_pdf_viewer(page)
+    into_view(page.locator("#consent")).check()
+    page.locator("#title").fill("Valdes loceklis")
+    into_view(page.locator("#sign")).click()
+    page.wait_for_url(f"**{issued.path}/done", timeout=COUNTERSIGN_TIMEOUT_MS)
+    expect(page.locator("h1")).to_have_text("Līgumu ir parakstījušas abas puses")
+
+    with page.expect_download() as download_info:
+        into_view(page.locator("#download-signed")).click()
+    saved = tmp_path / "signed.pdf"
+    download_info.value.save_as(saved)
+    text = pdf_text(saved.read_bytes())
+    certificate = text[text.index("Pabeigšanas apliecinājums") :]
+    for words in (
+        "Pārzinis (parakstītājs)",
+        "Valdes loceklis",
+        "esign-disclosure-2026-11-lv",
+        "pa e-pastu nosūtīts vienreizējais kods",
+        "apliecinājuma 1. lapa no",
+    ):
+        assert words in certificate, words
+    assert "Certificate of completion" not in text
+    assert version_state(api, issued)["state"] == "completed"
+    browser_log.assert_clean()

@@ -240,7 +240,9 @@ def test_drafts_and_rejected_versions_are_never_used_and_approval_is(gov: Api) -
     with gov.session() as s:
         approved = s.scalars(
             select(TemplateVersion).where(
-                TemplateVersion.template_key == "security", TemplateVersion.state == "approved"
+                TemplateVersion.template_key == "security",
+                TemplateVersion.language == "en",
+                TemplateVersion.state == "approved",
             )
         ).all()
     assert [v.version for v in approved] == [n]
@@ -283,8 +285,12 @@ def test_diff_against_the_approved_version(gov: Api) -> None:
 
 def test_listing_history_and_missing_versions(gov: Api) -> None:
     r = gov.client.get("/api/v1/templates", headers=gov.headers("legal"))
-    keys = [t["template_key"] for t in r.json()]
-    assert keys == ["master", "security", "confidentiality", "subprocessors"]
+    keys = [(t["language"], t["template_key"]) for t in r.json()]
+    assert keys == [
+        (language, key)
+        for language in ("en", "lv")
+        for key in ("master", "security", "confidentiality", "subprocessors")
+    ]
     for t in r.json():
         assert t["current"] is not None and t["current"]["state"] == "approved"
         assert [v["version"] for v in t["versions"]] == sorted(

@@ -114,6 +114,24 @@ def test_create_send_and_follow_on_the_board(sales: Sales, seller: tuple[Any, st
     assert 'id="no-prospects"' in mine
 
 
+def test_a_prospect_in_latvian_gets_the_dpa_and_the_invitation_in_latvian(
+    sales: Sales, seller: tuple[Any, str]
+) -> None:
+    client, _ = seller
+    prospect_id, form = _create(client, language="lv", bilingual="yes")
+    details = sales.show(prospect_id)["details"]
+    assert details["language"] == "lv" and details["bilingual"] is True
+    _press(client, prospect_id, "send")
+    [invite] = sales.mail_to(form["signatory_email"])
+    assert str(invite["Subject"]).startswith("Lūdzu, parakstiet")
+    assert "lūdzam izskatīt un parakstīt personas datu apstrādes līgumu" in (
+        invite.get_body(preferencelist=("plain",)).get_content()
+    )
+    latest = sales.show(prospect_id)["latest"]
+    version = sales.version(latest["agreement_id"], latest["version"])
+    assert {"master", "lv/master"} <= set(version.template_versions)
+
+
 BAD_FORMS = [
     ({"signatory_email": "juergen at example"}, "Signatory e-mail"),
     ({"data_categories": []}, "Data categories: this field is required"),

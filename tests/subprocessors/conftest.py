@@ -60,7 +60,7 @@ class Governance:
     def propose(self, add: list[dict[str, str]] | None = None, remove: tuple[str, ...] = ()) -> int:
         """A draft of the current list with `add` appended and `remove` left out, submitted."""
         entries = [
-            {k: e[k] for k in ("name", "purpose", "location", "transfer_safeguard")}
+            {k: v for k, v in e.items() if k not in ("location_name", "in_eea")}
             for e in self.current()["entries"]
             if e["name"] not in remove
         ] + (add or [])

@@ -154,8 +154,8 @@ def test_approval_changes_the_next_dpa_and_it_records_the_list_version(
     assert f"list version {draft}" in text
     assert name in text and "Help desk: support tickets" in text
     assert old not in text
-    # outside the EEA, so named among the transfers
-    assert f"{name} (US)" in text
+    # outside the EEA, so named among the transfers (with its country spelled out)
+    assert f"{name} (United States)" in text
     # the version records the list it was made from
     r = g.api.client.get(f"/api/v1/agreements/{version['agreement_id']}", headers=g.api.headers())
     assert r.json()["versions"][-1]["subprocessor_list_version"] == draft
@@ -249,10 +249,12 @@ def test_staff_pages_propose_review_and_approve(governance: Governance) -> None:
     assert r.status_code == 303, r.text
     assert g.current()["version"] == number
     assert name in reviewer.get("/staff/subprocessors").text
+    # the entries saved through the form kept their contracting entity, transfers, features …
+    assert [e for e in g.current()["entries"] if e["name"] != name] == current
 
 
-def _rows(entries: list[dict[str, Any]]) -> dict[str, str]:
-    form: dict[str, str] = {}
+def _rows(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    form: dict[str, Any] = {}
     for i, e in enumerate(entries):
         form.update(
             {
@@ -262,6 +264,27 @@ def _rows(entries: list[dict[str, Any]]) -> dict[str, str]:
                 f"safeguard_{i}": e["transfer_safeguard"],
             }
         )
+        if "processing_locations" in e:  # the structured fields, as the form shows them
+            entity = e["contracting_entity"]
+            form.update(
+                {
+                    f"entity_name_{i}": entity["name"],
+                    f"entity_country_{i}": entity["country"],
+                    f"places_{i}": ", ".join(e["processing_locations"]),
+                    f"transfers_{i}": "\n".join(
+                        f"{t['importer']} | {t['country']} | {t['by']} | "
+                        + ", ".join(t["mechanisms"])
+                        for t in e["transfers"]
+                    ),
+                    f"measures_{i}": "\n".join(
+                        f"{m['en']} | {m['lv']}" for m in e["supplementary_measures"]
+                    ),
+                    f"categories_{i}": e["categories"],
+                    f"purpose_lv_{i}": e["translations"]["lv"]["purpose"],
+                }
+            )
+            if e.get("sms"):
+                form[f"sms_{i}"] = "yes"
     return form
 
 

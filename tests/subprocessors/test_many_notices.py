@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import msgspec
 from sqlalchemy import func, select
 
 from dpa_service import migrations
@@ -62,7 +63,7 @@ def test_every_completed_counterparty_gets_exactly_one_notice(tmp_path: Path) ->
         s.commit()
 
         entries = [
-            EntryIn(**{k: e[k] for k in ("name", "purpose", "location", "transfer_safeguard")})
+            msgspec.convert({k: v for k, v in e.items() if k != "in_eea"}, EntryIn)
             for e in current.entries
         ]
         entries.append(

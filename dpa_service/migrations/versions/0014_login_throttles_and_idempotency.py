@@ -1,7 +1,7 @@
 """login throttles per e-mail and client address; idempotency keys
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
