@@ -63,9 +63,7 @@ def test_a_prospects_dpa_states_the_rule_without_a_date(api: Api) -> None:
     ).json()
     version = agreement["versions"][-1]
     assert version["effective_on"] is None
-    text = pdf_text(
-        api.client.get(version["download_url"], headers=api.headers("sales")).content
-    )
+    text = pdf_text(api.client.get(version["download_url"], headers=api.headers("sales")).content)
     assert "Effective date: the date on which the main agreement took effect" in text
 
 
