@@ -20,7 +20,14 @@ Conventions used in the block lists below
   - ``ANNEX`` an annex heading (``Heading 1`` starting on a new page);
   - ``SIGN`` a signature-block line (kept together with the next line);
   - ``KEEP`` a ``Normal`` paragraph kept on the same page as the next one;
-  - ``SUBPROCESSOR_TABLE`` the approved-subprocessor table (text unused).
+  - ``SUBPROCESSOR_TABLE`` the approved-subprocessor table (text unused);
+  - ``SIGNATURE_CONTROLLER`` / ``SIGNATURE_PROCESSOR`` the heading of a party's signature block.
+
+* Markers: every numbered ``Heading 1`` ("9. Confidentiality") carries the bookmark
+  ``dpa_clause_9``, every annex heading ``dpa_annex_I`` (II, III), and the two signature-block
+  headings ``dpa_signature_controller`` and ``dpa_signature_processor``. Bookmarks print
+  nothing; the service checks that every rendered DPA still holds each marker of its templates
+  exactly once (dpa_service/rendering/check.py) and refuses an uploaded template without them.
 
 * ``**text**`` marks a bold run. Every piece of text between the markers
   becomes exactly one run, so a Jinja tag must never be cut by a ``**``.
@@ -426,7 +433,7 @@ EN_SIGNATURES: list[Block] = [
      "By signing below, each party confirms that it agrees to this DPA and that the person "
      "signing is authorised to sign on its behalf."),
 
-    ("Heading 2", "For the controller"),
+    ("SIGNATURE_CONTROLLER", "For the controller"),
     ("SIGN", "{{ controller.legal_name }}"),
     ("TAG", "{%p if signatures.controller %}"),
     ("SIGN", "Name: {{ signatures.controller.name }}"),
@@ -443,7 +450,7 @@ EN_SIGNATURES: list[Block] = [
     ("SIGN", "Signature: ________________________________________"),
     ("TAG", "{%p endif %}"),
 
-    ("Heading 2", "For the processor"),
+    ("SIGNATURE_PROCESSOR", "For the processor"),
     ("SIGN", "{{ processor.legal_name }} ({{ processor.trade_name }})"),
     ("TAG", "{%p if signatures.processor %}"),
     ("SIGN", "Name: {{ signatures.processor.name }}"),
@@ -1337,7 +1344,7 @@ LV_SIGNATURES: list[Block] = [
      "Parakstot šo Līgumu, katra puse apliecina, ka tā piekrīt šim Līgumam un ka parakstītājs ir "
      "pilnvarots parakstīt tās vārdā."),
 
-    ("Heading 2", "Pārziņa vārdā"),
+    ("SIGNATURE_CONTROLLER", "Pārziņa vārdā"),
     ("SIGN", "{{ controller.legal_name }}"),
     ("TAG", "{%p if signatures.controller %}"),
     ("SIGN", "Vārds, uzvārds: {{ signatures.controller.name }}"),
@@ -1354,7 +1361,7 @@ LV_SIGNATURES: list[Block] = [
     ("SIGN", "Paraksts: ________________________________________"),
     ("TAG", "{%p endif %}"),
 
-    ("Heading 2", "Apstrādātāja vārdā"),
+    ("SIGNATURE_PROCESSOR", "Apstrādātāja vārdā"),
     ("SIGN", "{{ processor.legal_name }} ({{ processor.trade_name }})"),
     ("TAG", "{%p if signatures.processor %}"),
     ("SIGN", "Vārds, uzvārds: {{ signatures.processor.name }}"),
@@ -2169,6 +2176,41 @@ def _add_text(paragraph, text: str) -> None:
             run.bold = True
 
 
+_CLAUSE_HEADING = re.compile(r"(\d+)\. ")
+_ANNEX_HEADING = re.compile(r"(?:Annex (I{1,3})\b|(I{1,3}) pielikums\b)")
+_ROMAN = {"I": 1, "II": 2, "III": 3}
+SIGNATURE_MARKERS = {
+    "SIGNATURE_CONTROLLER": ("dpa_signature_controller", 201),
+    "SIGNATURE_PROCESSOR": ("dpa_signature_processor", 202),
+}
+
+
+def _add_bookmark(paragraph, name: str, number: int) -> None:
+    """A bookmark around nothing at the start of `paragraph`: it prints nothing, Word keeps it,
+    and its ids differ between the templates that are merged into one DPA."""
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), str(number))
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), str(number))
+    p_pr = paragraph._p.pPr
+    if p_pr is not None:
+        p_pr.addnext(start)
+    else:
+        paragraph._p.insert(0, start)
+    start.addnext(end)
+
+
+def _mark_heading(paragraph, style: str, text: str) -> None:
+    if style in SIGNATURE_MARKERS:
+        _add_bookmark(paragraph, *SIGNATURE_MARKERS[style])
+    elif style == "Heading 1" and (m := _CLAUSE_HEADING.match(text)):
+        _add_bookmark(paragraph, f"dpa_clause_{m.group(1)}", int(m.group(1)))
+    elif style == "ANNEX" and (m := _ANNEX_HEADING.match(text)):
+        roman = m.group(1) or m.group(2)
+        _add_bookmark(paragraph, f"dpa_annex_{roman}", 100 + _ROMAN[roman])
+
+
 def _set_cell_width(cell, width) -> None:
     cell.width = width
 
@@ -2227,6 +2269,7 @@ def build_document(title: str, subject: str, blocks: list[Block], language: str)
         if style == "ANNEX":
             para = doc.add_paragraph(style=doc.styles["Heading 1"])
             para.paragraph_format.page_break_before = True
+            _mark_heading(para, style, text)
             _add_text(para, text)
             continue
         if style == "TAG":
@@ -2241,7 +2284,11 @@ def build_document(title: str, subject: str, blocks: list[Block], language: str)
                 para.paragraph_format.space_after = Pt(6)
             _add_text(para, text)
             continue
-        para = doc.add_paragraph(style=doc.styles[style])
+        if style in SIGNATURE_MARKERS:
+            para = doc.add_paragraph(style=doc.styles["Heading 2"])
+        else:
+            para = doc.add_paragraph(style=doc.styles[style])
+        _mark_heading(para, style, text)
         _add_text(para, text)
 
     props = doc.core_properties

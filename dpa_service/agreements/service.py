@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,14 +25,17 @@ from dpa_service.config import Settings
 from dpa_service.counterparties import service as counterparties
 from dpa_service.counterparties.models import Counterparty
 from dpa_service.db import end_read_transaction
-from dpa_service.errors import Conflict, NotFound
+from dpa_service.errors import Conflict, NotFound, Unprocessable
 from dpa_service.ids import new_id
 from dpa_service.profile import service as profiles
 from dpa_service.rendering.context import AgreementMeta, build_contexts, languages_of
 from dpa_service.rendering.converter import ConverterPool
+from dpa_service.rendering.document import TemplateRenderError
 from dpa_service.rendering.pipeline import RenderedDPA, render_pdf
 from dpa_service.signing.links import revoke_links
 from dpa_service.subprocessors import service as subprocessors
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -227,15 +231,25 @@ def render_languages(
     numbers: dict[str, int] = {}
     for template_set in sets.values():
         numbers.update(template_set.numbers)
-    return render_pdf(
-        pool,
-        sets[languages[0]].contents,
-        contexts[languages[0]],
-        numbers,
-        drawings=drawings,
-        state=state,
-        other_languages=[(sets[lang].contents, contexts[lang]) for lang in languages[1:]],
-    )
+    try:
+        return render_pdf(
+            pool,
+            sets[languages[0]].contents,
+            contexts[languages[0]],
+            numbers,
+            drawings=drawings,
+            state=state,
+            other_languages=[(sets[lang].contents, contexts[lang]) for lang in languages[1:]],
+        )
+    except TemplateRenderError as exc:
+        # The approved templates passed their trial renders; these details still broke the
+        # document (rendering/check.py). Nothing is converted or stored; the legal team must
+        # look at the template, so the reason is logged as an error too.
+        log.error("the approved templates %s could not fill a DPA: %s", numbers, exc)
+        raise Unprocessable(
+            "Klusaro's approved template cannot produce a complete DPA for these details "
+            f"({exc}); nothing was stored, and the template needs correcting."
+        ) from None
 
 
 def _void_older_unsigned(session: Session, agreement_id: str, number: int, actor: str) -> None:

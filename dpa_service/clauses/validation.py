@@ -29,6 +29,7 @@ from dpa_service.clauses import jinja_checks, package
 from dpa_service.clauses.builtin import load_templates
 from dpa_service.clauses.package import TemplateRejected
 from dpa_service.clauses.sample import BUILTIN_TEMPLATES, edge_case_details, sample_context
+from dpa_service.rendering import check
 from dpa_service.rendering.document import CLAUSE_KEYS, TemplateRenderError, render_dpa, sandbox
 
 log = logging.getLogger(__name__)
@@ -241,6 +242,7 @@ def check_upload(
                 + ", ".join(wrong)
             )
 
+    _check_markers(data, template_key)
     templates = dict(companions)
     templates[template_key] = data
     render_trials(templates, trials, render_budget_s, signature_png)
@@ -250,6 +252,22 @@ def check_upload(
         "variables": list(jinja_checks.leaf_paths(paths.used | (names & allowed))),
         "parts": jinja_parts,
     }
+
+
+def _check_markers(data: bytes, template_key: str) -> None:
+    """The markers the check of every filled DPA relies on (rendering/check.py): a bookmark
+    `dpa_clause_<n>` at each clause heading and, in the master, the two signature blocks'.
+    Word keeps bookmarks while the text around them is edited."""
+    markers = check.template_markers(data)
+    missing = [] if any(m.startswith(check.CLAUSE_PREFIX) for m in markers) else ["dpa_clause_<n>"]
+    if template_key == "master":
+        missing += [m for m in check.SIGNATURE_MARKERS if m not in markers]
+    if missing:
+        raise TemplateRejected(
+            "the template lacks the bookmarks that mark its clauses and signature blocks: "
+            f"{', '.join(missing)}. Start from the current template (Word keeps its bookmarks "
+            "while you edit the text) or add them with Insert › Bookmark at the headings."
+        )
 
 
 def render_trials(

@@ -29,6 +29,8 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from lxml import etree
 
+from dpa_service.rendering.check import IncompleteDocument, check_document, required_markers
+
 CLAUSE_KEYS = ("security", "confidentiality", "subprocessors")
 # Jinja comments (docxtpl drops a `{#p … #}` paragraph), so they print nothing wherever they stay.
 _CLAUSE_ANNEX = re.compile(r"\s*\{#p\s+annex\s*#\}\s*")
@@ -250,9 +252,17 @@ def render_dpa(
     context: Mapping[str, Any],
     drawings: Mapping[str, bytes] | None = None,
 ) -> bytes:
-    """Merge the clauses into the master (cached per template set) and render it."""
+    """Merge the clauses into the master (cached per template set), render it and check the
+    result (rendering/check.py): a document that lost, repeated or hid part of the agreement
+    raises TemplateRenderError and goes no further."""
     merged = merge_templates(templates["master"], *(templates[k] for k in CLAUSE_KEYS))
-    return render_template(merged, context, drawings)
+    docx = render_template(merged, context, drawings)
+    signature_blocks = bool((context.get("agreement") or {}).get("signature_blocks", True))
+    try:
+        check_document(docx, required_markers(merged, signature_blocks))
+    except IncompleteDocument as exc:
+        raise TemplateRenderError(str(exc)) from None
+    return docx
 
 
 def join_documents(first: bytes, *others: bytes) -> bytes:
