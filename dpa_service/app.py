@@ -33,6 +33,7 @@ from dpa_service.db import make_engine, make_session_factory
 from dpa_service.http.auth import PUBLIC_PATHS, Authentication, current_user
 from dpa_service.http.errors import EXCEPTION_HANDLERS
 from dpa_service.http.idempotency import provide_idempotency
+from dpa_service.http.openapi import complete_openapi
 from dpa_service.http.unit_of_work import provide_db
 from dpa_service.jobs.context import JobContext
 from dpa_service.profile.routes import ProcessorProfileApi
@@ -147,7 +148,7 @@ def create_app(
                 pool.close()
 
     https = settings.public_url.startswith("https")
-    return Litestar(
+    app = Litestar(
         route_handlers=ROUTES,
         dependencies={
             "db": Provide(provide_db),
@@ -209,3 +210,5 @@ def create_app(
         ),
         debug=False,
     )
+    complete_openapi(app.openapi_schema, public_paths=PUBLIC_PATHS, limited_prefixes=THROTTLED)
+    return app
