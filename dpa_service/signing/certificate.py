@@ -177,6 +177,23 @@ def describe_device(user_agent: str | None) -> str | None:
 # Rendering
 
 
+def _with_font_program_widths(font: TTFont) -> TTFont:
+    """Repair reportlab's (<= 5.1) advance widths for glyphs past hhea.numberOfHMetrics.
+
+    Its hmtx reader stores those glyphs' shared advance already scaled to 1000 units (a float)
+    where the others keep font units (ints), and the embedded subset's hmtx then disagrees with
+    /Widths (DejaVu Sans Mono: 294 against 602), which PDF/A-2 forbids (6.2.11.5). The scaled
+    entries are the floats; each takes the last advance read from the file.
+    """
+    last = None
+    for index, (advance, lsb) in enumerate(font.face.hmetrics):
+        if isinstance(advance, float):
+            font.face.hmetrics[index] = (last, lsb)
+        else:
+            last = advance
+    return font
+
+
 @cache
 def _register_fonts() -> None:
     # reportlab's built-in fonts are Latin-1 only: ā, ł or א would come out as black boxes and
@@ -189,6 +206,10 @@ def _register_fonts() -> None:
                 "(Debian/Ubuntu package fonts-dejavu-core)"
             )
         pdfmetrics.registerFont(TTFont(name, str(path)))
+        # After registering: registerFont keeps a font already registered under the name.
+        font = pdfmetrics.getFont(name)
+        assert isinstance(font, TTFont)
+        _with_font_program_widths(font)
     pdfmetrics.registerFontFamily(
         SANS, normal=SANS, bold=SANS_BOLD, italic=SANS, boldItalic=SANS_BOLD
     )
@@ -513,6 +534,11 @@ def render_certificate(cert: CompletionCertificate) -> bytes:
         subject=_plain(cert.title),
         creator="dpa-service",
         invariant=1,
+        # reportlab's canvas otherwise selects Helvetica at the top of every page, a font that
+        # is never embedded (PDF/A-2 wants every font used embedded).
+        initialFontName=SANS,
+        initialFontSize=_BODY.fontSize,
+        initialLeading=_BODY.leading,
     )
     frame = Frame(
         _MARGIN,

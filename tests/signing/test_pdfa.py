@@ -1,0 +1,69 @@
+"""The completed PDF stays PDF/A-2b after the certificate of completion and the seal are added:
+every font embedded with the widths of its own program, the PDF/A identification and output
+intent, and XMP metadata that reads exactly as the Info dictionary (quotes included)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from dpa_service.signing.certificate import FONT_DIR
+from tests.conftest import Api, workspace
+from tests.pdfa import font_problems, pdfa_identity
+from tests.signing.helpers import issue, sign, version_state
+
+QUOTED_NAME = 'SIA "Ziemeļu Logi" & Partneri'
+
+
+@pytest.fixture(scope="module")
+def completed_pdf(api: Api) -> bytes:
+    issued = issue(api, "pdfa-ws", workspace(legal_name=QUOTED_NAME))
+    assert sign(api, issued).status_code == 303
+    state = version_state(api, issued)
+    assert state["state"] == "completed"
+    response = api.client.get(state["completed_download_url"], headers=api.headers())
+    assert response.status_code == 200
+    return response.content
+
+
+def test_every_font_of_a_completed_pdf_is_embedded_with_its_own_widths(
+    completed_pdf: bytes,
+) -> None:
+    assert font_problems(completed_pdf) == []
+
+
+def test_a_completed_pdf_claims_pdfa_2b_with_an_output_intent_and_identical_metadata(
+    completed_pdf: bytes,
+) -> None:
+    identity = pdfa_identity(completed_pdf)
+    assert (identity["part"], identity["conformance"]) == ("2", "B")
+    assert ("/GTS_PDFA1", True) in identity["output_intents"]
+    xmp, info = identity["xmp"], identity["info"]
+    assert info["title"] == f"Data Processing Agreement — {QUOTED_NAME}"
+    assert xmp["title"] == info["title"]
+    assert xmp["subject"] == info["subject"]
+
+
+def _one_line_pdf(font_name: str | None) -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    if font_name:
+        c.setFont(font_name, 10)
+    c.drawString(72, 720, "0123456789abcdef")
+    c.save()
+    return buf.getvalue()
+
+
+def test_the_font_check_finds_a_standard_font_and_widths_that_disagree() -> None:
+    # What the certificate of completion used to contain: Helvetica (never embedded), and
+    # reportlab's own DejaVu Sans Mono with the advance widths it writes wrongly.
+    assert any("Helvetica: not embedded" in p for p in font_problems(_one_line_pdf(None)))
+    raw: Any = TTFont("UnrepairedDejaVuSansMono", str(FONT_DIR / "DejaVuSansMono.ttf"))
+    pdfmetrics.registerFont(raw)
+    problems = font_problems(_one_line_pdf("UnrepairedDejaVuSansMono"))
+    assert any("widths disagree" in p for p in problems), problems
