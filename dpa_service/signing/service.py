@@ -26,7 +26,7 @@ from dpa_service.counterparties.models import Counterparty
 from dpa_service.db import changed_rows
 from dpa_service.errors import Conflict, DomainError, NotFound
 from dpa_service.notify import outbox
-from dpa_service.signing.disclosure import DISCLOSURE_VERSION
+from dpa_service.signing.disclosure import DISCLOSURE_VERSION, disclosure_sha256
 from dpa_service.signing.links import find_link, issue_link, revoke_links
 from dpa_service.signing.models import Signature, SigningCode, SigningLink
 from dpa_service.text import has_control_characters
@@ -317,13 +317,25 @@ def sign(
     ip: str | None,
     user_agent: str | None,
     consented_at: datetime | None = None,
+    shown_disclosure: str | None = None,
     now: datetime | None = None,
 ) -> Signature:
-    """The controller signs the exact bytes they were shown; one winner, the rest get 409."""
+    """The controller signs the exact bytes they were shown; one winner, the rest get 409.
+
+    `shown_disclosure` is the disclosure version the page showed (None: the current one); a
+    page loaded before the disclosure changed must be reloaded, so that the consent recorded
+    is to the words that were read.
+    """
     now = now or utcnow()
     version = access.version
     if not consented:
         raise SigningRefused("please confirm that you agree to sign electronically")
+    if shown_disclosure and shown_disclosure != DISCLOSURE_VERSION:
+        raise SigningRefused(
+            "the e-signature disclosure was updated after this page was loaded; reload the page "
+            "and read it again",
+            409,
+        )
     name = " ".join(typed_name.split())
     if not name or len(name) > 300 or has_control_characters(typed_name):
         raise SigningRefused("please type your full name (at most 300 characters)")
@@ -371,7 +383,11 @@ def sign(
         version=version.number,
         type="consented",
         actor=signature.actor,
-        data={"disclosure_version": DISCLOSURE_VERSION, "ip": ip},
+        data={
+            "disclosure_version": DISCLOSURE_VERSION,
+            "disclosure_sha256": disclosure_sha256(DISCLOSURE_VERSION),
+            "ip": ip,
+        },
     )
     lifecycle.transition(
         session=session,

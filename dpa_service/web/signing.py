@@ -46,6 +46,7 @@ class SignForm:
     title: str = ""
     consent: str = ""
     drawn_signature: str = ""
+    disclosure_version: str = ""
 
 
 @dataclass
@@ -218,6 +219,7 @@ class SigningPages(Controller):
                 consented=data.consent == "yes",
                 shown_sha256=data.shown_sha256,
                 code_verified=_code_ok(request, access, settings),
+                shown_disclosure=data.disclosure_version or None,
                 ip=ip,
                 user_agent=ua,
             )
