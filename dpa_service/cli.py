@@ -411,14 +411,36 @@ def archive_sync(from_dir: Path | None) -> None:
     click.echo(f"{copied} objects copied, {present} already there")
 
 
+def _trust_roots(path: Path | None) -> list[Any]:
+    if path is None:
+        return []
+    from cryptography import x509
+
+    try:
+        return list(x509.load_pem_x509_certificates(path.read_bytes()))
+    except ValueError as exc:
+        raise click.ClickException(f"{path}: not PEM certificates ({exc})") from None
+
+
 @main.command()
 @click.argument("pdf", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--audit", "check_audit", is_flag=True, help="Walk every audit hash chain.")
 @click.option("--archive", "check_archive", is_flag=True, help="Check every archived object.")
-def verify(pdf: Path | None, check_audit: bool, check_archive: bool) -> None:
+@click.option(
+    "--trust-roots",
+    "trust_roots",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="PEM file of root certificates to trust besides the configured seal's own (e.g. the "
+    "development CA's dev-ca.pem).",
+)
+def verify(
+    pdf: Path | None, check_audit: bool, check_archive: bool, trust_roots: Path | None
+) -> None:
     """Check a PDF against the seal and the archive, and/or every audit chain.
 
-    Exit code 0 when everything is genuine and intact, 1 otherwise.
+    Exit code 0 when everything is genuine, sealed by a trusted certificate and intact; 1
+    otherwise (also for our archive's bytes sealed by a certificate not trusted here).
     """
     from dpa_service.audit import verify_chains
     from dpa_service.db import make_session_factory
@@ -433,8 +455,15 @@ def verify(pdf: Path | None, check_audit: bool, check_archive: bool) -> None:
             from dpa_service.signing.verification import verify_pdf
 
             sealer = make_sealer(settings, with_timestamps=False)
-            verdict = verify_pdf(session=session, pdf=pdf.read_bytes(), sealer=sealer)
+            verdict = verify_pdf(
+                session=session,
+                pdf=pdf.read_bytes(),
+                sealer=sealer,
+                extra_roots=_trust_roots(trust_roots),
+            )
             click.echo(f"{verdict.status.upper()}: {verdict.message}")
+            if verdict.status == "untrusted":
+                click.echo("Pass --trust-roots with the root certificate you trust for it.")
             click.echo(json.dumps(verdict.as_dict(), indent=2))
             failed |= verdict.status != "completed"
         if check_audit:

@@ -50,7 +50,9 @@ class Settings:
     seal_p12: Path | None = None  # empty: a development CA and seal in data_dir/seal/
     seal_p12_password: str = ""
     tsa_url: str = ""  # RFC 3161 timestamp server; empty: no timestamp
-    tsa_ca_pem: Path | None = None  # PEM of the TSA's root certificate(s)
+    tsa_ca_pem: Path | None = None  # PEM of the TSA's root certificate(s); required with a TSA
+    seal_crl_files: str = ""  # CRL files (DER/PEM) for the seal's and TSA's chains, kept current
+    seal_fetch_revocation: bool = False  # fetch CRLs/OCSP online while sealing
     auto_countersign: bool = False  # countersign as processor_signatory_* right after signing
     signing_expiry_days: int = 30
     embedded_link_minutes: int = 15

@@ -35,10 +35,14 @@ def _serialize(obj: DictionaryObject) -> bytes:
 
 def _corrected_xmp(reader: PdfReader) -> tuple[IndirectObject, bytes] | None:
     """The catalog's XMP packet with LibreOffice's double escaping undone, when it has any."""
-    ref = reader.trailer["/Root"].raw_get("/Metadata")
+    root = reader.trailer["/Root"]
+    ref = root.raw_get("/Metadata") if isinstance(root, DictionaryObject) else None
     if not isinstance(ref, IndirectObject):
         return None
-    packet = ref.get_object().get_data()
+    stream = ref.get_object()
+    if not isinstance(stream, StreamObject):
+        return None
+    packet = stream.get_data()
     fixed = _DOUBLE_ESCAPED.sub(rb"&\1;", packet)
     return None if fixed == packet else (ref, fixed)
 

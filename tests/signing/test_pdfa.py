@@ -5,17 +5,16 @@ intent, and XMP metadata that reads exactly as the Info dictionary (quotes inclu
 from __future__ import annotations
 
 import io
-from typing import Any
 
+import pikepdf
 import pytest
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from dpa_service.signing.certificate import FONT_DIR
+from dpa_service.signing.certificate import render_certificate
 from tests.conftest import Api, workspace
 from tests.pdfa import font_problems, pdfa_identity
 from tests.signing.helpers import issue, sign, version_state
+from tests.signing.test_certificate import make_certificate
 
 QUOTED_NAME = 'SIA "Ziemeļu Logi" & Partneri'
 
@@ -49,21 +48,33 @@ def test_a_completed_pdf_claims_pdfa_2b_with_an_output_intent_and_identical_meta
     assert xmp["subject"] == info["subject"]
 
 
-def _one_line_pdf(font_name: str | None) -> bytes:
+def _helvetica_line() -> bytes:
     buf = io.BytesIO()
     c = canvas.Canvas(buf)
-    if font_name:
-        c.setFont(font_name, 10)
     c.drawString(72, 720, "0123456789abcdef")
     c.save()
     return buf.getvalue()
 
 
+def _with_a_wrong_width(pdf: bytes) -> bytes:
+    """The PDF with one /Widths entry of its embedded TrueType fonts off by half an em."""
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        for page in doc.pages:
+            for font in page.Resources.Font.values():
+                if font.get("/Subtype") == "/TrueType" and "/Widths" in font:
+                    widths = list(font.Widths)
+                    widths[len(widths) // 2] = float(widths[len(widths) // 2]) + 500
+                    font.Widths = pikepdf.Array(widths)
+        out = io.BytesIO()
+        doc.save(out)
+        return out.getvalue()
+
+
 def test_the_font_check_finds_a_standard_font_and_widths_that_disagree() -> None:
     # What the certificate of completion used to contain: Helvetica (never embedded), and
-    # reportlab's own DejaVu Sans Mono with the advance widths it writes wrongly.
-    assert any("Helvetica: not embedded" in p for p in font_problems(_one_line_pdf(None)))
-    raw: Any = TTFont("UnrepairedDejaVuSansMono", str(FONT_DIR / "DejaVuSansMono.ttf"))
-    pdfmetrics.registerFont(raw)
-    problems = font_problems(_one_line_pdf("UnrepairedDejaVuSansMono"))
-    assert any("widths disagree" in p for p in problems), problems
+    # widths that disagree with the embedded program (reportlab's DejaVu Sans Mono).
+    assert font_problems(_helvetica_line()) == ["Helvetica: not embedded"]
+    certificate = render_certificate(make_certificate())
+    assert font_problems(certificate) == []
+    problems = font_problems(_with_a_wrong_width(certificate))
+    assert problems and all("widths disagree" in p for p in problems), problems

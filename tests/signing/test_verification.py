@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import subprocess
@@ -13,16 +14,22 @@ from typing import Any
 import pytest
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from litestar.testing import TestClient
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from reportlab.pdfgen import canvas
 from sqlalchemy import delete, select, update
 
+from dpa_service.app import create_app
 from dpa_service.audit.models import AuditEvent
+from dpa_service.rendering.converter import ConverterPool
+from dpa_service.signing.certs import to_pyca
 from tests.conftest import Api
 from tests.pdf_text import pdf_text
 from tests.signing.helpers import Issued, issue, open_page, sign, version_state
+from tests.signing.test_seal import _make_p12
 
 
 @pytest.fixture(scope="module")
@@ -217,3 +224,83 @@ def test_editing_or_deleting_any_audit_row_is_detected(
     after = _run_audit(api)
     assert after.returncode == 1
     assert f"BROKEN agreement {issued.agreement_id}" in after.stdout
+
+
+@pytest.fixture(scope="module")
+def production(api: Api, pool: ConverterPool, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The same service and archive, now sealing with a configured certificate from another
+    CA: what the development seal made is no longer trusted."""
+    folder = tmp_path_factory.mktemp("production-seal")
+    p12 = folder / "seal.p12"
+    _make_p12(p12, "correct horse")
+    settings = api.settings.with_(seal_p12=p12, seal_p12_password="correct horse")
+    app = create_app(settings, pool=pool, archive=api.archive, engine=api.engine)
+    with TestClient(app, base_url=settings.public_url) as client:
+        yield dataclasses.replace(api, settings=settings, client=client, app=app)
+
+
+def test_verify_tells_a_trusted_seal_from_our_bytes_sealed_by_an_untrusted_one(
+    api: Api, production: Api, completed: tuple[Issued, bytes, dict[str, Any]], tmp_path: Path
+) -> None:
+    issued, pdf, _ = completed
+    trusted = verify_upload(api, pdf).json()
+    assert trusted["status"] == "completed" and trusted["seal"]["trusted"]
+    assert trusted["seal"]["level"] == "B-B" and trusted["seal"]["certified"]
+    assert trusted["seal"]["evidence_valid_until"].endswith("Z")
+    assert "trusted Klusaro certificate" in trusted["message"]
+
+    untrusted = verify_upload(production, pdf).json()
+    assert untrusted["status"] == "untrusted", untrusted
+    assert untrusted["agreement_id"] == issued.agreement_id
+    assert untrusted["seal"]["intact"] and not untrusted["seal"]["trusted"]
+    assert "not trusted here" in untrusted["message"]
+
+    page = production.client.get("/verify")
+    token = page.text.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
+    shown = production.client.post(
+        "/verify", data={"_csrf_token": token}, files={"file": ("dpa.pdf", pdf, "application/pdf")}
+    )
+    assert "Archived, but its seal is not trusted here" in shown.text
+    assert "a certificate not trusted here" in shown.text
+
+    copy = tmp_path / "copy.pdf"
+    copy.write_bytes(pdf)
+    env = {
+        **os.environ,
+        "DPA_DATABASE_URL": api.settings.database_url,
+        "DPA_DATA_DIR": str(api.settings.data_dir),
+        "DPA_SEAL_P12": str(production.settings.seal_p12),
+        "DPA_SEAL_P12_PASSWORD": "correct horse",
+    }
+    command = [sys.executable, "-m", "dpa_service.cli", "verify", str(copy)]
+    refused = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and refused.stdout.startswith("UNTRUSTED:"), refused.stdout
+    assert "--trust-roots" in refused.stdout
+    dev_ca = api.settings.data_dir / "seal" / "dev-ca.pem"
+    told = subprocess.run(
+        [*command, "--trust-roots", str(dev_ca)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert told.returncode == 0 and told.stdout.startswith("COMPLETED:"), told.stdout
+
+
+def test_the_development_ca_publishes_the_crl_its_seal_names(
+    api: Api, production: Api, completed: tuple[Issued, bytes, dict[str, Any]]
+) -> None:
+    response = api.client.get("/pki/dev-ca.crl")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/pkix-crl")
+    crl = x509.load_der_x509_crl(response.content)
+    ca = x509.load_pem_x509_certificate(
+        (api.settings.data_dir / "seal" / "dev-ca.pem").read_bytes()
+    )
+    assert crl.issuer == ca.subject and crl.is_signature_valid(ca.public_key())
+    seal = PdfFileReader(io.BytesIO(completed[1])).embedded_signatures[0].signer_cert
+    points = to_pyca(seal).extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    urls = [name.value for point in points for name in point.full_name or []]
+    assert urls == [f"{api.settings.public_url}/pki/dev-ca.crl"]
+
+    assert production.client.get("/pki/dev-ca.crl").status_code == 404
