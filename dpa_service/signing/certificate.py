@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from reportlab.graphics.barcode.qr import QrCode
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -82,6 +83,10 @@ class PartyRecord:
     signed_at: datetime | None
     consent_text_version: str | None
     drawn_signature_png: bytes | None
+    signature_id: str | None = None
+    consent_text_sha256: str | None = None  # of the disclosure text shown
+    # how the signature was given, in words: typed by the signer, applied automatically...
+    signing_statement: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,8 @@ class CompletionCertificate:
     parties: Sequence[PartyRecord]
     events: Sequence[EventRecord]
     issuer: str
+    requested_by: str | None = None  # who sent the signing request (the API caller, the seller)
+    verification_url: str | None = None  # where anyone can check the file (also as a QR code)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,6 +363,12 @@ def _field_table(
     return table
 
 
+def _qr_code(url: str, size: float) -> QrCode:
+    # The flowable draws filled rectangles on the canvas; reportlab's Drawing would select its
+    # default font (Helvetica, never embedded) around them.
+    return QrCode(url, width=size, height=size, qrLevel="M")
+
+
 def _summary(cert: CompletionCertificate, width: float) -> list[Flowable]:
     label_width = 48 * mm
     value_width = width - label_width
@@ -366,19 +379,47 @@ def _summary(cert: CompletionCertificate, width: float) -> list[Flowable]:
         ("Completed at", _utc(cert.completed_at)),
         ("Original document SHA-256", cert.original_sha256),
         ("Final document SHA-256", cert.final_sha256),
+        ("Request sent by", _cell(cert.requested_by, _BODY, value_width)),
         ("Issued by", _cell(cert.issuer, _BODY, value_width)),
     ]
-    return [
+    flowables: list[Flowable] = [
         _field_table(rows, label_width, width, hash_rows=(4, 5)),
         Spacer(1, 2 * mm),
         Paragraph(
             "The original document is the exact PDF shown to and signed by the controller. The "
             "final document is the signed agreement with its signature blocks filled in, as it "
             "was before this certificate was appended to it; the hash of the combined file is "
-            "therefore different. Every SHA-256 is taken over the exact bytes.",
+            "therefore different. Every SHA-256 is taken over the exact bytes. The whole file "
+            "is sealed by the service; the times below are those of its audit log and its seal.",
             _NOTE,
         ),
     ]
+    if cert.verification_url:
+        url = _plain(cert.verification_url)
+        qr_size = 26 * mm
+        text = Paragraph(
+            "Anyone holding this file can check that it is genuine and unmodified by uploading "
+            f"it at <b>{escape(url)}</b> (the QR code opens that page).",
+            _BODY,
+        )
+        verify = Table(
+            [[text, _qr_code(url, qr_size)]],
+            colWidths=[width - qr_size - 4 * _PAD, qr_size + 2 * _PAD],
+            hAlign="LEFT",
+        )
+        verify.setStyle(
+            TableStyle(
+                [
+                    # a table cell without a FONT command selects Helvetica (never embedded)
+                    ("FONT", (0, 0), (-1, -1), SANS, _BODY.fontSize, _BODY.leading),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), _PAD),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), _PAD),
+                ]
+            )
+        )
+        flowables += [Spacer(1, 2 * mm), verify]
+    return flowables
 
 
 def _party(index: int, party: PartyRecord, width: float) -> Flowable:
@@ -395,6 +436,8 @@ def _party(index: int, party: PartyRecord, width: float) -> Flowable:
         ("Name", cell(party.name)),
         ("Title", cell(party.title)),
         ("E-mail", cell(party.email)),
+        ("Signature", cell(party.signing_statement)),
+        ("Signature id", cell(party.signature_id)),
         ("Authentication", cell(party.auth_method)),
         ("IP address", cell(party.ip)),
         ("User agent", cell(party.user_agent)),
@@ -403,12 +446,15 @@ def _party(index: int, party: PartyRecord, width: float) -> Flowable:
         ("Viewed", cell(_utc(party.viewed_at))),
         ("Consented to e-signing", cell(_utc(party.consented_at))),
         ("Consent text version", cell(party.consent_text_version)),
+        ("Consent text SHA-256", party.consent_text_sha256 or MISSING),
         ("Signed", cell(_utc(party.signed_at))),
         ("Drawn signature", MISSING if png is None else _signature_image(png, value_width)),
     ]
+    consent_hash_row = 15
     heading = Paragraph(f"Party {index}: {escape(_plain(party.role))}", _HEADING)
+    hash_rows = (consent_hash_row,) if party.consent_text_sha256 else ()
     # Keep a party's heading with its details; a section longer than a page still splits.
-    return KeepTogether([heading, _field_table(rows, label_width, width)])
+    return KeepTogether([heading, _field_table(rows, label_width, width, hash_rows=hash_rows)])
 
 
 def _event_log(events: Sequence[EventRecord], width: float) -> list[Flowable]:
@@ -516,6 +562,9 @@ def render_certificate(cert: CompletionCertificate) -> bytes:
     _check_hash("final_sha256", cert.final_sha256)
     for number, event in enumerate(cert.events, start=1):
         _check_hash(f"hash of event {number}", event.hash)
+    for party in cert.parties:
+        if party.consent_text_sha256 is not None:
+            _check_hash("consent text SHA-256", party.consent_text_sha256)
     completed = _as_utc(cert.completed_at)
 
     page_width, page_height = A4

@@ -79,9 +79,11 @@ def create_link(
     actor: str,
     settings: Settings,
     workspace_id: str | None = None,
+    requested_by: str | None = None,
     now: datetime | None = None,
 ) -> tuple[SigningLink, str]:
-    """A new link for the controller's signatory; a draft version becomes sent."""
+    """A new link for the controller's signatory; a draft version becomes sent.
+    `requested_by`: the person the caller names as asking for the signature (recorded)."""
     now = now or utcnow()
     version = get_version(session=session, agreement_id=agreement_id, number=number)
     agreement = session.get(Agreement, agreement_id)
@@ -128,6 +130,7 @@ def create_link(
             "kind": link.kind,
             "expires_at": iso(expires),
             "require_code": link.require_code,
+            **({"requested_by": requested_by} if requested_by else {}),
         },
     )
     return link, secret

@@ -74,7 +74,7 @@ def test_the_font_check_finds_a_standard_font_and_widths_that_disagree() -> None
     # What the certificate of completion used to contain: Helvetica (never embedded), and
     # widths that disagree with the embedded program (reportlab's DejaVu Sans Mono).
     assert font_problems(_helvetica_line()) == ["Helvetica: not embedded"]
-    certificate = render_certificate(make_certificate())
+    certificate = render_certificate(make_certificate(verification_url="https://x.test/verify"))
     assert font_problems(certificate) == []
     problems = font_problems(_with_a_wrong_width(certificate))
     assert problems and all("widths disagree" in p for p in problems), problems

@@ -26,6 +26,8 @@ from dpa_service.app import create_app
 from dpa_service.audit.models import AuditEvent
 from dpa_service.rendering.converter import ConverterPool
 from dpa_service.signing.certs import to_pyca
+from dpa_service.signing.disclosure import DISCLOSURE_VERSION, disclosure_sha256
+from dpa_service.signing.models import Signature
 from tests.conftest import Api
 from tests.pdf_text import pdf_text
 from tests.signing.helpers import Issued, issue, open_page, sign, version_state
@@ -304,3 +306,67 @@ def test_the_development_ca_publishes_the_crl_its_seal_names(
     assert urls == [f"{api.settings.public_url}/pki/dev-ca.crl"]
 
     assert production.client.get("/pki/dev-ca.crl").status_code == 404
+
+
+def _certificate_text(pdf: bytes) -> str:
+    text = pdf_text(pdf)
+    return text[text.index("Certificate of completion") :]
+
+
+def test_the_certificate_lists_every_event_through_completion_with_the_log_and_seal_times(
+    api: Api, workspace_id: str
+) -> None:
+    issued = issue(api, workspace_id, requested_by="Līga Ozola (Klusaro app user)")
+    assert sign(api, issued).status_code == 303
+    state = version_state(api, issued)
+    assert state["state"] == "completed"
+    pdf = api.client.get(state["completed_download_url"], headers=api.headers()).content
+    cert = _certificate_text(pdf)
+    with api.session() as s:
+        events = s.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.agreement_id == issued.agreement_id)
+            .order_by(AuditEvent.seq)
+        ).all()
+        signatures = s.scalars(
+            select(Signature).where(Signature.version_id == state_version_id(api, issued))
+        ).all()
+
+    types = [e.type for e in events]
+    shown = events[: types.index("version.completed") + 1]
+    assert [e.type for e in shown][-2:] == ["countersigned", "version.completed"]
+    for number, event in enumerate(shown, start=1):
+        assert f"{number} {event.created_at:%Y-%m-%d %H:%M:%S} UTC {event.type}" in cert
+        assert f"SHA-256 {event.hash}" in cert
+    for later in events[len(shown) :]:  # the seal's own record, copies: after the certificate
+        assert later.hash not in cert
+
+    completed_event = shown[-1]
+    completed_at = datetime.fromisoformat(state["completed_at"])
+    assert completed_at == completed_event.created_at == shown[-2].created_at
+    assert f"Completed at {completed_at:%Y-%m-%d %H:%M:%S} UTC" in cert
+    seal = verify_upload(api, pdf).json()["seal"]
+    # the seal states it too (CMS signing time has whole seconds)
+    assert datetime.fromisoformat(seal["signed_at"]) == completed_at.replace(microsecond=0)
+
+    by_party = {sig.party: sig for sig in signatures}
+    for sig in by_party.values():
+        assert f"Signature id {sig.id}" in cert
+    assert f"Consent text SHA-256 {disclosure_sha256(DISCLOSURE_VERSION)}" in cert
+    processor = cert[cert.index("Party 2") :]
+    assert "Applied automatically on behalf of the processor by the service" in processor
+    assert "signed electronically by" not in processor.lower()
+    assert "Request sent by Līga Ozola (Klusaro app user), through token:test-app (app)" in cert
+    assert f"{api.settings.public_url}/verify" in cert
+
+
+def state_version_id(api: Api, issued: Issued) -> str:
+    from dpa_service.agreements.models import AgreementVersion
+
+    with api.session() as s:
+        return s.scalars(
+            select(AgreementVersion.id).where(
+                AgreementVersion.agreement_id == issued.agreement_id,
+                AgreementVersion.number == issued.version,
+            )
+        ).one()
