@@ -5,6 +5,8 @@ rolls back when the handler raised. After the commit come the actions the handle
 with `db.after_commit` (an automatic countersignature, in its own transaction) and, if the
 transaction queued background work (an e-mail, an archive write, a webhook delivery, a re-issue
 item), a wake-up for the job engine, so the work starts now rather than at the next sweep.
+Work recorded in a transaction of its own that must stand whatever becomes of the request (an
+archive integrity failure's webhook) wakes the engine after a rollback too.
 Handlers never commit and never wake the engine themselves.
 """
 
@@ -50,6 +52,8 @@ async def provide_db(
         raise
     except BaseException:
         await anyio.to_thread.run_sync(session.rollback)
+        if take_queued_work(session):
+            state.jobs.kick()
         raise
     else:
         await anyio.to_thread.run_sync(_commit, session, state)

@@ -185,6 +185,7 @@ class SigningPages(Controller):
             key=version.draft_pdf_key,
             sha256=version.draft_pdf_sha256,
             filename=f"dpa-{version.agreement_id}-v{version.number}.pdf",
+            read_by="signing page",
             disposition="attachment" if download else "inline",
         )
 
@@ -317,6 +318,7 @@ class SigningPages(Controller):
             key=version.final_pdf_key,
             sha256=version.final_pdf_sha256 or "",
             filename=f"dpa-{version.agreement_id}-v{version.number}-signed.pdf",
+            read_by="signed copy link",
         )
 
     @post("/{token:str}/code/send", sync_to_thread=True, status_code=200)
