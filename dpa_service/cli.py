@@ -467,11 +467,29 @@ def verify(
             click.echo(json.dumps(verdict.as_dict(), indent=2))
             failed |= verdict.status != "completed"
         if check_audit:
+            from dpa_service.audit.checkpoints import verify_anchoring
+            from dpa_service.runtime import make_archive, make_sealer
+
             checked, breaks = verify_chains(session=session)
             for b in breaks:
                 click.echo(f"BROKEN agreement {b.agreement_id} event {b.seq}: {b.reason}")
-            click.echo(f"{checked} audit events checked, {len(breaks)} problems")
-            failed |= bool(breaks)
+            anchoring = verify_anchoring(
+                session=session,
+                archive=make_archive(settings),
+                sealer=make_sealer(settings, with_timestamps=False),
+            )
+            for agreement_id, problem in anchoring.problems:
+                click.echo(
+                    f"BROKEN agreement {agreement_id}: {problem}"
+                    if agreement_id
+                    else f"BROKEN audit checkpoints: {problem}"
+                )
+            problems = len(breaks) + len(anchoring.problems)
+            click.echo(
+                f"{checked} audit events checked against {anchoring.checkpoints} checkpoints and "
+                f"{anchoring.certificates} sealed certificates, {problems} problems"
+            )
+            failed |= bool(problems)
         if check_archive:
             from dpa_service.archive.service import verify_archive
             from dpa_service.runtime import make_archive

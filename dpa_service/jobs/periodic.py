@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from dpa_service.archive import service as archive_service
 from dpa_service.archive.base import ArchiveError
+from dpa_service.audit.checkpoints import write_due_checkpoint
 from dpa_service.jobs.context import JobContext
 from dpa_service.notify.outbox import deliver_due
 from dpa_service.reissue.service import run_reissues
@@ -36,6 +37,7 @@ def _expire(ctx: JobContext) -> int:
 PERIODIC_TASKS: tuple[tuple[str, Task], ...] = (
     ("expire", _expire),
     ("complete stuck countersignatures", complete_stuck),
+    ("audit checkpoints", write_due_checkpoint),
     ("reminders", send_reminders),
     ("mail", deliver_due),
     ("archived events", catch_up_archived),

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from pypdf import PdfReader
 from reportlab.graphics.barcode.qr import QrCode
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -616,3 +617,37 @@ def render_certificate(cert: CompletionCertificate) -> bytes:
     )
     doc.build(story, canvasmaker=canvasmaker)
     return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading it back
+
+_FOOTER_MARK = "· certificate page "
+_LOGGED = re.compile(
+    r"(?:^|\s)(\d+) (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) UTC (\S+) .*?SHA-256 ([0-9a-f]{64})(?=\s|$)",
+    re.S,
+)
+
+
+def read_event_log(pdf: bytes) -> list[tuple[str, str, str]]:
+    """The event log printed in a completed PDF's certificate of completion, in order:
+    (time "YYYY-MM-DD HH:MM:SS", event type, SHA-256). Empty when there is none."""
+    reader = PdfReader(io.BytesIO(pdf))
+    pages: list[str] = []
+    for page in reversed(reader.pages):  # the certificate is appended: read back to its start
+        text = page.extract_text() or ""
+        if _FOOTER_MARK not in text:
+            break
+        pages.insert(0, _WHITESPACE.sub(" ", text))
+    text = " ".join(pages)
+    if "Event log" not in text:
+        return []
+    log = text[text.index("Event log") :]
+    found: list[tuple[str, str, str]] = []
+    expected = 1
+    for match in _LOGGED.finditer(log):
+        if int(match.group(1)) != expected:
+            continue  # digits inside an actor or a detail, not a row number
+        found.append((match.group(2), match.group(3), match.group(4)))
+        expected += 1
+    return found

@@ -423,3 +423,16 @@ def test_verification_url_request_signature_ids_and_consent_hash_are_printed() -
     assert certificate._qr_code(url, 70).value == url
     with pytest.raises(ValueError, match="consent text"):
         render_certificate(make_certificate(parties=[controller(consent_text_sha256="abc")]))
+
+
+def test_the_event_log_reads_back_as_printed_across_pages() -> None:
+    long_detail = " ".join(["Bērziņš-Ozoliņa"] * 20) + " 7 2026-01-01 00:00:00 UTC decoy"
+    for cert in (
+        make_certificate(events=events(60)),
+        make_certificate(events=[dataclasses.replace(e, detail=long_detail) for e in events(8)]),
+    ):
+        printed = certificate.read_event_log(render_certificate(cert))
+        assert printed == [
+            (e.at.strftime("%Y-%m-%d %H:%M:%S"), e.type, e.hash) for e in cert.events
+        ]
+    assert certificate.read_event_log(render_certificate(make_certificate(events=[]))) == []

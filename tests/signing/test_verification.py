@@ -190,7 +190,12 @@ def test_verify_page_and_cli(
 
 
 def _run_audit(api: Api) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DPA_DATABASE_URL": api.settings.database_url}
+    env = {
+        **os.environ,
+        "DPA_DATABASE_URL": api.settings.database_url,
+        "DPA_DATA_DIR": str(api.settings.data_dir),  # its seal and archive hold the anchors
+        "DPA_ARCHIVE_DIR": str(api.settings.archive_dir),
+    }
     return subprocess.run(
         [sys.executable, "-m", "dpa_service.cli", "verify", "--audit"],
         env=env,
