@@ -172,7 +172,9 @@ def pending_ids(*, session: Session, limit: int = 500) -> list[str]:
         session.scalars(
             select(ArchiveObject.id)
             .where(ArchiveObject.state == PENDING)
-            .order_by(ArchiveObject.created_at)
+            # agreements' documents before audit checkpoints: with the archive down, a sweep
+            # stops at the first failure, and it should be the one that matters most
+            .order_by(ArchiveObject.agreement_id.is_(None), ArchiveObject.created_at)
             .limit(limit)
         )
     )

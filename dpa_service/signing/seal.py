@@ -317,10 +317,6 @@ class Sealer:
             )
         return sealer
 
-    @property
-    def timestamps(self) -> bool:
-        return self._timestamper is not None
-
     def published_crl(self) -> bytes | None:
         """The development CA's current CRL (DER), which its seal certificate names; None when
         the seal is a configured one (its CA publishes its own)."""

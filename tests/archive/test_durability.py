@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import redis
+from sqlalchemy import func
 
 from dpa_service.archive.base import ObjectExists
 from dpa_service.rendering.converter import ConverterPool
@@ -245,6 +246,29 @@ def test_the_service_refuses_a_bucket_without_versioning(
             pass
 
 
+def _wait_checkpoint_stored(api: Api, agreement_id: str, timeout: float = 30) -> str:
+    """The key of the audit checkpoint anchoring the agreement's chain, once it is archived."""
+    from sqlalchemy import select
+
+    from dpa_service.agreements.models import Agreement
+    from dpa_service.archive.models import ArchiveObject
+    from dpa_service.audit.models import AuditCheckpoint
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with api.session() as s:
+            agreement = s.get(Agreement, agreement_id)
+            key = s.scalar(select(func.max(AuditCheckpoint.key)))
+            states = set(
+                s.scalars(select(ArchiveObject.state).where(ArchiveObject.agreement_id.is_(None)))
+            )
+        if agreement and agreement.anchored_seq == agreement.audit_seq and states == {"stored"}:
+            assert key is not None
+            return key
+        assert time.monotonic() < deadline, "no checkpoint was archived"
+        time.sleep(0.1)
+
+
 def test_archive_sync_copies_the_local_archive_into_s3(
     s3: MotoS3, database: str, pool: ConverterPool, tmp_path: Path
 ) -> None:
@@ -252,6 +276,7 @@ def test_archive_sync_copies_the_local_archive_into_s3(
         api.put_workspace("sync-ws")
         body = api.request_dpa("sync-ws").json()
         wait_archived(api, body["agreement_id"], 1)
+        checkpoint = _wait_checkpoint_stored(api, body["agreement_id"])
         bucket = s3.create_bucket()
         env = {
             "DPA_ARCHIVE": "s3",
@@ -261,9 +286,11 @@ def test_archive_sync_copies_the_local_archive_into_s3(
         }
         first = cli(["archive", "sync"], api, **env)
         assert first.returncode == 0, first.stderr
-        assert "1 objects copied, 0 already there" in first.stdout
+        # the draft, and the audit checkpoint anchoring its chain with its signature
+        assert "3 objects copied, 0 already there" in first.stdout
         again = cli(["archive", "sync"], api, **env)
-        assert "0 objects copied, 1 already there" in again.stdout
+        assert "0 objects copied, 3 already there" in again.stdout
         key = f"agreements/{body['agreement_id']}/v1/draft.pdf"
         assert len(object_versions(s3, bucket, key)) == 1
+        assert len(object_versions(s3, bucket, checkpoint + ".p7s")) == 1
         assert cli(["verify", "--archive"], api, **env).returncode == 0
