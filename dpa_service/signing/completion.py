@@ -58,10 +58,6 @@ class Countersigner:
     method: str  # "Legal user (API)" or AUTOMATIC
     actor: str
 
-    @property
-    def automatic(self) -> bool:
-        return self.method == AUTOMATIC
-
 
 def _signing_statement(sig: Signature) -> str:
     if sig.party == "controller":
