@@ -46,6 +46,7 @@ from dpa_service.signing.seal import Sealer
 from dpa_service.subprocessors.routes import SubprocessorApi
 from dpa_service.system.routes import health, ready
 from dpa_service.web.headers import security_headers
+from dpa_service.web.pki import dev_ca_crl
 from dpa_service.web.profile import ProcessorProfilePages
 from dpa_service.web.reissues import ReissuePages
 from dpa_service.web.sales import SalesPages
@@ -68,6 +69,7 @@ THROTTLED = ("/sign/", "/verify", "/api/v1/verify", "/staff/login", "/objections
 ROUTES: list[Any] = [
     health,
     ready,
+    dev_ca_crl,
     WorkspaceController,
     ProspectController,
     AgreementController,

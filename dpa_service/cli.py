@@ -453,14 +453,36 @@ def archive_sync(from_dir: Path | None) -> None:
     click.echo(f"{copied} objects copied, {present} already there")
 
 
+def _trust_roots(path: Path | None) -> list[Any]:
+    if path is None:
+        return []
+    from cryptography import x509
+
+    try:
+        return list(x509.load_pem_x509_certificates(path.read_bytes()))
+    except ValueError as exc:
+        raise click.ClickException(f"{path}: not PEM certificates ({exc})") from None
+
+
 @main.command()
 @click.argument("pdf", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--audit", "check_audit", is_flag=True, help="Walk every audit hash chain.")
 @click.option("--archive", "check_archive", is_flag=True, help="Check every archived object.")
-def verify(pdf: Path | None, check_audit: bool, check_archive: bool) -> None:
+@click.option(
+    "--trust-roots",
+    "trust_roots",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="PEM file of root certificates to trust besides the configured seal's own (e.g. the "
+    "development CA's dev-ca.pem).",
+)
+def verify(
+    pdf: Path | None, check_audit: bool, check_archive: bool, trust_roots: Path | None
+) -> None:
     """Check a PDF against the seal and the archive, and/or every audit chain.
 
-    Exit code 0 when everything is genuine and intact, 1 otherwise.
+    Exit code 0 when everything is genuine, sealed by a trusted certificate and intact; 1
+    otherwise (also for our archive's bytes sealed by a certificate not trusted here).
     """
     from dpa_service.audit import verify_chains
     from dpa_service.db import make_session_factory
@@ -477,16 +499,41 @@ def verify(pdf: Path | None, check_audit: bool, check_archive: bool) -> None:
 
             sealer = make_sealer(settings, with_timestamps=False)
             with parser_warnings_contained(str(pdf)):
-                verdict = verify_pdf(session=session, pdf=pdf.read_bytes(), sealer=sealer)
+                verdict = verify_pdf(
+                    session=session,
+                    pdf=pdf.read_bytes(),
+                    sealer=sealer,
+                    extra_roots=_trust_roots(trust_roots),
+                )
             click.echo(f"{verdict.status.upper()}: {verdict.message}")
+            if verdict.status == "untrusted":
+                click.echo("Pass --trust-roots with the root certificate you trust for it.")
             click.echo(json.dumps(verdict.as_dict(), indent=2))
             failed |= verdict.status != "completed"
         if check_audit:
+            from dpa_service.audit.checkpoints import verify_anchoring
+            from dpa_service.runtime import make_archive, make_sealer
+
             checked, breaks = verify_chains(session=session)
             for b in breaks:
                 click.echo(f"BROKEN agreement {b.agreement_id} event {b.seq}: {b.reason}")
-            click.echo(f"{checked} audit events checked, {len(breaks)} problems")
-            failed |= bool(breaks)
+            anchoring = verify_anchoring(
+                session=session,
+                archive=make_archive(settings),
+                sealer=make_sealer(settings, with_timestamps=False),
+            )
+            for agreement_id, problem in anchoring.problems:
+                click.echo(
+                    f"BROKEN agreement {agreement_id}: {problem}"
+                    if agreement_id
+                    else f"BROKEN audit checkpoints: {problem}"
+                )
+            problems = len(breaks) + len(anchoring.problems)
+            click.echo(
+                f"{checked} audit events checked against {anchoring.checkpoints} checkpoints and "
+                f"{anchoring.certificates} sealed certificates, {problems} problems"
+            )
+            failed |= bool(problems)
         if check_archive:
             from dpa_service.archive.service import verify_archive
             from dpa_service.runtime import make_archive

@@ -50,8 +50,11 @@ class Settings:
     seal_p12: Path | None = None  # empty: a development CA and seal in data_dir/seal/
     seal_p12_password: str = ""
     tsa_url: str = ""  # RFC 3161 timestamp server; empty: no timestamp
-    tsa_ca_pem: Path | None = None  # PEM of the TSA's root certificate(s)
+    tsa_ca_pem: Path | None = None  # PEM of the TSA's root certificate(s); required with a TSA
+    seal_crl_files: str = ""  # CRL files (DER/PEM) for the seal's and TSA's chains, kept current
+    seal_fetch_revocation: bool = False  # fetch CRLs/OCSP online while sealing
     auto_countersign: bool = False  # countersign as processor_signatory_* right after signing
+    audit_checkpoint_minutes: int = 60  # anchor grown audit chains this often (and at completions)
     signing_expiry_days: int = 30
     embedded_link_minutes: int = 15
     signing_code_required: bool = False  # e-mail one-time code before signing, for every link
@@ -111,6 +114,8 @@ class Settings:
             raise SettingsError("DPA_CONVERTER_WORKERS must be at least 1")
         if self.converter_timeout_s <= 0:
             raise SettingsError("DPA_CONVERTER_TIMEOUT_S must be positive")
+        if self.audit_checkpoint_minutes < 0:
+            raise SettingsError("DPA_AUDIT_CHECKPOINT_MINUTES must be 0 (completions only) or more")
         if self.archive not in ("local", "s3"):
             raise SettingsError("DPA_ARCHIVE must be local or s3")
         if self.archive == "s3" and not self.s3_bucket:

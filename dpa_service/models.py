@@ -3,7 +3,7 @@
 from dpa_service.accounts.models import ApiToken, LoginThrottle, StaffSession, User
 from dpa_service.agreements.models import Agreement, AgreementVersion, Reissue, ReissueItem
 from dpa_service.archive.models import ArchiveObject
-from dpa_service.audit.models import AuditEvent
+from dpa_service.audit.models import AuditCheckpoint, AuditEvent
 from dpa_service.clauses.models import TemplateEvent, TemplateVersion
 from dpa_service.counterparties.models import Counterparty, SigningInvitation
 from dpa_service.db import Base
@@ -29,6 +29,7 @@ __all__ = [
     "Agreement",
     "AgreementVersion",
     "ArchiveObject",
+    "AuditCheckpoint",
     "AuditEvent",
     "Base",
     "Reissue",

@@ -9,6 +9,7 @@ from dpa_service.jobs.context import JobContext
 from dpa_service.jobs.engines import InProcessJobs, Jobs, QueueJobs
 from dpa_service.jobs.periodic import sweep_once
 from dpa_service.rendering.converter import PoolSettings
+from dpa_service.signing.revocation import parse_paths
 from dpa_service.signing.seal import Sealer, SealSettings
 
 
@@ -50,6 +51,9 @@ def make_sealer(settings: Settings, *, with_timestamps: bool = True) -> Sealer:
             data_dir=settings.data_dir,
             tsa_url=(settings.tsa_url or None) if with_timestamps else None,
             tsa_ca_pem=settings.tsa_ca_pem,
+            public_url=settings.public_url,
+            crl_files=parse_paths(settings.seal_crl_files),
+            fetch_revocation=settings.seal_fetch_revocation,
         )
     )
 

@@ -126,16 +126,25 @@ TEST_SETTINGS: dict[str, Any] = {
 
 
 def wait_archived(api: Any, agreement_id: str, version: int, timeout: float = 30) -> dict[str, str]:
-    """Wait until the background jobs stored every artifact of the version."""
+    """Wait until the background jobs stored every artifact of the version, and the audit
+    checkpoints staged meanwhile (which `verify --archive` counts too)."""
     import time
 
+    from sqlalchemy import select
+
+    from dpa_service.archive.models import ArchiveObject
     from dpa_service.archive.service import state_of
 
     deadline = time.monotonic() + timeout
     while True:
         with api.session() as s:
             states = state_of(session=s, agreement_id=agreement_id, version=version)
-        if states and all(v == "stored" for v in states.values()):
+            checkpoint_waiting = s.scalar(
+                select(ArchiveObject.id).where(
+                    ArchiveObject.agreement_id.is_(None), ArchiveObject.state == "pending"
+                )
+            )
+        if states and all(v == "stored" for v in states.values()) and checkpoint_waiting is None:
             return states
         if time.monotonic() > deadline:
             raise AssertionError(f"not archived: {states}")

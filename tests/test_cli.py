@@ -108,7 +108,11 @@ def test_verify_audit_names_an_agreement_whose_chain_was_edited(
     api.put_workspace(workspace_id)
     agreement_id = api.request_dpa(workspace_id).json()["agreement_id"]
     api.request_dpa(workspace_id, new_version=True)
-    env = {"DPA_DATABASE_URL": api.settings.database_url}
+    env = {
+        "DPA_DATABASE_URL": api.settings.database_url,
+        "DPA_DATA_DIR": str(api.settings.data_dir),  # its seal and archive hold the anchors
+        "DPA_ARCHIVE_DIR": str(api.settings.archive_dir),
+    }
     ok = run(["verify", "--audit"], env)
     # other tests break chains on purpose in the same database; this agreement's is whole
     assert agreement_id not in ok.stdout and "audit events checked" in ok.stdout, ok.stderr

@@ -70,11 +70,13 @@ def transition(
     reason: str | None = None,
     extra: dict[str, Any] | None = None,
     now: datetime | None = None,
+    event_at: datetime | None = None,
 ) -> None:
     """Move `version` to state `to` and chain the audit event, in the caller's transaction.
 
     An illegal move is a Conflict (409). The update is a compare-and-set on the current state,
-    so of two requests moving the same version at once exactly one succeeds.
+    so of two requests moving the same version at once exactly one succeeds. `event_at`: the
+    audit event's time, when it was decided in advance (default: when it is recorded).
     """
     now = now or utcnow()
     current = version.state
@@ -103,6 +105,7 @@ def transition(
         type=f"version.{to}",
         actor=actor,
         data={"from": current, **({"reason": reason} if reason else {}), **(data or {})},
+        at=event_at,
     )
     if to in webhook_events.VERSION_EVENTS:  # the Klusaro app hears of it in the same transaction
         webhook_events.emit_for_version(

@@ -34,6 +34,9 @@ class Agreement(Base):
     # Head of the audit hash chain: a deleted last event is detectable too.
     audit_seq: Mapped[int] = mapped_column(default=0)
     audit_head: Mapped[str] = mapped_column(String(64), default="0" * 64)
+    # The chain length the latest audit checkpoint holds for this agreement: the next
+    # checkpoint includes it when the chain has grown since.
+    anchored_seq: Mapped[int] = mapped_column(default=0)
 
     versions: Mapped[list[AgreementVersion]] = relationship(
         back_populates="agreement", order_by="AgreementVersion.number", lazy="selectin"

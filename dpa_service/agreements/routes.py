@@ -121,6 +121,7 @@ class AgreementController(Controller):
             key=version.draft_pdf_key,
             sha256=version.draft_pdf_sha256,
             filename=filename,
+            read_by="API download",
         )
 
     @get(
@@ -151,4 +152,5 @@ class AgreementController(Controller):
             key=version.final_pdf_key,
             sha256=version.final_pdf_sha256,
             filename=filename,
+            read_by="API download",
         )

@@ -64,15 +64,21 @@ class Archive(Protocol):
         """Store data under key once; ObjectExists if the key is taken, ArchiveError otherwise."""
         ...
 
-    def get(self, key: str) -> bytes: ...
+    def get(self, key: str, version_id: str | None = None) -> bytes:
+        """The bytes under key: of `version_id` where the store keeps versions, else the
+        latest. ObjectMissing when there is no such object (or version)."""
+        ...
 
-    def stream(self, key: str, chunk_size: int = 65536) -> Iterator[bytes]: ...
+    def stream(
+        self, key: str, chunk_size: int = 65536, version_id: str | None = None
+    ) -> Iterator[bytes]: ...
 
     def check(self) -> None:
         """Raise ArchiveError when the archive cannot be used."""
 
-    def head(self, key: str) -> StoredObject | None:
-        """What is stored under key (size, SHA-256, version), or None when nothing is."""
+    def head(self, key: str, version_id: str | None = None) -> StoredObject | None:
+        """What is stored under key (size, SHA-256 as the store reports it, version), or None
+        when nothing is; the latest version unless `version_id` is given."""
         ...
 
     def list_keys(self, prefix: str = "agreements/") -> list[str]:

@@ -59,13 +59,16 @@ class LocalArchive:
             raise ArchiveError(f"checksum mismatch after writing {key}")
         return StoredObject(key=key, sha256=sha256, size=len(data))
 
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, version_id: str | None = None) -> bytes:
+        # a folder keeps one version of a file: `version_id` is never recorded for it
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             raise ObjectMissing(f"{key} is not in the archive") from None
 
-    def stream(self, key: str, chunk_size: int = 65536) -> Iterator[bytes]:
+    def stream(
+        self, key: str, chunk_size: int = 65536, version_id: str | None = None
+    ) -> Iterator[bytes]:
         path = self._path(key)
         if not path.is_file():
             raise ObjectMissing(f"{key} is not in the archive")
@@ -85,7 +88,7 @@ class LocalArchive:
         if not os.access(self.root, os.W_OK):
             raise ArchiveError(f"archive folder {self.root} is not writable")
 
-    def head(self, key: str) -> StoredObject | None:
+    def head(self, key: str, version_id: str | None = None) -> StoredObject | None:
         path = self._path(key)
         if not path.is_file():
             return None

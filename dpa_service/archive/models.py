@@ -23,9 +23,11 @@ class ArchiveObject(QueuedWork, Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
     key: Mapped[str] = mapped_column(String(300), unique=True)
-    agreement_id: Mapped[str] = mapped_column(String(36), index=True)
-    version: Mapped[int]
-    artifact: Mapped[str] = mapped_column(String(40))  # draft.pdf, completed.pdf, manifest.json
+    # None for what belongs to no agreement: the audit checkpoints
+    agreement_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    version: Mapped[int | None]
+    # draft.pdf, completed.pdf, manifest.json; checkpoint.json, checkpoint.p7s
+    artifact: Mapped[str] = mapped_column(String(40))
     content_type: Mapped[str] = mapped_column(String(100))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]

@@ -150,8 +150,8 @@ class S3Archive:
             checksum_sha256=echoed or checksum,
         )
 
-    def get(self, key: str) -> bytes:
-        body = self._open(key)
+    def get(self, key: str, version_id: str | None = None) -> bytes:
+        body = self._open(key, version_id)
         try:
             return bytes(body.read())
         except BotoCoreError as exc:  # includes botocore's own checksum validation failing
@@ -159,8 +159,11 @@ class S3Archive:
         finally:
             body.close()
 
-    def stream(self, key: str, chunk_size: int = 65536) -> Iterator[bytes]:
-        body = self._open(key)  # now, not on first iteration: a missing key fails before headers
+    def stream(
+        self, key: str, chunk_size: int = 65536, version_id: str | None = None
+    ) -> Iterator[bytes]:
+        # opened now, not on first iteration: a missing key fails before headers
+        body = self._open(key, version_id)
 
         def chunks() -> Iterator[bytes]:
             try:
@@ -172,12 +175,16 @@ class S3Archive:
 
         return chunks()
 
-    def head(self, key: str) -> StoredObject | None:
+    def head(self, key: str, version_id: str | None = None) -> StoredObject | None:
         check_key(key)
+        version = {"VersionId": version_id} if version_id else {}
         try:
-            response = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+            response = self.client.head_object(
+                Bucket=self.bucket, Key=key, ChecksumMode="ENABLED", **version
+            )
         except ClientError as exc:
-            if _status(exc) == 404:
+            # a version id that is not (or no longer) there: 404, or 400 for a malformed one
+            if _status(exc) == 404 or (version_id and _status(exc) == 400):
                 return None
             raise ArchiveError(f"looking up {key} in S3 failed: {_describe(exc)}") from exc
         except BotoCoreError as exc:
@@ -213,13 +220,15 @@ class S3Archive:
             raise ArchiveError(f"listing {prefix!r} in S3 failed: {exc}") from exc
         return sorted(keys)
 
-    def presigned_url(self, key: str) -> str:
-        """A GET link valid for presign_seconds (and never longer than the credentials behind it)."""
+    def presigned_url(self, key: str, version_id: str | None = None) -> str:
+        """A GET link valid for presign_seconds (and never longer than the credentials behind
+        it), to `version_id` when given: a version written over the key later is not served."""
         check_key(key)
+        params = {"Bucket": self.bucket, "Key": key}
+        if version_id:
+            params["VersionId"] = version_id
         url: str = self.client.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": self.bucket, "Key": key},
-            ExpiresIn=self.settings.presign_seconds,
+            "get_object", Params=params, ExpiresIn=self.settings.presign_seconds
         )
         return url
 
@@ -264,14 +273,18 @@ class S3Archive:
             "sse": self.settings.sse,
         }
 
-    def _open(self, key: str) -> Any:
+    def _open(self, key: str, version_id: str | None = None) -> Any:
         check_key(key)
+        version = {"VersionId": version_id} if version_id else {}
         try:
             # ChecksumMode makes botocore verify the body against S3's SHA-256 as it is read
-            response = self.client.get_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=key, ChecksumMode="ENABLED", **version
+            )
         except ClientError as exc:
-            if _status(exc) == 404:
-                raise ObjectMissing(f"{key} is not in the archive") from None
+            if _status(exc) == 404 or (version_id and _status(exc) == 400):
+                where = f" (version {version_id})" if version_id else ""
+                raise ObjectMissing(f"{key}{where} is not in the archive") from None
             raise ArchiveError(f"reading {key} from S3 failed: {_describe(exc)}") from exc
         except BotoCoreError as exc:
             raise ArchiveError(f"reading {key} from S3 failed: {exc}") from exc

@@ -1,38 +1,61 @@
-"""Staging bytes for the archive, storing them exactly once, and checking the archive."""
+"""Staging bytes for the archive, storing them exactly once, reading them back only as they
+were recorded, and checking the archive."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker, undefer
 
-from dpa_service.archive.base import Archive, ArchiveError, ObjectExists, version_key
+from dpa_service import audit
+from dpa_service.archive.base import Archive, ArchiveError, ObjectExists, ObjectMissing, version_key
 from dpa_service.archive.models import FAILED, PENDING, STORED, ArchiveObject
 from dpa_service.clock import utcnow
-from dpa_service.db import changed_rows
+from dpa_service.db import changed_rows, queue_work
 from dpa_service.errors import NotFound, ServiceUnavailable
 from dpa_service.rendering.pdf import sha256_hex
 from dpa_service.webhooks import events as webhook_events
 
 log = logging.getLogger(__name__)
 
+# Where the archive holds what belongs to no agreement.
+CHECKPOINT_PREFIX = "audit/checkpoints/"
+ARCHIVE_PREFIXES = ("agreements/", "audit/")
+
+
+class ArchivedCopyBeingChecked(ServiceUnavailable):
+    """The archive returned other bytes than were recorded: nothing is sent."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The archived copy of this document did not match its recorded fingerprint, so it "
+            "is not sent; it is being checked and Klusaro has been alerted. Please try again "
+            "later."
+        )
+
 
 def stage(
     *,
     session: Session,
-    agreement_id: str,
-    version: int,
+    agreement_id: str | None,
+    version: int | None,
     artifact: str,
     data: bytes,
     content_type: str = "application/pdf",
+    key: str | None = None,
 ) -> ArchiveObject:
-    """Record bytes that must reach the archive, in the caller's transaction."""
+    """Record bytes that must reach the archive, in the caller's transaction: an agreement
+    version's artifact, or (with `key` and no agreement) an audit checkpoint."""
+    if key is None:
+        assert agreement_id is not None and version is not None
+        key = version_key(agreement_id, version, artifact)
     obj = ArchiveObject(
-        key=version_key(agreement_id, version, artifact),
+        key=key,
         agreement_id=agreement_id,
         version=version,
         artifact=artifact,
@@ -65,7 +88,8 @@ def store(*, session_factory: sessionmaker, archive: Archive, object_id: str) ->
         if obj.content is None:
             raise ArchiveError(f"{obj.key} has no staged bytes")
         key, data, sha, content_type = obj.key, obj.content, obj.sha256, obj.content_type
-        metadata = {"agreement-id": obj.agreement_id, "version": str(obj.version), "sha256": sha}
+        agreement_id, version = obj.agreement_id, obj.version
+        metadata = _metadata(obj)
         session.rollback()  # hold no transaction during the upload
 
     log.info("archiving %s (%d bytes)", key, len(data))
@@ -74,6 +98,18 @@ def store(*, session_factory: sessionmaker, archive: Archive, object_id: str) ->
     except ObjectExists:
         existing = archive.head(key)
         if existing is None or existing.sha256 != sha:
+            with session_factory() as session:
+                obj = session.get(ArchiveObject, object_id)
+                if obj is not None:
+                    _report_integrity_failure(
+                        session=session,
+                        obj=obj,
+                        problem="other bytes under the key",
+                        found_sha256=existing.sha256 if existing else None,
+                        found_version_id=existing.version_id if existing else None,
+                        read_by="archive job",
+                    )
+            # the staged bytes stay: downloads are served from them, checked
             return _finish(session_factory, object_id, FAILED, error=f"{key} holds other bytes")
         stored = existing
     except ArchiveError as exc:
@@ -95,12 +131,17 @@ def store(*, session_factory: sessionmaker, archive: Archive, object_id: str) ->
         checksum_sha256=stored.checksum_sha256,
     )
     # The last artifact of a completed version: tell the Klusaro app (once, after the commit).
-    webhook_events.emit_archived_if_complete(
-        session_factory=session_factory,
-        agreement_id=metadata["agreement-id"],
-        version=int(metadata["version"]),
-    )
+    if agreement_id is not None and version is not None:
+        webhook_events.emit_archived_if_complete(
+            session_factory=session_factory, agreement_id=agreement_id, version=version
+        )
     return state
+
+
+def _metadata(obj: ArchiveObject) -> dict[str, str]:
+    if obj.agreement_id is None:
+        return {"kind": "audit-checkpoint", "sha256": obj.sha256}
+    return {"agreement-id": obj.agreement_id, "version": str(obj.version), "sha256": obj.sha256}
 
 
 def _finish(
@@ -131,7 +172,9 @@ def pending_ids(*, session: Session, limit: int = 500) -> list[str]:
         session.scalars(
             select(ArchiveObject.id)
             .where(ArchiveObject.state == PENDING)
-            .order_by(ArchiveObject.created_at)
+            # agreements' documents before audit checkpoints: with the archive down, a sweep
+            # stops at the first failure, and it should be the one that matters most
+            .order_by(ArchiveObject.agreement_id.is_(None), ArchiveObject.created_at)
             .limit(limit)
         )
     )
@@ -160,8 +203,68 @@ def claim_for_queue(*, session: Session, ids: list[str], stale_after_s: float) -
     return claimed
 
 
-def open_object(*, session: Session, archive: Archive, key: str) -> Iterator[bytes]:
-    """The bytes under `key`: from the archive, or from staging while it is still pending."""
+def _report_integrity_failure(
+    *,
+    session: Session,
+    obj: ArchiveObject,
+    problem: str,
+    found_sha256: str | None,
+    found_version_id: str | None,
+    read_by: str,
+) -> None:
+    """Log, chain an `archive.integrity_failed` audit event and record its webhook, once per
+    object and finding, in a transaction of its own: the record must stand although the read
+    that found it fails (its unit of work rolls back)."""
+    log.error(
+        "archive integrity failed (%s) for %s, read by %s: recorded sha256 %s version %s, "
+        "found sha256 %s version %s",
+        problem,
+        obj.key,
+        read_by,
+        obj.sha256,
+        obj.version_id,
+        found_sha256,
+        found_version_id,
+    )
+    data: dict[str, Any] = {
+        "key": obj.key,
+        "artifact": obj.artifact,
+        "problem": problem,
+        "recorded_sha256": obj.sha256,
+        "recorded_version_id": obj.version_id,
+        "found_sha256": found_sha256,
+        "found_version_id": found_version_id,
+        "read_by": read_by,
+    }
+    finding = (found_version_id if problem == "replaced" else found_sha256) or "missing"
+    with Session(bind=session.get_bind()) as own:
+        try:
+            with own.begin_nested():
+                webhook_events.emit(
+                    session=own,
+                    event="archive.integrity_failed",
+                    data={"agreement_id": obj.agreement_id, "version": obj.version, **data},
+                    dedupe_key=f"archive.integrity_failed:{obj.id}:{problem}:{finding}"[:200],
+                )
+                if obj.agreement_id is not None:
+                    audit.record(
+                        session=own,
+                        agreement_id=obj.agreement_id,
+                        version=obj.version,
+                        type="archive.integrity_failed",
+                        actor="system",
+                        data=data,
+                    )
+            own.commit()
+        except IntegrityError:
+            own.rollback()  # this finding was reported already
+        except Exception:
+            own.rollback()
+            log.exception("could not record the integrity failure of %s", obj.key)
+    queue_work(session)  # its webhook: wake the job engine whatever becomes of the read
+
+
+def _object(session: Session, key: str) -> ArchiveObject:
     obj = session.scalars(
         select(ArchiveObject)
         .where(ArchiveObject.key == key)
@@ -169,26 +272,140 @@ def open_object(*, session: Session, archive: Archive, key: str) -> Iterator[byt
     ).one_or_none()
     if obj is None:
         raise NotFound(f"{key} is not known")
-    if obj.state != STORED and obj.content is not None:
-        return iter([obj.content])
+    return obj
+
+
+def _unavailable(key: str, exc: Exception) -> ServiceUnavailable:
+    log.error("cannot read %s from the archive: %s", key, exc)  # details stay in the log
+    return ServiceUnavailable(
+        "the archive is not available; try again shortly", headers={"Retry-After": "10"}
+    )
+
+
+def open_object(
+    *, session: Session, archive: Archive, key: str, sha256: str, read_by: str
+) -> bytes:
+    """The exact bytes recorded under `key`, checked before any is handed out.
+
+    A stored object is read at its recorded version and must hash to the recorded SHA-256
+    (and to `sha256`, what the caller's own record says); a pending one comes from staging,
+    checked the same way. On a mismatch the failure is logged and reported (audit event and
+    webhook), the staged copy is used if it is still held and matches, and otherwise
+    ArchivedCopyBeingChecked (503) is raised. A later version written over a stored key is
+    reported too, though the recorded one is what is returned.
+    """
+    obj = _object(session, key)
+    expected = {obj.sha256, sha256}
+    staged = (
+        obj.content if obj.content is not None and sha256_hex(obj.content) in expected else None
+    )
+    if len(expected) > 1:
+        # the database disagrees with itself: neither record can vouch for any bytes
+        _report_integrity_failure(
+            session=session,
+            obj=obj,
+            problem="record mismatch",
+            found_sha256=sha256,
+            found_version_id=None,
+            read_by=read_by,
+        )
+        raise ArchivedCopyBeingChecked()
+    if obj.state != STORED:
+        if staged is not None:
+            return staged
+        if obj.content is not None:
+            _report_integrity_failure(
+                session=session,
+                obj=obj,
+                problem="staged copy altered",
+                found_sha256=sha256_hex(obj.content),
+                found_version_id=None,
+                read_by=read_by,
+            )
+            raise ArchivedCopyBeingChecked()
+        raise NotFound(f"{key} has no stored or staged bytes")
     try:
-        return archive.stream(key)
+        data: bytes | None = archive.get(key, version_id=obj.version_id)
+    except ObjectMissing:
+        data = None
     except ArchiveError as exc:
-        log.error("cannot read %s from the archive: %s", key, exc)  # details stay in the log
-        raise ServiceUnavailable(
-            "the archive is not available; try again shortly", headers={"Retry-After": "10"}
-        ) from exc
+        raise _unavailable(key, exc) from exc
+    found = None if data is None else sha256_hex(data)
+    if data is not None and found == obj.sha256:
+        _notice_later_versions(session=session, archive=archive, obj=obj, read_by=read_by)
+        return data
+    _report_integrity_failure(
+        session=session,
+        obj=obj,
+        problem="missing" if data is None else "altered",
+        found_sha256=found,
+        found_version_id=obj.version_id if data is not None else None,
+        read_by=read_by,
+    )
+    if staged is not None:
+        return staged
+    raise ArchivedCopyBeingChecked()
 
 
-def presigned_url(*, session: Session, archive: Archive, key: str) -> str | None:
-    """A short-lived direct URL when the archive offers one and the object is already there."""
+def _notice_later_versions(
+    *, session: Session, archive: Archive, obj: ArchiveObject, read_by: str
+) -> None:
+    """Report a version written over a write-once key (S3 keeps it beside the recorded one:
+    Object Lock stops deletion, not new versions)."""
+    if not obj.version_id:
+        return
+    try:
+        latest = archive.head(obj.key)
+    except ArchiveError as exc:
+        log.warning("could not look for later versions of %s: %s", obj.key, exc)
+        return
+    if latest is None:  # a delete marker hides the recorded version
+        _report_integrity_failure(
+            session=session,
+            obj=obj,
+            problem="deleted",
+            found_sha256=None,
+            found_version_id=None,
+            read_by=read_by,
+        )
+    elif latest.version_id and latest.version_id != obj.version_id:
+        _report_integrity_failure(
+            session=session,
+            obj=obj,
+            problem="replaced",
+            found_sha256=latest.sha256 or None,  # as the store reports it (verify hashes it)
+            found_version_id=latest.version_id,
+            read_by=read_by,
+        )
+
+
+def presigned_url(
+    *, session: Session, archive: Archive, key: str, sha256: str, read_by: str
+) -> str | None:
+    """A short-lived direct URL to the recorded version, when the archive offers one and the
+    object is stored there, after checking that version's SH-256 as the store reports it."""
     make_url = getattr(archive, "presigned_url", None)
     if make_url is None:
         return None
-    stored = session.scalar(
-        select(ArchiveObject.id).where(ArchiveObject.key == key, ArchiveObject.state == STORED)
-    )
-    return str(make_url(key)) if stored else None
+    obj = _object(session, key)
+    if obj.state != STORED or not obj.version_id:
+        return None  # served from staging, or not pinnable to a version: read and check instead
+    try:
+        found = archive.head(key, version_id=obj.version_id)
+    except ArchiveError as exc:
+        raise _unavailable(key, exc) from exc
+    if found is None or found.sha256 != obj.sha256 or sha256 != obj.sha256:
+        _report_integrity_failure(
+            session=session,
+            obj=obj,
+            problem="missing" if found is None else "altered",
+            found_sha256=found.sha256 if found else None,
+            found_version_id=obj.version_id if found else None,
+            read_by=read_by,
+        )
+        return None  # the caller reads, checks, and falls back or refuses
+    _notice_later_versions(session=session, archive=archive, obj=obj, read_by=read_by)
+    return str(make_url(key, version_id=obj.version_id))
 
 
 def state_of(*, session: Session, agreement_id: str, version: int) -> dict[str, str]:
@@ -211,8 +428,17 @@ class ArchiveReport:
         return not self.problems and not self.extra
 
 
+def _hash_of(archive: Archive, key: str, version_id: str | None) -> str | None:
+    try:
+        return sha256_hex(archive.get(key, version_id=version_id))
+    except ObjectMissing:
+        return None
+
+
 def verify_archive(*, session: Session, archive: Archive) -> ArchiveReport:
-    """Every object the database knows is in the archive with its SHA-256; nothing else is."""
+    """Every object the database knows is in the archive, its recorded version holding bytes
+    with the recorded SHA-256 (computed here from the bytes), no version written over it;
+    nothing else is there. Findings are reported as integrity failures too."""
     report = ArchiveReport()
     known: set[str] = set()
     for obj in session.scalars(select(ArchiveObject).order_by(ArchiveObject.key)):
@@ -227,21 +453,51 @@ def verify_archive(*, session: Session, archive: Archive) -> ArchiveReport:
             report.problems.append(f"FAILED {obj.key}: {obj.last_error}")
             continue
         try:
-            found = archive.head(obj.key)
+            found = _hash_of(archive, obj.key, obj.version_id)
+            latest = archive.head(obj.key) if obj.version_id else None
         except ArchiveError as exc:
             report.problems.append(f"UNREADABLE {obj.key}: {exc}")
             continue
+        where = f" (version {obj.version_id})" if obj.version_id else ""
+        problem: str | None = None
+        found_version = obj.version_id
         if found is None:
-            report.problems.append(f"MISSING {obj.key}")
-        elif found.sha256 != obj.sha256:
+            problem = "missing"
+            report.problems.append(f"MISSING {obj.key}{where}")
+        elif found != obj.sha256:
+            problem = "altered"
             report.problems.append(
-                f"ALTERED {obj.key}: sha256 {found.sha256} != recorded {obj.sha256}"
+                f"ALTERED {obj.key}{where}: sha256 {found} != recorded {obj.sha256}"
             )
-        elif obj.version_id and found.version_id and found.version_id != obj.version_id:
+        elif obj.version_id and latest is None:
+            problem = "deleted"
             report.problems.append(
-                f"REPLACED {obj.key}: version {found.version_id} != recorded {obj.version_id}"
+                f"MISSING {obj.key}: deleted over the recorded version {obj.version_id} "
+                f"(sha256 {found}, still held)"
             )
-    report.extra = sorted(set(archive.list_keys()) - known)
+        elif obj.version_id and latest is not None and latest.version_id != obj.version_id:
+            problem, found_version = "replaced", latest.version_id
+            try:
+                found = _hash_of(archive, obj.key, latest.version_id)
+            except ArchiveError as exc:
+                found = f"unreadable ({exc})"
+            report.problems.append(
+                f"REPLACED {obj.key}: version {latest.version_id} with sha256 {found} written "
+                f"over the recorded version {obj.version_id} (sha256 {obj.sha256}, still held)"
+            )
+        if problem is not None:
+            _report_integrity_failure(
+                session=session,
+                obj=obj,
+                problem=problem,
+                found_sha256=found,
+                found_version_id=found_version,
+                read_by="verify --archive",
+            )
+    listed: set[str] = set()
+    for prefix in ARCHIVE_PREFIXES:
+        listed |= set(archive.list_keys(prefix))
+    report.extra = sorted(listed - known)
     return report
 
 
@@ -253,20 +509,12 @@ def copy_archive(*, session: Session, source: Archive, target: Archive) -> tuple
     """
     copied = present = 0
     for obj in session.scalars(select(ArchiveObject).where(ArchiveObject.state == STORED)):
-        data = source.get(obj.key)
+        data = source.get(obj.key, version_id=obj.version_id)
         if sha256_hex(data) != obj.sha256:
             raise ArchiveError(f"{obj.key} in {source.name} does not match its recorded SHA-256")
         try:
             stored = target.put(
-                obj.key,
-                data,
-                obj.sha256,
-                obj.content_type,
-                metadata={
-                    "agreement-id": obj.agreement_id,
-                    "version": str(obj.version),
-                    "sha256": obj.sha256,
-                },
+                obj.key, data, obj.sha256, obj.content_type, metadata=_metadata(obj)
             )
             copied += 1
         except ObjectExists:

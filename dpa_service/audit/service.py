@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -33,6 +35,52 @@ def _digest(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to be appended: what it says, not yet where it goes in the chain."""
+
+    type: str
+    actor: str
+    data: dict[str, Any]
+    version: int | None = None
+
+
+def head(*, session: Session, agreement_id: str) -> tuple[int, str]:
+    """The agreement chain's head: (number of the last event, its hash)."""
+    from dpa_service.agreements.models import Agreement  # the chain's head lives there
+
+    seq, last = session.execute(
+        select(Agreement.audit_seq, Agreement.audit_head).where(Agreement.id == agreement_id)
+    ).one()
+    return int(seq), str(last)
+
+
+def chained(
+    *, agreement_id: str, after: tuple[int, str], events: Sequence[NewEvent], at: datetime
+) -> list[AuditEvent]:
+    """The events exactly as `record` will append them after the head `after` at time `at`,
+    hashes included, without touching the database: what a sealed document can print before
+    the transaction that records them (which must then find the head where it was)."""
+    seq, prev = after
+    planned = []
+    for new in events:
+        seq += 1
+        event = AuditEvent(
+            agreement_id=agreement_id,
+            seq=seq,
+            version=new.version,
+            type=new.type,
+            actor=new.actor,
+            data=new.data,
+            created_at=at,
+            prev_hash=prev,
+            hash="",
+        )
+        event.hash = prev = _digest(event)
+        planned.append(event)
+    return planned
+
+
 def record(
     *,
     session: Session,
@@ -41,29 +89,23 @@ def record(
     actor: str,
     data: dict[str, Any] | None = None,
     version: int | None = None,
+    at: datetime | None = None,
 ) -> AuditEvent:
     """Add the next event of the agreement's chain to the session (committed by the caller).
 
     The agreement row holds the chain's head; moving it is a compare-and-set, so two
-    transactions appending at once cannot both succeed (the loser gets Conflict).
+    transactions appending at once cannot both succeed (the loser gets Conflict). `at` is the
+    event's time when it was decided before it is recorded (default now).
     """
     from dpa_service.agreements.models import Agreement  # the chain's head lives there
 
-    seq, prev = session.execute(
-        select(Agreement.audit_seq, Agreement.audit_head).where(Agreement.id == agreement_id)
-    ).one()
-    event = AuditEvent(
+    seq, prev = head(session=session, agreement_id=agreement_id)
+    (event,) = chained(
         agreement_id=agreement_id,
-        seq=seq + 1,
-        version=version,
-        type=type,
-        actor=actor,
-        data=data or {},
-        created_at=utcnow(),
-        prev_hash=prev,
-        hash="",
+        after=(seq, prev),
+        events=[NewEvent(type, actor, data or {}, version)],
+        at=at or utcnow(),
     )
-    event.hash = _digest(event)
     moved = changed_rows(
         session,
         update(Agreement)

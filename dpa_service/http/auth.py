@@ -22,7 +22,8 @@ from dpa_service.accounts.service import Principal
 STAFF_COOKIE = "dpa_staff"
 STAFF_HOME = "/staff/"
 # No token or staff session on these: liveness, the schema, signer links (their own token),
-# verification, static files, the staff log-in, the public subprocessor list, objection links.
+# verification, static files, the staff log-in, the public subprocessor list, objection links,
+# the development CA's CRL.
 PUBLIC_PATHS = [
     "^/health",
     "^/ready",
@@ -34,6 +35,7 @@ PUBLIC_PATHS = [
     "^/staff/login",
     "^/subprocessors",
     "^/objections/",
+    "^/pki/",
 ]
 
 

@@ -48,7 +48,7 @@ PROBLEM = Schema(
     description="An error: the status and a sentence saying what went wrong.",
 )
 
-_RETRY_AFTER = {
+_RETRY_AFTER: dict[str, OpenAPIHeader | Reference] = {
     "Retry-After": OpenAPIHeader(
         schema=Schema(type=OpenAPIType.INTEGER), description="seconds to wait before trying again"
     )

@@ -5,7 +5,9 @@ rolls back when the handler raised. If the transaction queued background work (a
 archive write, a webhook delivery, a re-issue item), the job engine is woken after the commit —
 without waiting for it — so the work starts now rather than at the next sweep. Handlers never
 commit and never wake the engine themselves; work that must follow the response runs as the
-response's background task (the automatic countersignature, see web/signing.py).
+response's background task (the automatic countersignature, see web/signing.py). Work
+recorded in a transaction of its own that must stand whatever becomes of the request (an
+archive integrity failure's webhook) wakes the engine after a rollback too.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ async def provide_db(
         raise
     except BaseException:
         await anyio.to_thread.run_sync(session.rollback)
+        if take_queued_work(session):
+            state.jobs.kick()
         raise
     else:
         await anyio.to_thread.run_sync(_commit, session, state)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from dpa_service.archive import service as archive_service
 from dpa_service.archive.base import ArchiveError
+from dpa_service.audit.checkpoints import write_due_checkpoint
 from dpa_service.idempotency.service import purge_old
 from dpa_service.jobs.context import JobContext
 from dpa_service.notify.outbox import deliver_due
@@ -42,6 +43,7 @@ PERIODIC_TASKS: tuple[tuple[str, Task], ...] = (
     ("webhooks", deliver_webhooks),
     # The two that render and seal come last: a slow converter does not hold up the rest.
     ("complete stuck countersignatures", complete_stuck),
+    ("audit checkpoints", write_due_checkpoint),
     ("reissue", run_reissues),
     ("forget old idempotency keys", purge_old),
 )

@@ -8,9 +8,19 @@ import re
 from collections.abc import Mapping
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import DictionaryObject, NameObject, NumberObject, create_string_object
+from pypdf.generic import (
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    StreamObject,
+    create_string_object,
+)
 
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
+# LibreOffice (7.4) escapes the five XML specials twice in the PDF/A XMP (dc:title, dc:creator,
+# dc:description, pdf:Keywords): a title with `"` reads `&quot;` there but `"` in Info.
+_DOUBLE_ESCAPED = re.compile(rb"&amp;(quot|amp|lt|gt|apos);")
 
 
 def sha256_hex(data: bytes) -> str:
@@ -23,24 +33,44 @@ def _serialize(obj: DictionaryObject) -> bytes:
     return buf.getvalue()
 
 
+def _corrected_xmp(reader: PdfReader) -> tuple[IndirectObject, bytes] | None:
+    """The catalog's XMP packet with LibreOffice's double escaping undone, when it has any."""
+    root = reader.trailer["/Root"]
+    ref = root.raw_get("/Metadata") if isinstance(root, DictionaryObject) else None
+    if not isinstance(ref, IndirectObject):
+        return None
+    stream = ref.get_object()
+    if not isinstance(stream, StreamObject):
+        return None
+    packet = stream.get_data()
+    fixed = _DOUBLE_ESCAPED.sub(rb"&\1;", packet)
+    return None if fixed == packet else (ref, fixed)
+
+
 def with_metadata(pdf: bytes, custom: Mapping[str, str]) -> tuple[bytes, int]:
     """Add our own /DPA* keys to the document information dictionary; returns (PDF, pages).
 
-    Written as an incremental update that redefines only the Info dictionary: LibreOffice's
-    bytes stay as they are, and the title it took from the DOCX stays the same in Info and in
-    the PDF/A XMP. pypdf reads the file and serialises the objects; appending one object and
-    one cross-reference section ourselves costs a few milliseconds, where pypdf's incremental
-    writer, which clones every object to find what changed, takes over 100 ms on a DPA.
+    Written as an incremental update that redefines only the Info dictionary (and the XMP
+    packet, where LibreOffice escaped it twice): LibreOffice's bytes stay as they are, and the
+    title it took from the DOCX reads the same in Info and in the PDF/A XMP. pypdf reads the
+    file and serialises the objects; appending them and one cross-reference section ourselves
+    costs a few milliseconds, where pypdf's incremental writer, which clones every object to
+    find what changed, takes over 100 ms on a DPA.
     """
     reader = PdfReader(io.BytesIO(pdf))
     pages = len(reader.pages)
     trailer = reader.trailer
     tail = _STARTXREF.search(pdf[-1024:])
     info_ref = trailer.raw_get("/Info") if "/Info" in trailer else None
+    xmp = _corrected_xmp(reader)
     if tail is None or info_ref is None or trailer.get("/Type") == "/XRef":
         # Not the classic layout LibreOffice writes: let pypdf do the whole update.
         writer = PdfWriter(io.BytesIO(pdf), incremental=True)
         writer.add_metadata({f"/DPA{k}": v for k, v in custom.items()})
+        if xmp is not None:
+            stream = writer.get_object(xmp[0].idnum)
+            assert isinstance(stream, StreamObject)
+            stream.set_data(xmp[1])
         buf = io.BytesIO()
         writer.write(buf)
         return buf.getvalue(), pages
@@ -60,12 +90,21 @@ def with_metadata(pdf: bytes, custom: Mapping[str, str]) -> tuple[bytes, int]:
         new_trailer[NameObject("/ID")] = trailer["/ID"]
 
     out = bytearray(pdf if pdf.endswith(b"\n") else pdf + b"\n")
-    obj_at = len(out)
+    written: list[tuple[int, int, int]] = []  # (object number, generation, offset)
+    written.append((info_ref.idnum, info_ref.generation, len(out)))
     out += f"{info_ref.idnum} {info_ref.generation} obj\n".encode()
     out += _serialize(info) + b"\nendobj\n"
+    if xmp is not None:
+        ref, packet = xmp
+        written.append((ref.idnum, ref.generation, len(out)))
+        # Unfiltered, as PDF/A requires of metadata streams.
+        out += f"{ref.idnum} {ref.generation} obj\n".encode()
+        out += f"<</Type/Metadata/Subtype/XML/Length {len(packet)}>>\nstream\n".encode()
+        out += packet + b"\nendstream\nendobj\n"
     xref_at = len(out)
     out += b"xref\n0 1\n0000000000 65535 f\r\n"  # the free-list head, as in a full table
-    out += f"{info_ref.idnum} 1\n{obj_at:010d} {info_ref.generation:05d} n\r\n".encode()
+    for number, generation, offset in sorted(written):
+        out += f"{number} 1\n{offset:010d} {generation:05d} n\r\n".encode()
     out += b"trailer\n" + _serialize(new_trailer) + f"\nstartxref\n{xref_at}\n%%EOF\n".encode()
     return bytes(out), pages
 

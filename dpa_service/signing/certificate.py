@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from pypdf import PdfReader
+from reportlab.graphics.barcode.qr import QrCode
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -84,6 +86,10 @@ class PartyRecord:
     signed_at: datetime | None
     consent_text_version: str | None
     drawn_signature_png: bytes | None
+    signature_id: str | None = None
+    consent_text_sha256: str | None = None  # of the disclosure text shown
+    # how the signature was given, in words: typed by the signer, applied automatically...
+    signing_statement: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,8 @@ class CompletionCertificate:
     events: Sequence[EventRecord]
     issuer: str
     language: str = "en"  # of the labels and notes (values are printed as given)
+    requested_by: str | None = None  # who sent the signing request (the API caller, the seller)
+    verification_url: str | None = None  # where anyone can check the file (also as a QR code)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,6 +188,23 @@ def describe_device(user_agent: str | None) -> str | None:
 # Rendering
 
 
+def _with_font_program_widths(font: TTFont) -> TTFont:
+    """Repair reportlab's (<= 5.1) advance widths for glyphs past hhea.numberOfHMetrics.
+
+    Its hmtx reader stores those glyphs' shared advance already scaled to 1000 units (a float)
+    where the others keep font units (ints), and the embedded subset's hmtx then disagrees with
+    /Widths (DejaVu Sans Mono: 294 against 602), which PDF/A-2 forbids (6.2.11.5). The scaled
+    entries are the floats; each takes the last advance read from the file.
+    """
+    last = None
+    for index, (advance, lsb) in enumerate(font.face.hmetrics):
+        if isinstance(advance, float):
+            font.face.hmetrics[index] = (last, lsb)
+        else:
+            last = advance
+    return font
+
+
 @cache
 def _register_fonts() -> None:
     # reportlab's built-in fonts are Latin-1 only: ā, ł or א would come out as black boxes and
@@ -192,6 +217,10 @@ def _register_fonts() -> None:
                 "(Debian/Ubuntu package fonts-dejavu-core)"
             )
         pdfmetrics.registerFont(TTFont(name, str(path)))
+        # After registering: registerFont keeps a font already registered under the name.
+        font = pdfmetrics.getFont(name)
+        assert isinstance(font, TTFont)
+        _with_font_program_widths(font)
     pdfmetrics.registerFontFamily(
         SANS, normal=SANS, bold=SANS_BOLD, italic=SANS, boldItalic=SANS_BOLD
     )
@@ -338,6 +367,12 @@ def _field_table(
     return table
 
 
+def _qr_code(url: str, size: float) -> QrCode:
+    # The flowable draws filled rectangles on the canvas; reportlab's Drawing would select its
+    # default font (Helvetica, never embedded) around them.
+    return QrCode(url, width=size, height=size, qrLevel="M")
+
+
 def _summary(cert: CompletionCertificate, width: float, _: Callable[[str], str]) -> list[Flowable]:
     label_width = 48 * mm
     value_width = width - label_width
@@ -348,9 +383,10 @@ def _summary(cert: CompletionCertificate, width: float, _: Callable[[str], str])
         (_("Completed at"), _utc(cert.completed_at)),
         (_("Original document SHA-256"), cert.original_sha256),
         (_("Final document SHA-256"), cert.final_sha256),
+        (_("Request sent by"), _cell(cert.requested_by, _BODY, value_width)),
         (_("Issued by"), _cell(cert.issuer, _BODY, value_width)),
     ]
-    return [
+    flowables: list[Flowable] = [
         _field_table(rows, label_width, width, hash_rows=(4, 5)),
         Spacer(1, 2 * mm),
         Paragraph(
@@ -360,12 +396,43 @@ def _summary(cert: CompletionCertificate, width: float, _: Callable[[str], str])
                     "controller. The final document is the signed agreement with its signature "
                     "blocks filled in, as it was before this certificate was appended to it; the "
                     "hash of the combined file is therefore different. Every SHA-256 is taken "
-                    "over the exact bytes."
+                    "over the exact bytes. The whole file is sealed by the service; the times "
+                    "below are those of its audit log and its seal."
                 )
             ),
             _NOTE,
         ),
     ]
+    if cert.verification_url:
+        url = _plain(cert.verification_url)
+        qr_size = 26 * mm
+        text = Paragraph(
+            escape(
+                _(
+                    "Anyone holding this file can check that it is genuine and unmodified by "
+                    "uploading it at {url} (the QR code opens that page)."
+                )
+            ).replace("{url}", f"<b>{escape(url)}</b>"),
+            _BODY,
+        )
+        verify = Table(
+            [[text, _qr_code(url, qr_size)]],
+            colWidths=[width - qr_size - 4 * _PAD, qr_size + 2 * _PAD],
+            hAlign="LEFT",
+        )
+        verify.setStyle(
+            TableStyle(
+                [
+                    # a table cell without a FONT command selects Helvetica (never embedded)
+                    ("FONT", (0, 0), (-1, -1), SANS, _BODY.fontSize, _BODY.leading),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), _PAD),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), _PAD),
+                ]
+            )
+        )
+        flowables += [Spacer(1, 2 * mm), verify]
+    return flowables
 
 
 def _party(index: int, party: PartyRecord, width: float, _: Callable[[str], str]) -> Flowable:
@@ -382,6 +449,8 @@ def _party(index: int, party: PartyRecord, width: float, _: Callable[[str], str]
         (_("Name"), cell(party.name)),
         (_("Title"), cell(party.title)),
         (_("E-mail"), cell(party.email)),
+        (_("Signature"), cell(party.signing_statement)),
+        (_("Signature id"), cell(party.signature_id)),
         (_("Authentication"), cell(party.auth_method)),
         (_("IP address"), cell(party.ip)),
         (_("User agent"), cell(party.user_agent)),
@@ -390,15 +459,18 @@ def _party(index: int, party: PartyRecord, width: float, _: Callable[[str], str]
         (_("Viewed"), cell(_utc(party.viewed_at))),
         (_("Consented to e-signing"), cell(_utc(party.consented_at))),
         (_("Consent text version"), cell(party.consent_text_version)),
+        (_("Consent text SHA-256"), party.consent_text_sha256 or MISSING),
         (_("Signed"), cell(_utc(party.signed_at))),
         (_("Drawn signature"), MISSING if png is None else _signature_image(png, value_width)),
     ]
+    consent_hash_row = 15
     heading = Paragraph(
         escape(_("Party {number}: {role}").format(number=index, role=_plain(party.role))),
         _HEADING,
     )
+    hash_rows = (consent_hash_row,) if party.consent_text_sha256 else ()
     # Keep a party's heading with its details; a section longer than a page still splits.
-    return KeepTogether([heading, _field_table(rows, label_width, width)])
+    return KeepTogether([heading, _field_table(rows, label_width, width, hash_rows=hash_rows)])
 
 
 def _event_log(
@@ -508,6 +580,9 @@ def render_certificate(cert: CompletionCertificate) -> bytes:
     _check_hash("final_sha256", cert.final_sha256)
     for number, event in enumerate(cert.events, start=1):
         _check_hash(f"hash of event {number}", event.hash)
+    for party in cert.parties:
+        if party.consent_text_sha256 is not None:
+            _check_hash("consent text SHA-256", party.consent_text_sha256)
     completed = _as_utc(cert.completed_at)
     _ = gettext_for(cert.language)
 
@@ -529,6 +604,11 @@ def render_certificate(cert: CompletionCertificate) -> bytes:
         subject=_plain(cert.title),
         creator="dpa-service",
         invariant=1,
+        # reportlab's canvas otherwise selects Helvetica at the top of every page, a font that
+        # is never embedded (PDF/A-2 wants every font used embedded).
+        initialFontName=SANS,
+        initialFontSize=_BODY.fontSize,
+        initialLeading=_BODY.leading,
     )
     frame = Frame(
         _MARGIN,
@@ -558,3 +638,37 @@ def render_certificate(cert: CompletionCertificate) -> bytes:
     )
     doc.build(story, canvasmaker=canvasmaker)
     return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading it back
+
+_FOOTER_MARK = "· certificate page "
+_LOGGED = re.compile(
+    r"(?:^|\s)(\d+) (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) UTC (\S+) .*?SHA-256 ([0-9a-f]{64})(?=\s|$)",
+    re.S,
+)
+
+
+def read_event_log(pdf: bytes) -> list[tuple[str, str, str]]:
+    """The event log printed in a completed PDF's certificate of completion, in order:
+    (time "YYYY-MM-DD HH:MM:SS", event type, SHA-256). Empty when there is none."""
+    reader = PdfReader(io.BytesIO(pdf))
+    pages: list[str] = []
+    for page in reversed(reader.pages):  # the certificate is appended: read back to its start
+        text = page.extract_text() or ""
+        if _FOOTER_MARK not in text:
+            break
+        pages.insert(0, _WHITESPACE.sub(" ", text))
+    text = " ".join(pages)
+    if "Event log" not in text:
+        return []
+    log = text[text.index("Event log") :]
+    found: list[tuple[str, str, str]] = []
+    expected = 1
+    for match in _LOGGED.finditer(log):
+        if int(match.group(1)) != expected:
+            continue  # digits inside an actor or a detail, not a row number
+        found.append((match.group(2), match.group(3), match.group(4)))
+        expected += 1
+    return found

@@ -20,6 +20,8 @@ from dpa_service.agreements.terms import frozen_terms, terms_from
 from dpa_service.archive import service as archive_service
 from dpa_service.archive.base import version_key
 from dpa_service.audit.models import AuditEvent
+from dpa_service.audit.service import NewEvent, chained
+from dpa_service.audit.service import head as chain_head
 from dpa_service.clauses.models import TemplateVersion
 from dpa_service.clauses.service import TemplateSet, sets_of
 from dpa_service.clock import iso_or_none, utc_label, utcnow
@@ -27,6 +29,7 @@ from dpa_service.config import Settings
 from dpa_service.db import end_read_transaction
 from dpa_service.errors import Conflict
 from dpa_service.i18n import N_, gettext_for
+from dpa_service.ids import new_id
 from dpa_service.jobs.context import JobContext
 from dpa_service.profile.models import ProcessorProfileVersion
 from dpa_service.rendering.context import (
@@ -49,6 +52,7 @@ from dpa_service.signing.certificate import (
     describe_device,
     render_certificate,
 )
+from dpa_service.signing.disclosure import disclosure_sha256
 from dpa_service.signing.models import Signature
 from dpa_service.signing.seal import Sealer
 from dpa_service.subprocessors.models import SubprocessorListVersion
@@ -56,13 +60,35 @@ from dpa_service.subprocessors.models import SubprocessorListVersion
 log = logging.getLogger(__name__)
 
 
+AUTOMATIC = N_("Authorised signatory (automatic)")
+
+
 @dataclass(frozen=True)
 class Countersigner:
     name: str
     title: str
     email: str
-    method: str  # "Legal user (API)" or "Authorised signatory (automatic)"
+    method: str  # "Legal user (API)" or AUTOMATIC
     actor: str
+
+
+def _signing_statement(sig: Signature, _: Callable[[str], str]) -> str:
+    if sig.party == "controller":
+        if sig.drawn_png:
+            return _(
+                "Signed electronically by the signatory: typed name and a drawn signature, after "
+                "consenting"
+            )
+        return _("Signed electronically by the signatory: typed name, after consenting")
+    if sig.auth_method == AUTOMATIC:
+        return _(
+            "Applied automatically on behalf of the processor by the service (dpa-service), "
+            "under the authority of the configured authorised signatory named above; no person "
+            "signed at that moment"
+        )
+    return _("Countersigned electronically for the processor by {name} ({actor})").format(
+        name=sig.name, actor=sig.actor
+    )
 
 
 def _party(
@@ -86,13 +112,27 @@ def _party(
         signed_at=sig.signed_at,
         consent_text_version=sig.consent_text_version,
         drawn_signature_png=sig.drawn_png,
+        signature_id=sig.id,
+        consent_text_sha256=disclosure_sha256(sig.consent_text_version),
+        signing_statement=_signing_statement(sig, _),
     )
 
 
 def _event_detail(event: AuditEvent) -> str:
     data = event.data or {}
     parts = []
-    for key in ("from", "reason", "kind", "name", "auth_method", "ip", "document_sha256"):
+    for key in (
+        "from",
+        "reason",
+        "kind",
+        "requested_by",
+        "name",
+        "auth_method",
+        "signature_id",
+        "ip",
+        "document_sha256",
+        "signed_body_sha256",
+    ):
         if data.get(key):
             parts.append(f"{key.replace('_', ' ')}: {data[key]}")
     return "; ".join(parts)
@@ -106,7 +146,8 @@ class _Inputs:
     templates: dict[str, TemplateSet]  # by language, as the version recorded them
     subprocessor_list: SubprocessorListVersion
     profile: ProcessorProfileVersion | None  # None: made before the profile was governed
-    events: list[AuditEvent]
+    events: list[AuditEvent]  # the version's events so far
+    head: tuple[int, str]  # the agreement's audit chain head, where completion's events go
 
 
 def _check_can_complete(session: Session, version: AgreementVersion) -> None:
@@ -155,7 +196,8 @@ def _read_inputs(session: Session, version: AgreementVersion) -> _Inputs:
         )
         .order_by(AuditEvent.seq)
     ).all()
-    return _Inputs(controller, templates, sp_list, profile, list(events))
+    head = chain_head(session=session, agreement_id=version.agreement_id)
+    return _Inputs(controller, templates, sp_list, profile, list(events), head)
 
 
 def _render_signed_body(
@@ -277,6 +319,7 @@ def _processor_signature(
 ) -> Signature:
     legal_name, trade_name = _processor_name(inputs)
     return Signature(
+        id=new_id(),  # printed in the certificate before the row is written
         version_id=version.id,
         party="processor",
         name=countersigner.name,
@@ -290,11 +333,60 @@ def _processor_signature(
     )
 
 
+def _completion_events(
+    version: AgreementVersion,
+    inputs: _Inputs,
+    processor: Signature,
+    countersigner: Countersigner,
+    body: RenderedDPA,
+    sealed_by: str,
+    now: datetime,
+) -> list[AuditEvent]:
+    """The countersignature and completion events as they will be chained (hashes included),
+    decided before the certificate that prints them and the seal that states their time."""
+    return chained(
+        agreement_id=version.agreement_id,
+        after=inputs.head,
+        events=[
+            NewEvent(
+                "countersigned",
+                countersigner.actor,
+                {
+                    "name": countersigner.name,
+                    "title": countersigner.title,
+                    "auth_method": countersigner.method,
+                    "signature_id": processor.id,
+                },
+                version.number,
+            ),
+            NewEvent(
+                "version.completed",
+                countersigner.actor,
+                {"from": "signed", "signed_body_sha256": body.sha256, "sealed_by": sealed_by},
+                version.number,
+            ),
+        ],
+        at=now,
+    )
+
+
+def _requested_by(events: list[AuditEvent]) -> str | None:
+    """Who sent the signing request: the first link's creator (the API caller or the seller,
+    with the app user the Klusaro app named)."""
+    for event in events:
+        if event.type == "link.created":
+            named = (event.data or {}).get("requested_by")
+            return f"{named}, through {event.actor}" if named else event.actor
+    return None
+
+
 def _certificate(
     version: AgreementVersion,
     inputs: _Inputs,
     processor: Signature,
     body: RenderedDPA,
+    completion: list[AuditEvent],
+    settings: Settings,
     now: datetime,
 ) -> bytes:
     """The certificate of completion in the agreement's (prevailing) language."""
@@ -302,6 +394,7 @@ def _certificate(
     _ = gettext_for(language)
     legal_name, trade_name = _processor_name(inputs)
     company = version.counterparty_snapshot["legal_name"]
+    events = [*inputs.events, *completion]
     return render_certificate(
         CompletionCertificate(
             agreement_id=version.agreement_id,
@@ -322,12 +415,14 @@ def _certificate(
                     detail=_event_detail(e),
                     hash=e.hash,
                 )
-                for e in inputs.events
+                for e in events
             ],
             issuer=_("dpa-service for {processor}").format(
                 processor=f"{legal_name} ({trade_name})"
             ),
             language=language,
+            requested_by=_requested_by(events),
+            verification_url=f"{settings.public_url.rstrip('/')}/verify",
         )
     )
 
@@ -340,10 +435,11 @@ def _record_completion(
     body: RenderedDPA,
     sealed: bytes,
     sealed_by: str,
+    completion: list[AuditEvent],
     now: datetime,
 ) -> None:
     """The countersignature, the move to completed and the older completed versions
-    superseded, with their audit events."""
+    superseded, with their audit events: exactly the events the sealed certificate prints."""
     final_sha = sha256_hex(sealed)
     session.add(processor)
     try:
@@ -351,34 +447,44 @@ def _record_completion(
     except IntegrityError:
         session.rollback()
         raise Conflict("this version has already been countersigned") from None
+    countersigned, completed = completion
     audit.record(
         session=session,
         agreement_id=version.agreement_id,
         version=version.number,
-        type="countersigned",
-        actor=countersigner.actor,
-        data={
-            "name": countersigner.name,
-            "title": countersigner.title,
-            "auth_method": countersigner.method,
-        },
+        type=countersigned.type,
+        actor=countersigned.actor,
+        data=countersigned.data,
+        at=now,
     )
     lifecycle.transition(
         session=session,
         version=version,
         to="completed",
         actor=countersigner.actor,
-        data={
-            "final_pdf_sha256": final_sha,
-            "signed_body_sha256": body.sha256,
-            "sealed_by": sealed_by,
-        },
+        data={k: v for k, v in completed.data.items() if k != "from"},
         extra={
             "final_pdf_key": version_key(version.agreement_id, version.number, "completed.pdf"),
             "final_pdf_sha256": final_sha,
             "signed_body_sha256": body.sha256,
         },
         now=now,
+        event_at=now,
+    )
+    if chain_head(session=session, agreement_id=version.agreement_id) != (
+        completed.seq,
+        completed.hash,
+    ):
+        # Another event joined the chain while this version was being sealed: the certificate
+        # would not match the audit log. Nothing is kept; the next attempt draws it again.
+        raise Conflict("the agreement's audit trail changed during completion; try again")
+    audit.record(
+        session=session,
+        agreement_id=version.agreement_id,
+        version=version.number,
+        type="sealed",
+        actor="system",
+        data={"final_pdf_sha256": final_sha, "sealed_by": sealed_by},
     )
     older = session.scalars(
         select(AgreementVersion).where(
@@ -440,13 +546,27 @@ def complete(
     end_read_transaction(session)  # the database is not held while LibreOffice and the seal work
     body = _render_signed_body(version, inputs, countersigner, pool, settings, now)
     processor = _processor_signature(version, inputs, countersigner, body, now)
+    # Decided before the certificate is drawn: the events it lists and the time it states are
+    # those of the audit log and of the seal.
+    completion = _completion_events(
+        version, inputs, processor, countersigner, body, sealer.signer_name, now
+    )
     sealed = sealer.seal(
         body.pdf,
-        appendix=_certificate(version, inputs, processor, body, now),
+        appendix=_certificate(version, inputs, processor, body, completion, settings, now),
         reason=f"Completed Data Processing Agreement {version.agreement_id} version {version.number}",
+        signed_at=now,
     )
     _record_completion(
-        session, version, processor, countersigner, body, sealed, sealer.signer_name, now
+        session,
+        version,
+        processor,
+        countersigner,
+        body,
+        sealed,
+        sealer.signer_name,
+        completion,
+        now,
     )
     _stage_for_archive(session, version, sealed, [inputs.controller, processor], sealer.signer_name)
     # A DPA that was e-mailed for signing comes back by e-mail: a copy link to both sides.
@@ -516,7 +636,7 @@ def authorised_signatory(settings: Settings) -> Countersigner:
         name=settings.processor_signatory_name,
         title=settings.processor_signatory_title,
         email="info@klusaro.com",
-        method=N_("Authorised signatory (automatic)"),
+        method=AUTOMATIC,
         actor=f"authorised signatory {settings.processor_signatory_name}",
     )
 

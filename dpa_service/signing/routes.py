@@ -70,6 +70,7 @@ class SigningController(Controller):
             actor=user.actor,
             settings=settings,
             workspace_id=body.workspace_id,
+            requested_by=body.requested_by,
         )
         return LinkOut(
             link_id=link.id,

@@ -14,6 +14,9 @@ class LinkRequest(Strict):
     embedded: bool = False
     workspace_id: WorkspaceId | None = None  # required for embedded links: the link is bound to it
     require_code: bool = False
+    # the Klusaro app's user who asked for the signature (name or e-mail): printed in the
+    # certificate of completion as who sent the request, beside the calling token
+    requested_by: Text | None = None
 
 
 class LinkOut(msgspec.Struct):

@@ -28,7 +28,7 @@ from dpa_service.errors import Conflict, DomainError, NotFound, Unprocessable
 from dpa_service.i18n import N_, gettext_for, language_of
 from dpa_service.notify import outbox
 from dpa_service.profile.service import refusal
-from dpa_service.signing.disclosure import disclosure_version
+from dpa_service.signing.disclosure import disclosure_sha256, disclosure_version
 from dpa_service.signing.links import find_link, issue_link, revoke_links
 from dpa_service.signing.models import Signature, SigningCode, SigningLink
 from dpa_service.text import describe_character, has_control_characters, refused_character
@@ -91,9 +91,11 @@ def create_link(
     actor: str,
     settings: Settings,
     workspace_id: str | None = None,
+    requested_by: str | None = None,
     now: datetime | None = None,
 ) -> tuple[SigningLink, str]:
-    """A new link for the controller's signatory; a draft version becomes sent."""
+    """A new link for the controller's signatory; a draft version becomes sent.
+    `requested_by`: the person the caller names as asking for the signature (recorded)."""
     now = now or utcnow()
     version = get_version(session=session, agreement_id=agreement_id, number=number)
     agreement = session.get(Agreement, agreement_id)
@@ -141,6 +143,7 @@ def create_link(
             "kind": link.kind,
             "expires_at": iso(expires),
             "require_code": link.require_code,
+            **({"requested_by": requested_by} if requested_by else {}),
         },
     )
     return link, secret
@@ -343,13 +346,29 @@ def sign(
     ip: str | None,
     user_agent: str | None,
     consented_at: datetime | None = None,
+    shown_disclosure: str | None = None,
     now: datetime | None = None,
 ) -> Signature:
-    """The controller signs the exact bytes they were shown; one winner, the rest get 409."""
+    """The controller signs the exact bytes they were shown; one winner, the rest get 409.
+
+    `shown_disclosure` is the disclosure version the page showed (None: the current one); a
+    page loaded before the disclosure changed must be reloaded, so that the consent recorded
+    is to the words that were read.
+    """
     now = now or utcnow()
     version = access.version
     if not consented:
         raise SigningRefused(N_("Please confirm that you agree to sign electronically."))
+    details = version.counterparty_snapshot
+    disclosure = disclosure_version(language_of(details))
+    if shown_disclosure and shown_disclosure != disclosure:
+        raise SigningRefused(
+            N_(
+                "The e-signature disclosure was updated after this page was loaded; reload the "
+                "page and read it again."
+            ),
+            409,
+        )
     name = " ".join(typed_name.split())
     if not name or len(name) > 300 or has_control_characters(typed_name):
         raise SigningRefused(N_("Please type your full name (at most 300 characters)."))
@@ -377,8 +396,6 @@ def sign(
             ),
             409,
         )
-    details = version.counterparty_snapshot
-    disclosure = disclosure_version(language_of(details))
     _use_link(session, access.link, now)
     signature = Signature(
         version_id=version.id,
@@ -409,7 +426,11 @@ def sign(
         version=version.number,
         type="consented",
         actor=signature.actor,
-        data={"disclosure_version": disclosure, "ip": ip},
+        data={
+            "disclosure_version": disclosure,
+            "disclosure_sha256": disclosure_sha256(disclosure),
+            "ip": ip,
+        },
     )
     lifecycle.transition(
         session=session,

@@ -61,6 +61,7 @@ class SignForm:
     title: str = ""
     consent: str = ""
     drawn_signature: str = ""
+    disclosure_version: str = ""
 
 
 @dataclass
@@ -219,6 +220,7 @@ class SigningPages(Controller):
             key=version.draft_pdf_key,
             sha256=version.draft_pdf_sha256,
             filename=f"dpa-{version.agreement_id}-v{version.number}.pdf",
+            read_by="signing page",
             disposition="attachment" if download else "inline",
         )
 
@@ -258,6 +260,7 @@ class SigningPages(Controller):
                 consented=data.consent == "yes",
                 shown_sha256=data.shown_sha256,
                 code_verified=_code_ok(request, access, settings),
+                shown_disclosure=data.disclosure_version or None,
                 ip=ip,
                 user_agent=ua,
             )
@@ -393,6 +396,7 @@ class SigningPages(Controller):
             key=version.final_pdf_key,
             sha256=version.final_pdf_sha256 or "",
             filename=f"dpa-{version.agreement_id}-v{version.number}-signed.pdf",
+            read_by="signed copy link",
         )
 
     @post("/{token:str}/code/send", sync_to_thread=True, status_code=200)

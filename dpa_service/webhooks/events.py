@@ -33,6 +33,7 @@ EVENTS = (
     "agreement.expired",
     "agreement.voided",
     "agreement.archived",
+    "archive.integrity_failed",
     "subprocessors.changed",
 )
 # Version states whose reaching is an event (superseded is not: the app learns of the new one).

@@ -18,12 +18,16 @@ they live under tests/archive/.
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -32,7 +36,8 @@ from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 from dpa_service.archive.s3 import S3Archive, S3Settings
-from tests.conftest import _free_port
+from dpa_service.rendering.converter import ConverterPool
+from tests.conftest import Api, _free_port, _postgres_database, make_api
 
 HOST = "127.0.0.1"
 REGION = "eu-central-1"
@@ -206,3 +211,70 @@ def unversioned_bucket(s3: MotoS3) -> str:
 @pytest.fixture
 def s3_archive(s3: MotoS3, locked_bucket: str) -> S3Archive:
     return S3Archive(s3.settings(locked_bucket))
+
+
+def s3_overrides(
+    s3: MotoS3, bucket: str, endpoint: str | None = None, **more: Any
+) -> dict[str, Any]:
+    return {
+        "archive": "s3",
+        "s3_bucket": bucket,
+        "s3_region": REGION,
+        "s3_endpoint_url": endpoint or s3.endpoint_url,
+        "s3_object_lock_mode": "COMPLIANCE",
+        "s3_retention_days": 7,
+        "sweep_seconds": 0.3,
+        **more,
+    }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own: the archive tests must not see other tests' objects."""
+    if request.param == "sqlite":
+        (tmp_path / "data").mkdir(exist_ok=True)
+        yield f"sqlite:///{tmp_path / 'data' / 'archive.sqlite3'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def s3_app(
+    s3: MotoS3, database: str, pool: ConverterPool, tmp_path: Path
+) -> Iterator[Callable[..., Iterator[Api]]]:
+    """Build the app on S3 (call it again for a 'restarted' service on the same database)."""
+    bucket = s3.create_bucket()
+
+    def build(**more: Any) -> Iterator[Api]:
+        return make_api("s3", database, tmp_path, pool, **s3_overrides(s3, bucket, **more))
+
+    build.bucket = bucket  # type: ignore[attr-defined]
+    yield build
+
+
+def object_versions(s3: MotoS3, bucket: str, key: str) -> list[dict[str, Any]]:
+    listing = s3.client().list_object_versions(Bucket=bucket, Prefix=key)
+    return [v for v in listing.get("Versions", []) if v["Key"] == key]
+
+
+def cli(args: list[str], api: Api, **env: str) -> subprocess.CompletedProcess[str]:
+    s = api.settings
+    full_env = {
+        **os.environ,
+        **AWS_ENV,
+        "DPA_DATABASE_URL": s.database_url,
+        "DPA_DATA_DIR": str(s.data_dir),
+        "DPA_ARCHIVE": s.archive,
+        "DPA_ARCHIVE_DIR": str(s.archive_dir),
+        "DPA_S3_BUCKET": s.s3_bucket,
+        "DPA_S3_REGION": s.s3_region,
+        "DPA_S3_ENDPOINT_URL": s.s3_endpoint_url,
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "dpa_service.cli", *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )

@@ -8,92 +8,24 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+from sqlalchemy import func
 
 from dpa_service.archive.base import ObjectExists
 from dpa_service.rendering.converter import ConverterPool
-from tests.archive.conftest import AWS_ENV, REGION, MotoS3
+from tests.archive.conftest import AWS_ENV, REGION, MotoS3, cli, object_versions, s3_overrides
 from tests.archive.proxy import HoldingProxy
-from tests.conftest import Api, _postgres_database, make_api, start_worker, wait_archived
+from tests.conftest import Api, make_api, start_worker, wait_archived
 from tests.signing.helpers import issue, sign, version_state
 
 REDIS_URL = "redis://127.0.0.1:6379/9"
-
-
-def s3_overrides(
-    s3: MotoS3, bucket: str, endpoint: str | None = None, **more: Any
-) -> dict[str, Any]:
-    return {
-        "archive": "s3",
-        "s3_bucket": bucket,
-        "s3_region": REGION,
-        "s3_endpoint_url": endpoint or s3.endpoint_url,
-        "s3_object_lock_mode": "COMPLIANCE",
-        "s3_retention_days": 7,
-        "sweep_seconds": 0.3,
-        **more,
-    }
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of its own: the archive tests must not see other tests' objects."""
-    if request.param == "sqlite":
-        (tmp_path / "data").mkdir(exist_ok=True)
-        yield f"sqlite:///{tmp_path / 'data' / 'archive.sqlite3'}"
-    else:
-        yield from _postgres_database()
-
-
-@pytest.fixture
-def s3_app(
-    s3: MotoS3, database: str, pool: ConverterPool, tmp_path: Path
-) -> Iterator[Callable[..., Iterator[Api]]]:
-    """Build the app on S3 (call it again for a 'restarted' service on the same database)."""
-    bucket = s3.create_bucket()
-
-    def build(**more: Any) -> Iterator[Api]:
-        return make_api("s3", database, tmp_path, pool, **s3_overrides(s3, bucket, **more))
-
-    build.bucket = bucket  # type: ignore[attr-defined]
-    yield build
-
-
-def object_versions(s3: MotoS3, bucket: str, key: str) -> list[dict[str, Any]]:
-    listing = s3.client().list_object_versions(Bucket=bucket, Prefix=key)
-    return [v for v in listing.get("Versions", []) if v["Key"] == key]
-
-
-def cli(args: list[str], api: Api, **env: str) -> subprocess.CompletedProcess[str]:
-    s = api.settings
-    full_env = {
-        **os.environ,
-        **AWS_ENV,
-        "DPA_DATABASE_URL": s.database_url,
-        "DPA_DATA_DIR": str(s.data_dir),
-        "DPA_ARCHIVE": s.archive,
-        "DPA_ARCHIVE_DIR": str(s.archive_dir),
-        "DPA_S3_BUCKET": s.s3_bucket,
-        "DPA_S3_REGION": s.s3_region,
-        "DPA_S3_ENDPOINT_URL": s.s3_endpoint_url,
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "dpa_service.cli", *args],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
 
 
 def test_completed_agreement_is_archived_write_once_with_checksum_and_retention(
@@ -293,8 +225,11 @@ def test_verify_archive_finds_deleted_altered_and_extra_objects(s3: MotoS3, s3_a
         client.put_object(Bucket=bucket, Key="agreements/stray/v1/draft.pdf", Body=b"%PDF stray")
         result = cli(["verify", "--archive"], api)
         assert result.returncode == 1
-        assert f"MISSING {deleted}" in result.stdout
-        assert f"ALTERED {altered}" in result.stdout
+        assert f"MISSING {deleted}: deleted over the recorded version" in result.stdout
+        # the recorded version is still there; what was written over it is named with its hash
+        other = hashlib.sha256(b"%PDF-1.7 something else").hexdigest()
+        assert f"REPLACED {altered}: version" in result.stdout
+        assert f"with sha256 {other} written over the recorded version" in result.stdout
         assert "EXTRA agreements/stray/v1/draft.pdf" in result.stdout
 
 
@@ -311,6 +246,29 @@ def test_the_service_refuses_a_bucket_without_versioning(
             pass
 
 
+def _wait_checkpoint_stored(api: Api, agreement_id: str, timeout: float = 30) -> str:
+    """The key of the audit checkpoint anchoring the agreement's chain, once it is archived."""
+    from sqlalchemy import select
+
+    from dpa_service.agreements.models import Agreement
+    from dpa_service.archive.models import ArchiveObject
+    from dpa_service.audit.models import AuditCheckpoint
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with api.session() as s:
+            agreement = s.get(Agreement, agreement_id)
+            key = s.scalar(select(func.max(AuditCheckpoint.key)))
+            states = set(
+                s.scalars(select(ArchiveObject.state).where(ArchiveObject.agreement_id.is_(None)))
+            )
+        if agreement and agreement.anchored_seq == agreement.audit_seq and states == {"stored"}:
+            assert key is not None
+            return key
+        assert time.monotonic() < deadline, "no checkpoint was archived"
+        time.sleep(0.1)
+
+
 def test_archive_sync_copies_the_local_archive_into_s3(
     s3: MotoS3, database: str, pool: ConverterPool, tmp_path: Path
 ) -> None:
@@ -318,6 +276,7 @@ def test_archive_sync_copies_the_local_archive_into_s3(
         api.put_workspace("sync-ws")
         body = api.request_dpa("sync-ws").json()
         wait_archived(api, body["agreement_id"], 1)
+        checkpoint = _wait_checkpoint_stored(api, body["agreement_id"])
         bucket = s3.create_bucket()
         env = {
             "DPA_ARCHIVE": "s3",
@@ -327,9 +286,11 @@ def test_archive_sync_copies_the_local_archive_into_s3(
         }
         first = cli(["archive", "sync"], api, **env)
         assert first.returncode == 0, first.stderr
-        assert "1 objects copied, 0 already there" in first.stdout
+        # the draft, and the audit checkpoint anchoring its chain with its signature
+        assert "3 objects copied, 0 already there" in first.stdout
         again = cli(["archive", "sync"], api, **env)
-        assert "0 objects copied, 1 already there" in again.stdout
+        assert "0 objects copied, 3 already there" in again.stdout
         key = f"agreements/{body['agreement_id']}/v1/draft.pdf"
         assert len(object_versions(s3, bucket, key)) == 1
+        assert len(object_versions(s3, bucket, checkpoint + ".p7s")) == 1
         assert cli(["verify", "--archive"], api, **env).returncode == 0

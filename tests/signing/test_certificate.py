@@ -253,7 +253,14 @@ def test_long_values_wrap_inside_the_page() -> None:
     text = pdf_text(pdf)
 
     assert f"Name {long_name}" in text
-    assert text.count(long_name) == 1 + 1 + 4
+    # a value split across a page break continues after that page's footer (and the event
+    # log's repeated header)
+    unbroken_pages = re.sub(
+        r"Agreement \S+ · version 2 · certificate page \d+ of \d+ (# Time \(UTC\) Event Actor Detail )?",
+        "",
+        text,
+    )
+    assert unbroken_pages.count(long_name) == 1 + 1 + 4
     assert unbroken not in text  # split across lines, and nothing dropped:
     assert unbroken in re.sub(r"\s", "", text)
     longest = max(len(line) for line in raw.splitlines())
@@ -387,3 +394,45 @@ def test_missing_fonts_raise_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_
 )
 def test_describe_device(user_agent: str | None, expected: str | None) -> None:
     assert describe_device(user_agent) == expected
+
+
+def test_verification_url_request_signature_ids_and_consent_hash_are_printed() -> None:
+    url = "https://dpa.klusaro.com/verify"
+    cert = make_certificate(
+        verification_url=url,
+        requested_by="user:sanita@klusaro.com (sales)",
+        parties=[
+            controller(signature_id="sig-controller-1", consent_text_sha256=sha("consent")),
+            processor(
+                signature_id="sig-processor-2",
+                signing_statement="Applied automatically on behalf of the processor by the service",
+            ),
+        ],
+    )
+    pdf = render_certificate(cert)
+    text = pdf_text(pdf)
+
+    assert f"uploading it at {url}" in text
+    assert "Request sent by user:sanita@klusaro.com (sales)" in text
+    assert "Signature id sig-controller-1" in text and "Signature id sig-processor-2" in text
+    assert f"Consent text SHA-256 {sha('consent')}" in text
+    assert "Signature Applied automatically on behalf of the processor by the service" in text
+    # the QR code: many small filled squares on the first page, encoding the address
+    first_page = PdfReader(io.BytesIO(pdf)).pages[0].get_contents()
+    assert first_page is not None and first_page.get_data().count(b" re") > 100
+    assert certificate._qr_code(url, 70).value == url
+    with pytest.raises(ValueError, match="consent text"):
+        render_certificate(make_certificate(parties=[controller(consent_text_sha256="abc")]))
+
+
+def test_the_event_log_reads_back_as_printed_across_pages() -> None:
+    long_detail = " ".join(["Bērziņš-Ozoliņa"] * 20) + " 7 2026-01-01 00:00:00 UTC decoy"
+    for cert in (
+        make_certificate(events=events(60)),
+        make_certificate(events=[dataclasses.replace(e, detail=long_detail) for e in events(8)]),
+    ):
+        printed = certificate.read_event_log(render_certificate(cert))
+        assert printed == [
+            (e.at.strftime("%Y-%m-%d %H:%M:%S"), e.type, e.hash) for e in cert.events
+        ]
+    assert certificate.read_event_log(render_certificate(make_certificate(events=[]))) == []

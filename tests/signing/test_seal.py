@@ -13,21 +13,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from asn1crypto import crl as asn1_crl
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import DocumentSecurityStore
 from pypdf import PdfReader, PdfWriter
 from reportlab.pdfgen import canvas
 
-from dpa_service.signing.dev_ca import DEV_CA_NAME, DEV_SEAL_NAME, ensure_dev_certificate
+from dpa_service.signing.dev_ca import (
+    DEV_CA_NAME,
+    DEV_SEAL_NAME,
+    DevCA,
+    ensure_dev_certificate,
+)
 from dpa_service.signing.seal import Sealer, SealError, SealSettings
 from dpa_service.signing.seal_check import inspect_seal
 from tests.signing.tsa import LoopbackTSA
 
 REASON = "Agreement DPA-2025-0001 concluded"
+CRL_URL = "http://127.0.0.1:8000/pki/dev-ca.crl"
 
 
 @pytest.fixture(autouse=True)
@@ -101,40 +109,44 @@ def _signature_dict(pdf: bytes) -> Any:
 
 
 def test_dev_certificate_is_created_once_and_reused(tmp_path: Path) -> None:
-    p12_path, password, ca_path = ensure_dev_certificate(tmp_path)
-    assert p12_path == tmp_path / "seal" / "dev-seal.p12"
-    assert ca_path == tmp_path / "seal" / "dev-ca.pem"
+    identity = ensure_dev_certificate(tmp_path, CRL_URL)
+    assert identity.p12_path == tmp_path / "seal" / "dev-seal.p12"
+    assert identity.ca_path == tmp_path / "seal" / "dev-ca.pem"
+    assert identity.retired_roots == ()
     first = {p: p.read_bytes() for p in (tmp_path / "seal").iterdir()}
-    cert = _load_p12(p12_path, password).cert
+    cert = _load_p12(identity.p12_path, identity.password).cert
     assert cert is not None
     serial = cert.certificate.serial_number
 
-    again = ensure_dev_certificate(tmp_path)
+    again = ensure_dev_certificate(tmp_path, "http://elsewhere.example/pki/dev-ca.crl")
 
-    assert again == (p12_path, password, ca_path)
+    assert again == identity
     assert {p: p.read_bytes() for p in (tmp_path / "seal").iterdir()} == first
-    bundle = _load_p12(p12_path, password)
+    bundle = _load_p12(identity.p12_path, identity.password)
     assert bundle.cert is not None and bundle.cert.certificate.serial_number == serial
-    for secret in (p12_path, tmp_path / "seal" / "dev-seal.password"):
+    for secret in (
+        identity.p12_path,
+        tmp_path / "seal" / "dev-seal.password",
+        identity.ca_key_path,
+    ):
         assert stat.S_IMODE(secret.stat().st_mode) == 0o600
     assert not list((tmp_path / "seal").glob(".dev-*.*.*"))  # no temporary files left behind
 
 
 def test_concurrent_first_use_makes_one_dev_certificate(tmp_path: Path) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(lambda _: ensure_dev_certificate(tmp_path), range(4)))
+        results = list(pool.map(lambda _: ensure_dev_certificate(tmp_path, CRL_URL), range(4)))
 
     assert len(set(results)) == 1
-    p12_path, password, _ = results[0]
-    assert _load_p12(p12_path, password).key is not None
+    assert _load_p12(results[0].p12_path, results[0].password).key is not None
 
 
 def test_dev_certificate_profile(tmp_path: Path) -> None:
-    p12_path, password, ca_path = ensure_dev_certificate(tmp_path)
-    bundle = _load_p12(p12_path, password)
+    identity = ensure_dev_certificate(tmp_path, CRL_URL)
+    bundle = _load_p12(identity.p12_path, identity.password)
     assert bundle.cert is not None and isinstance(bundle.key, rsa.RSAPrivateKey)
     seal = bundle.cert.certificate
-    ca = x509.load_pem_x509_certificate(ca_path.read_bytes())
+    ca = x509.load_pem_x509_certificate(identity.ca_path.read_bytes())
     assert [c.certificate for c in bundle.additional_certs] == [ca]
 
     assert ca.subject == ca.issuer
@@ -157,6 +169,89 @@ def test_dev_certificate_profile(tmp_path: Path) -> None:
     assert not seal.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     lifetime = seal.not_valid_after_utc - seal.not_valid_before_utc
     assert timedelta(days=3 * 365) <= lifetime < timedelta(days=3 * 366)
+    points = seal.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    assert [n.value for p in points for n in p.full_name or []] == [CRL_URL]
+
+
+def test_the_dev_ca_publishes_a_current_signed_crl(tmp_path: Path) -> None:
+    identity = ensure_dev_certificate(tmp_path, CRL_URL)
+    ca = DevCA.load(identity)
+
+    crl = ca.crl()
+
+    assert crl.issuer == ca.certificate.subject and len(list(crl)) == 0
+    assert crl.is_signature_valid(ca.certificate.public_key())
+    assert crl.next_update_utc is not None
+    assert crl.last_update_utc <= datetime.now(UTC) < crl.next_update_utc
+    assert crl.next_update_utc - datetime.now(UTC) > timedelta(days=6)
+    assert ca.crl() is crl  # the same CRL for a day
+    tomorrow = datetime.now(UTC) + timedelta(days=1, minutes=10)
+    assert ca.crl(tomorrow).last_update_utc > crl.last_update_utc
+
+
+def _old_dev_set(data_dir: Path) -> x509.Certificate:
+    """The development set as it was made before the CA kept its key and published a CRL."""
+    now = datetime.now(UTC)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, DEV_CA_NAME)])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    seal = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, DEV_SEAL_NAME)]))
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1000))
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    folder = data_dir / "seal"
+    folder.mkdir(parents=True)
+    (folder / "dev-seal.password").write_text("old password\n")
+    (folder / "dev-seal.p12").write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"old", key, seal, [ca], serialization.BestAvailableEncryption(b"old password")
+        )
+    )
+    (folder / "dev-ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    return ca
+
+
+def test_an_old_dev_set_is_replaced_and_its_seals_still_verify(tmp_path: Path, pdf: bytes) -> None:
+    old_ca = _old_dev_set(tmp_path)
+    # sealed with the old set's key, as the service did before
+    old_p12 = Sealer.from_settings(
+        SealSettings(tmp_path / "seal" / "dev-seal.p12", "old password", tmp_path, None)
+    )
+    old_sealed = old_p12.seal(pdf, reason=REASON)
+
+    identity = ensure_dev_certificate(tmp_path, CRL_URL)
+    renewed = Sealer.from_settings(SealSettings(None, "", tmp_path, None, public_url="http://x"))
+
+    assert identity.retired_roots == (old_ca,)
+    assert identity.ca_key_path.is_file()
+    new_ca = x509.load_pem_x509_certificate(identity.ca_path.read_bytes())
+    assert new_ca != old_ca
+    assert renewed.trust_roots == (new_ca, old_ca)
+    assert inspect_seal(old_sealed, renewed.trust_roots).ok
+    assert renewed.published_crl() is not None
+    again = ensure_dev_certificate(tmp_path, CRL_URL)
+    assert again == identity  # replaced once, then reused
 
 
 def test_dev_sealer_uses_the_dev_certificate(sealer: Sealer, dev_dir: Path) -> None:
@@ -164,6 +259,8 @@ def test_dev_sealer_uses_the_dev_certificate(sealer: Sealer, dev_dir: Path) -> N
     assert sealer.signer_name == DEV_SEAL_NAME
     assert sealer.trust_roots == (ca,)
     assert sealer.certificate.issuer == ca.subject
+    crl = x509.load_der_x509_crl(sealer.published_crl() or b"")
+    assert crl.issuer == ca.subject and crl.is_signature_valid(ca.public_key())
 
 
 # --- sealing and inspecting --------------------------------------------------------------------
@@ -178,6 +275,20 @@ def test_sealed_pdf_validates(sealer: Sealer, pdf: bytes, sealed: bytes) -> None
     assert report.signed_at is not None and report.signed_at.tzinfo is UTC
     assert abs(datetime.now(UTC) - report.signed_at) < timedelta(minutes=5)
     assert not report.timestamped and report.timestamp_at is None
+    # a certification seal; without a TSA the evidence is B-B and lasts as long as the seal's
+    # certificate, though the chain and the CA's CRL travel with it
+    assert report.certified and report.level == "B-B"
+    assert report.evidence_valid_until == sealer.certificate.not_valid_after_utc
+    dss = DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO(sealed)))
+    assert len(dss.crls) == 1 and len(list(dss.load_certs())) >= 2
+
+
+def test_the_seal_states_the_time_it_is_given(sealer: Sealer, pdf: bytes) -> None:
+    at = datetime(2026, 12, 1, 9, 30, 15, tzinfo=UTC)
+
+    report = inspect_seal(sealer.seal(pdf, reason=REASON, signed_at=at), sealer.trust_roots)
+
+    assert report.signed_at == at
 
 
 def test_seal_is_one_invisible_pades_signature_appended_to_the_input(
@@ -259,8 +370,8 @@ def test_an_unsealed_pdf_is_not_sealed(sealer: Sealer, pdf: bytes) -> None:
 
 
 def test_an_unrelated_ca_does_not_trust_the_seal(tmp_path: Path, sealed: bytes) -> None:
-    _, _, other_ca_path = ensure_dev_certificate(tmp_path)
-    other_ca = x509.load_pem_x509_certificate(other_ca_path.read_bytes())
+    other = ensure_dev_certificate(tmp_path, CRL_URL)
+    other_ca = x509.load_pem_x509_certificate(other.ca_path.read_bytes())
 
     report = inspect_seal(sealed, [other_ca])
 
@@ -411,39 +522,115 @@ def tsa() -> Iterator[LoopbackTSA]:
         yield server
 
 
-def test_a_timestamped_seal_is_pades_b_t(tsa: LoopbackTSA, dev_dir: Path, pdf: bytes) -> None:
-    stamping = Sealer.from_settings(SealSettings(None, "", dev_dir, tsa.url))
+def _tsa_files(tsa: LoopbackTSA, folder: Path) -> tuple[Path, Path]:
+    """(the TSA's roots as DPA_TSA_CA_PEM, its root's CRL as one of DPA_SEAL_CRL_FILES)"""
+    folder.mkdir(parents=True, exist_ok=True)
+    roots, crl = folder / "tsa-roots.pem", folder / "tsa-root.crl"
+    roots.write_bytes(tsa.ca_certificate.public_bytes(serialization.Encoding.PEM))
+    crl.write_bytes(tsa.crl_pem)
+    return roots, crl
+
+
+@pytest.fixture(scope="module")
+def stamping(tsa: LoopbackTSA, dev_dir: Path) -> Sealer:
+    roots, crl = _tsa_files(tsa, dev_dir / "tsa")
+    return Sealer.from_settings(SealSettings(None, "", dev_dir, tsa.url, roots, crl_files=(crl,)))
+
+
+def test_a_timestamped_seal_reaches_pades_b_lta(
+    tsa: LoopbackTSA, stamping: Sealer, pdf: bytes
+) -> None:
+    stamping.seal(pdf, reason=REASON)  # the first seal also learns the TSA's certificates
     before = tsa.requests
 
     out = stamping.seal(pdf, reason=REASON)
-    report = inspect_seal(out, stamping.trust_roots, timestamp_trust_roots=[tsa.ca_certificate])
+    report = inspect_seal(out, stamping.trust_roots, timestamp_trust_roots=stamping.timestamp_roots)
 
-    assert tsa.requests == before + 1
+    assert tsa.requests == before + 2  # the seal's timestamp and the document timestamp
     assert out.startswith(pdf)
-    assert report.ok and report.problem is None
+    assert report.ok and report.problem is None and report.certified
+    assert report.level == "B-LTA"
     assert report.timestamped and report.timestamp_at is not None
     assert report.timestamp_at.tzinfo is UTC
     assert abs(datetime.now(UTC) - report.timestamp_at) < timedelta(minutes=1)
     assert report.signed_at == report.timestamp_at
-    assert _signature_dict(out).sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
+    assert len(report.document_timestamps) == 1
+    # the evidence rests on the document timestamp's TSA chain from now on
+    assert report.evidence_valid_until == tsa.ca_certificate.not_valid_after_utc.replace(
+        microsecond=0
+    )
+    reader = PdfFileReader(io.BytesIO(out))
+    (stamp,) = reader.embedded_timestamp_signatures
+    assert stamp.signed_revision == reader.xrefs.total_revisions - 1  # nothing follows it
+    dss = DocumentSecurityStore.read_dss(reader)
+    issuers = {
+        asn1_crl.CertificateList.load(c.get_object().data).issuer.human_friendly for c in dss.crls
+    }
+    assert any("Development CA" in i for i in issuers) and any("TSA root" in i for i in issuers)
 
 
-def test_a_timestamp_from_an_untrusted_tsa_proves_no_time(
+def test_without_the_tsa_revocation_data_a_seal_stays_b_t(
     tsa: LoopbackTSA, dev_dir: Path, pdf: bytes
 ) -> None:
-    stamping = Sealer.from_settings(SealSettings(None, "", dev_dir, tsa.url))
+    roots, _ = _tsa_files(tsa, dev_dir / "tsa-no-crl")
+    sealer = Sealer.from_settings(SealSettings(None, "", dev_dir, tsa.url, roots))
+
+    report = inspect_seal(
+        sealer.seal(pdf, reason=REASON),
+        sealer.trust_roots,
+        timestamp_trust_roots=[tsa.ca_certificate],
+    )
+
+    assert report.ok and report.timestamped and report.level == "B-T"
+
+
+def test_revocation_data_is_fetched_only_when_allowed(
+    tsa: LoopbackTSA, dev_dir: Path, pdf: bytes
+) -> None:
+    roots, _ = _tsa_files(tsa, dev_dir / "tsa-fetch")
+    fetching = Sealer.from_settings(
+        SealSettings(None, "", dev_dir, tsa.url, roots, fetch_revocation=True)
+    )
+    before = tsa.crl_requests
+
+    report = inspect_seal(
+        fetching.seal(pdf, reason=REASON),
+        fetching.trust_roots,
+        timestamp_trust_roots=[tsa.ca_certificate],
+    )
+
+    assert tsa.crl_requests > before  # from the distribution point its certificate names
+    assert report.ok and report.level == "B-LTA"
+
+
+def test_a_timestamp_from_an_untrusted_tsa_proves_no_time(stamping: Sealer, pdf: bytes) -> None:
     out = stamping.seal(pdf, reason=REASON)
 
-    # The TSA's root is not among the roots: the token is there but vouches for nothing.
+    # The TSA's root is not among the roots: the tokens are there but vouch for nothing.
     report = inspect_seal(out, stamping.trust_roots)
 
     assert report.ok and not report.timestamped and report.timestamp_at is None
+    assert report.level == "B-B" and report.document_timestamps == ()
 
 
-def test_an_unreachable_tsa_fails_the_seal(dev_dir: Path, pdf: bytes) -> None:
+def test_a_tsa_without_its_roots_is_refused(tsa: LoopbackTSA, dev_dir: Path) -> None:
+    with pytest.raises(SealError, match="DPA_TSA_CA_PEM"):
+        Sealer.from_settings(SealSettings(None, "", dev_dir, tsa.url))
+
+
+def test_an_unreadable_crl_file_is_refused(dev_dir: Path) -> None:
+    junk = dev_dir / "junk.crl"
+    junk.write_bytes(b"-----BEGIN X509 CRL-----\nnot base64\n-----END X509 CRL-----\n")
+    for files in ((junk,), (dev_dir / "missing.crl",)):
+        with pytest.raises(SealError, match="CRL"):
+            Sealer.from_settings(SealSettings(None, "", dev_dir, None, crl_files=files))
+
+
+def test_an_unreachable_tsa_fails_the_seal(tsa: LoopbackTSA, dev_dir: Path, pdf: bytes) -> None:
+    roots, crl = _tsa_files(tsa, dev_dir / "tsa-gone")
     with LoopbackTSA() as gone:
         url = gone.url
-    stamping = Sealer.from_settings(SealSettings(None, "", dev_dir, url))
+    sealer = Sealer.from_settings(SealSettings(None, "", dev_dir, url, roots, crl_files=(crl,)))
 
     with pytest.raises(SealError):
-        stamping.seal(pdf, reason=REASON)
+        sealer.seal(pdf, reason=REASON)

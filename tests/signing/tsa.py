@@ -1,4 +1,6 @@
-"""A loopback RFC 3161 timestamp authority for tests: pyHanko's DummyTimeStamper served over HTTP."""
+"""A loopback RFC 3161 timestamp authority for tests: pyHanko's DummyTimeStamper served over HTTP,
+with a root that publishes a CRL (named in the TSA certificate, served at /crl), so that seals
+can carry the TSA's revocation data (PAdES B-LT and B-LTA)."""
 
 from __future__ import annotations
 
@@ -31,8 +33,10 @@ def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
-def _tsa_identity() -> tuple[x509.Certificate, x509.Certificate, rsa.RSAPrivateKey]:
-    """A test CA and the TSA certificate it issued: (CA, TSA, TSA key)."""
+def _tsa_identity(
+    crl_url: str,
+) -> tuple[x509.Certificate, rsa.RSAPrivateKey, x509.Certificate, rsa.RSAPrivateKey]:
+    """A test CA and the TSA certificate it issued: (CA, CA key, TSA, TSA key)."""
     now = datetime.now(UTC)
     start, end = now - timedelta(minutes=5), now + timedelta(days=30)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -49,6 +53,7 @@ def _tsa_identity() -> tuple[x509.Certificate, x509.Certificate, rsa.RSAPrivateK
             x509.KeyUsage(False, False, False, False, False, True, True, False, False),
             critical=True,
         )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
         .sign(ca_key, hashes.SHA256())
     )
     # DummyTimeStamper signs with RSA only; RFC 3161 wants a critical timeStamping-only EKU.
@@ -67,22 +72,37 @@ def _tsa_identity() -> tuple[x509.Certificate, x509.Certificate, rsa.RSAPrivateK
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .add_extension(
+            x509.CRLDistributionPoints(
+                [
+                    x509.DistributionPoint(
+                        [x509.UniformResourceIdentifier(crl_url)], None, None, None
+                    )
+                ]
+            ),
+            critical=False,
+        )
         .sign(ca_key, hashes.SHA256())
     )
-    return ca, tsa, tsa_key
+    return ca, ca_key, tsa, tsa_key
 
 
 class LoopbackTSA:
     """An RFC 3161 TSA on 127.0.0.1 (a free port) in a background thread.
 
-    Use as a context manager; `url` is where to POST application/timestamp-query, and
-    `ca_certificate` is the root to trust for its tokens.
+    Use as a context manager; `url` is where to POST application/timestamp-query,
+    `ca_certificate` is the root to trust for its tokens, `crl_pem` its root's current CRL (also
+    served at `crl_url`, the address its certificate names).
     """
 
     def __init__(self) -> None:
-        ca, tsa_cert, tsa_key = _tsa_identity()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        host, port = self._server.server_address[:2]
+        self.crl_url = f"http://{host!s}:{port}/crl"
+        ca, self._ca_key, tsa_cert, tsa_key = _tsa_identity(self.crl_url)
         self.ca_certificate: x509.Certificate = ca
         self.requests = 0
+        self.crl_requests = 0
         der_key = tsa_key.private_bytes(
             serialization.Encoding.DER,
             serialization.PrivateFormat.PKCS8,
@@ -94,14 +114,33 @@ class LoopbackTSA:
             certs_to_embed=SimpleCertificateStore.from_certs([_asn1(ca)]),
         )
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "the TSA is not running"
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/tsa"
+
+    def crl(self) -> x509.CertificateRevocationList:
+        """A fresh, empty CRL from the TSA's root, good for a week."""
+        now = datetime.now(UTC)
+        ski = self.ca_certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+        return (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.ca_certificate.subject)
+            .last_update(now - timedelta(minutes=5))
+            .next_update(now + timedelta(days=7))
+            .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski.value),
+                critical=False,
+            )
+            .sign(self._ca_key, hashes.SHA256())
+        )
+
+    @property
+    def crl_pem(self) -> bytes:
+        return self.crl().public_bytes(serialization.Encoding.PEM)
 
     def _respond(self, body: bytes) -> bytes:
         req = tsp.TimeStampReq.load(body)
@@ -110,10 +149,23 @@ class LoopbackTSA:
             self.requests += 1
         return resp.dump()
 
-    def __enter__(self) -> LoopbackTSA:
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
         tsa = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path != "/crl":
+                    self.send_error(404)
+                    return
+                with tsa._lock:
+                    tsa.crl_requests += 1
+                body = tsa.crl().public_bytes(serialization.Encoding.DER)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/pkix-crl")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.headers.get("Content-Type") != "application/timestamp-query":
@@ -133,7 +185,9 @@ class LoopbackTSA:
             def log_message(self, format: str, *args: object) -> None:
                 return None
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        return Handler
+
+    def __enter__(self) -> LoopbackTSA:
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="loopback-tsa", daemon=True
         )
@@ -146,7 +200,7 @@ class LoopbackTSA:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._server is not None and self._thread is not None
+        assert self._thread is not None
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

@@ -3,7 +3,7 @@ set, the governed processor profile, what each agreement version was made from, 
 built-in texts and subprocessor list of issue 13 for databases made before it
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 
 Built-in registrations (author "built-in"), in databases old and new alike:
 - the English templates and the subprocessor list shipped now become the next approved version
@@ -29,7 +29,7 @@ from dpa_service.config import Settings
 from dpa_service.rendering.facts import load_processor_profile
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
