@@ -12,6 +12,19 @@ NO_STORE_PREFIXES = ("/sign/", "/staff", "/objections/")
 HSTS = b"max-age=63072000; includeSubDomains"
 
 
+def _allowed_methods(scope: Scope) -> str | None:
+    """Every method the path has. Litestar's own OPTIONS answer names only the methods of the
+    first handlers registered for a path (GET missing beside POST, say)."""
+    handler = scope.get("route_handler")
+    app = scope.get("app")
+    if handler is None or app is None:
+        return None
+    methods: set[str] = set()
+    for path in getattr(handler, "paths", ()):
+        methods |= set(app.route_handler_method_map.get(path, {}))
+    return ", ".join(sorted(methods)) if methods else None
+
+
 def security_headers(
     frame_ancestors: str, *, https: bool
 ) -> Callable[[Message, Scope], Awaitable[None]]:
@@ -41,6 +54,9 @@ def security_headers(
             # Tokens in URLs, personal data, staff work: never kept in a cache.
             extra.append((b"cache-control", b"no-store"))
         headers: list[Any] = list(message.get("headers", []))
+        if scope.get("method") == "OPTIONS" and (allow := _allowed_methods(scope)):
+            headers = [(k, v) for k, v in headers if bytes(k).lower() != b"allow"]
+            headers.append((b"allow", allow.encode()))
         names = {bytes(k).lower() for k, _ in headers}
         headers += [(k, v) for k, v in extra if k not in names]
         message["headers"] = headers  # type: ignore[typeddict-unknown-key]
