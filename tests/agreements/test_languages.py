@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from dpa_service.signing.disclosure import DISCLOSURE_VERSION
 from tests.conftest import Api, workspace
 from tests.pdf_text import pdf_text
 from tests.rendering.test_dpa_documents import ART_28_3_LV, ENGLISH_WORDS, GDPR_TERMS_LV, between
@@ -160,7 +161,7 @@ def test_a_latvian_signing_ceremony_speaks_latvian(api: Api, workspace_id: str) 
     page = api.client.get(issued.path)
     for words in ("Parakstīt līgumu", "Piekrītiet parakstīt elektroniski", "Jūs gatavojaties"):
         assert words in page.text, words
-    assert "esign-disclosure-2026-11-lv" in page.text
+    assert f"{DISCLOSURE_VERSION}-lv" in page.text
     refused = sign(api, issued, csrf, consent="")
     assert refused.status_code == 422
     assert "Lūdzu, apstipriniet, ka piekrītat parakstīt elektroniski." in refused.text
@@ -179,7 +180,7 @@ def test_a_latvian_signing_ceremony_speaks_latvian(api: Api, workspace_id: str) 
         "Apstrādātājs (otrais parakstītājs)",
         "Notikumu žurnāls",
         "Sākotnējā dokumenta SHA-256",
-        "esign-disclosure-2026-11-lv",
+        f"{DISCLOSURE_VERSION}-lv",
         "Iegultā saite (lietotne Klusaro) + pa e-pastu nosūtīts vienreizējais kods",
     ):
         assert words in certificate, words

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import undefer
 
+from dpa_service.signing.disclosure import DISCLOSURE_VERSION
 from dpa_service.signing.models import Signature
 from tests.browser.helpers import BrowserLog, into_view, wait_for_pdf_viewer
 from tests.conftest import LiveServer
@@ -281,7 +282,7 @@ def test_a_latvian_signatory_signs_in_latvian_with_an_emailed_code(
     for words in (
         "Pārzinis (parakstītājs)",
         "Valdes loceklis",
-        "esign-disclosure-2026-11-lv",
+        f"{DISCLOSURE_VERSION}-lv",
         "pa e-pastu nosūtīts vienreizējais kods",
         "apliecinājuma 1. lapa no",
     ):
