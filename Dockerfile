@@ -1,6 +1,6 @@
-# One image for every role of dpa-service (API, migrations, later workers).
+# One image for every role of dpa-service (API replicas, migrations, workers).
 # Debian's Python 3.11 is also the one where LibreOffice's `uno` bridge imports.
-FROM debian:bookworm-slim
+FROM debian:12.8-slim
 
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \

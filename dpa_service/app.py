@@ -19,6 +19,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from sqlalchemy import Engine
 
@@ -33,18 +35,26 @@ from dpa_service.db import make_engine, make_session_factory
 from dpa_service.http.auth import PUBLIC_PATHS, Authentication, current_user
 from dpa_service.http.errors import EXCEPTION_HANDLERS
 from dpa_service.http.idempotency import provide_idempotency
+from dpa_service.http.observe import metrics, request_ids
 from dpa_service.http.openapi import complete_openapi
+from dpa_service.http.rate_limit import SharedRateLimitMiddleware
 from dpa_service.http.unit_of_work import provide_db
 from dpa_service.jobs.context import JobContext
 from dpa_service.profile.routes import ProcessorProfileApi
 from dpa_service.reissue.routes import ReissueApi
 from dpa_service.rendering.converter import ConverterPool
-from dpa_service.runtime import make_archive, make_jobs, make_sealer, pool_settings
+from dpa_service.runtime import (
+    make_archive,
+    make_jobs,
+    make_sealer,
+    metrics_registry,
+    pool_settings,
+)
 from dpa_service.sales.routes import ProspectController
 from dpa_service.signing.routes import SigningController
 from dpa_service.signing.seal import Sealer
 from dpa_service.subprocessors.routes import SubprocessorApi
-from dpa_service.system.routes import health, ready
+from dpa_service.system.routes import ReadinessChecks, health, ready
 from dpa_service.web.headers import security_headers
 from dpa_service.web.pki import dev_ca_crl
 from dpa_service.web.profile import ProcessorProfilePages
@@ -70,6 +80,7 @@ ROUTES: list[Any] = [
     health,
     ready,
     dev_ca_crl,
+    metrics,
     WorkspaceController,
     ProspectController,
     AgreementController,
@@ -106,6 +117,25 @@ def _is_throttled(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith(THROTTLED)
 
 
+def _shared_stores(settings: Settings) -> tuple[dict[str, Store], Any]:
+    """With Redis shared by the replicas: the rate-limit store there, and a client for /ready."""
+    url = settings.shared_redis_url
+    if not url:
+        return {}, None
+    import redis
+    import redis.asyncio
+
+    store = RedisStore(
+        redis=redis.asyncio.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1),
+        # every replica of one deployment counts under the same keys
+        namespace=f"dpa-rate-limit-{settings.queue_name}",
+        handle_client_shutdown=True,
+    )
+    return {"rate_limit": store}, redis.Redis.from_url(
+        url, socket_timeout=1, socket_connect_timeout=1
+    )
+
+
 def _value(value: Any) -> Provide:
     return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
@@ -136,6 +166,8 @@ def create_app(
     sealer = sealer or make_sealer(settings)
     job_context = JobContext(session_factory, archive, settings, pool, sealer)
     jobs = make_jobs(job_context)
+    stores, redis_client = _shared_stores(settings)
+    readiness = ReadinessChecks()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -145,9 +177,13 @@ def create_app(
         try:
             yield
         finally:
+            job_context.stopping.set()  # a sweep in hand takes no new rows
             await anyio.to_thread.run_sync(jobs.stop)
+            readiness.close()
             if owns_pool:
-                pool.close()
+                pool.close()  # removes its work files too
+            if redis_client is not None:
+                redis_client.close()
 
     https = settings.public_url.startswith("https")
     app = Litestar(
@@ -164,9 +200,11 @@ def create_app(
         },
         before_send=[security_headers(settings.frame_ancestors, https=https)],
         middleware=[
+            request_ids,
             RateLimitConfig(
                 rate_limit=("minute", settings.rate_limit_per_minute),
                 check_throttle_handler=_is_throttled,
+                middleware_class=SharedRateLimitMiddleware,
             ).middleware,
             DefineMiddleware(
                 Authentication, exclude=PUBLIC_PATHS, exclude_from_auth_key="exclude_from_auth"
@@ -179,7 +217,7 @@ def create_app(
             # Embedded signing runs in the Klusaro app's iframe, a third-party context where only
             # SameSite=None cookies are kept (and those need https); the token still protects.
             cookie_samesite="none" if https else "lax",
-            exclude=["^/api/", "^/health", "^/ready", "^/schema"],
+            exclude=["^/api/", "^/health", "^/ready", "^/metrics", "^/schema"],
         ),
         template_config=TemplateConfig(
             directory=WEB / "templates", engine=JinjaTemplateEngine, engine_callback=_with_i18n
@@ -194,8 +232,12 @@ def create_app(
                 "pool": pool,
                 "sealer": sealer,
                 "jobs": jobs,
+                "redis": redis_client,
+                "readiness": readiness,
+                "metrics_registry": metrics_registry(job_context),
             }
         ),
+        stores=stores,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="dpa-service",
@@ -211,6 +253,9 @@ def create_app(
             security=[{"BearerToken": []}],
         ),
         debug=False,
+        # The process configures logging (`runtime.configure_logging`: JSON lines, written at
+        # once, so the last lines before an exit are never lost in a queue)
+        logging_config=None,
     )
     complete_openapi(app.openapi_schema, public_paths=PUBLIC_PATHS, limited_prefixes=THROTTLED)
     return app

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -133,38 +133,34 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
 
     from dpa_service import migrations
     from dpa_service.app import create_app
+    from dpa_service.runtime import configure_logging
 
     settings = _settings()
     if demo:
         migrations.upgrade(_engine(settings))
         _demo(settings)
+    configure_logging(settings)
     try:
         app = create_app(settings)
     except (migrations.NotMigrated, ArchiveError) as exc:
         raise click.ClickException(str(exc)) from None
-    logging.getLogger("uvicorn.access").addFilter(_MaskSigningTokens())
+    # One JSON line per request comes from the app (request id, masked signer tokens), so
+    # uvicorn's own access log is off. On SIGTERM uvicorn stops accepting connections, lets the
+    # requests in flight finish within DPA_SHUTDOWN_GRACE_SECONDS, then runs the app's shutdown
+    # (job engine stopped, converter pool closed and its work files removed).
     uvicorn.run(
         app,
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
         # Behind the TLS proxy the client's address (rate limits, the signer's recorded IP)
         # comes from X-Forwarded-For, trusted only from the proxy's own address.
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
-
-
-class _MaskSigningTokens(logging.Filter):
-    """Signer tokens are bearer secrets kept only as hashes: never in access logs either."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                re.sub(r"/(sign|objections)/[^/\s?]+", r"/\1/***", a) if isinstance(a, str) else a
-                for a in record.args
-            )
-        return True
 
 
 @main.command()
@@ -224,7 +220,9 @@ def generate(input_path: Path, output_path: Path) -> None:
         for lang in contexts
     }
     languages = list(contexts)
-    with ConverterPool(pool_settings(settings.with_(converter_workers=1))) as pool:
+    # no data folder for a one-off: the work files go to a private folder under the temp dir
+    one_off = dataclasses.replace(pool_settings(settings.with_(converter_workers=1)), work_dir=None)
+    with ConverterPool(one_off) as pool:
         rendered = render_pdf(
             pool,
             sets[languages[0]],
@@ -396,23 +394,32 @@ def users_set_password(email: str, password_stdin: bool) -> None:
 
 
 @main.command()
-def worker() -> None:
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Jobs run at once (default DPA_WORKER_CONCURRENCY, 4).",
+)
+def worker(concurrency: int | None) -> None:
     """Run background jobs from the queue (DPA_QUEUE_URL); start as many as you like, anywhere."""
     import asyncio
 
-    from saq import Worker
-
-    from dpa_service.worker import worker_settings
+    from dpa_service.runtime import configure_logging
+    from dpa_service.worker import make_worker
 
     settings = _settings()
     if not settings.queue_url:
         raise click.ClickException(
             "DPA_QUEUE_URL is not set: without a queue the service runs its jobs itself"
         )
-    definition = worker_settings(settings)
-    queue = definition.pop("queue")
-    click.echo(f"worker on {settings.queue_url} (archive: {settings.archive})", err=True)
-    asyncio.run(Worker(queue, **definition).start())
+    configure_logging(settings)
+    saq_worker = make_worker(settings, concurrency=concurrency)
+    click.echo(
+        f"worker on {settings.queue_url} (archive: {settings.archive}, "
+        f"concurrency: {saq_worker.concurrency})",
+        err=True,
+    )
+    asyncio.run(saq_worker.start())
 
 
 @main.group()

@@ -30,6 +30,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    log_format: str = "json"  # json: one JSON object a line (request id, job, …); text: plain
     forwarded_allow_ips: str = ""  # the TLS proxy's address(es): then X-Forwarded-For is trusted
 
     converter_workers: int = field(default_factory=_cpu_count)
@@ -74,6 +75,10 @@ class Settings:
     queue_name: str = "dpa"
     sweep_seconds: float = 5.0  # how often pending work (mail, webhooks, archive) is looked for
     job_timeout_seconds: int = 120  # a queued job running longer (or whose worker died) is redone
+    redis_url: str = ""  # Redis shared by the replicas (rate limits); empty: DPA_QUEUE_URL's
+    worker_concurrency: int = 4  # jobs one `dpa-service worker` runs at once
+    shutdown_grace_seconds: float = 30.0  # on SIGTERM: in-flight requests and jobs finish first
+    metrics_port: int = 0  # a worker serves /metrics on DPA_HOST:this port; 0: none
 
     # staff accounts (web UI)
     login_max_failures: int = 5  # failed logins in a row before the account is locked
@@ -124,6 +129,10 @@ class Settings:
             raise SettingsError("DPA_S3_SSE must be none, AES256 or aws:kms")
         if self.s3_object_lock_mode not in ("GOVERNANCE", "COMPLIANCE", "none"):
             raise SettingsError("DPA_S3_OBJECT_LOCK_MODE must be GOVERNANCE, COMPLIANCE or none")
+        if self.log_format not in ("json", "text"):
+            raise SettingsError("DPA_LOG_FORMAT must be json or text")
+        if self.worker_concurrency < 1:
+            raise SettingsError("DPA_WORKER_CONCURRENCY must be at least 1")
         self.reminder_schedule  # noqa: B018 - refuse a bad DPA_REMINDER_DAYS at start
 
     @property
@@ -154,7 +163,14 @@ class Settings:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_urlsafe(48))
+        elif path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+            path.chmod(0o600)  # a key readable by others is not a secret
         return path.read_text().strip()
+
+    @property
+    def shared_redis_url(self) -> str:
+        """Redis that every replica shares (rate limits), if any: DPA_REDIS_URL or the queue's."""
+        return self.redis_url or self.queue_url
 
     @property
     def is_sqlite(self) -> bool:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.types import TypeDecorator
+
+from dpa_service.log_context import current_request_id
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -43,8 +46,23 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
 
 
+def _private_sqlite_file(url: str) -> None:
+    """The SQLite file holds every customer's details: readable by the service's user only
+    (SQLite gives its -wal and -shm files the database file's mode)."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_uid == os.getuid():
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -62,15 +80,23 @@ def make_engine(url: str) -> Engine:
 class QueuedWork:
     """Marks a table whose new rows are work for the job engine (an e-mail to send, an object
     to archive, a webhook to deliver, an agreement to re-issue): a transaction that adds one
-    wakes the engine once it commits (see `take_queued_work`)."""
+    wakes the engine once it commits (see `take_queued_work`). Each row keeps the id of the
+    request that queued it, so the job's log lines name that request too."""
+
+    request_id: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 _QUEUED = "dpa_queued_work"
 
 
 def _note_queued_work(session: Session, _context: Any, _instances: Any) -> None:
-    if any(isinstance(row, QueuedWork) for row in session.new):
+    queued = [row for row in session.new if isinstance(row, QueuedWork)]
+    if queued:
         session.info[_QUEUED] = True
+        request_id = current_request_id()
+        for row in queued:
+            if row.request_id is None:
+                row.request_id = request_id
 
 
 def queue_work(session: Session) -> None:

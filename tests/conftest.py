@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,13 +75,20 @@ def _postgres_database() -> Iterator[str]:
             pytest.fail(f"PostgreSQL is required but not reachable at {PG_URL}: {exc}")
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
     name = f"dpa_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
     base = PG_URL.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        # over a new connection: the topology test restarts PostgreSQL in between
+        for _ in range(30):
+            try:
+                with psycopg.connect(PG_URL, autocommit=True, connect_timeout=3) as again:
+                    again.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                break
+            except psycopg.OperationalError:
+                time.sleep(1)
 
 
 @dataclass

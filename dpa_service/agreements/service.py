@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,6 +28,7 @@ from dpa_service.counterparties.models import Counterparty
 from dpa_service.db import end_read_transaction
 from dpa_service.errors import Conflict, NotFound, Unprocessable
 from dpa_service.ids import new_id
+from dpa_service.metrics import GENERATION_SECONDS
 from dpa_service.profile import service as profiles
 from dpa_service.rendering.context import AgreementMeta, build_contexts, languages_of
 from dpa_service.rendering.converter import ConverterPool
@@ -105,6 +107,7 @@ def request_dpa_for(
     ):
         return Outcome(latest, created=False)
 
+    started = time.monotonic()
     languages = languages_of(workspace.details)
     sets = clauses.current_sets(session=session, languages=languages)
     sp_list = subprocessors.current_approved(session=session)
@@ -191,6 +194,7 @@ def request_dpa_for(
         data=rendered.pdf,
     )
     _void_older_unsigned(session, agreement_id, number, actor)
+    GENERATION_SECONDS.observe(time.monotonic() - started)
     return Outcome(version, created=True, rendered=rendered)
 
 

@@ -41,4 +41,5 @@ class ArchiveObject(QueuedWork, Base):
     checksum_sha256: Mapped[str | None] = mapped_column(String(100))  # as S3 reports it (base64)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     enqueued_at: Mapped[datetime | None]  # last handed to a queue worker (see jobs.py)
+    claimed_until: Mapped[datetime | None]  # a worker is storing it until then (see store)
     stored_at: Mapped[datetime | None]

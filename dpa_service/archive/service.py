@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker, undefer
 
@@ -70,21 +70,43 @@ def stage(
     return obj
 
 
-def store(*, session_factory: sessionmaker, archive: Archive, object_id: str) -> str:  # type: ignore[type-arg]
+def store(
+    *,
+    session_factory: sessionmaker,  # type: ignore[type-arg]
+    archive: Archive,
+    object_id: str,
+    lease_s: float = 120.0,
+) -> str:
     """Put one staged object into the archive; safe to run twice, or in two workers at once.
 
-    Returns the object's state afterwards. A key that already holds the same bytes (an earlier
-    attempt that died after the upload) counts as stored; different bytes are a failure that
-    needs a person, and never an overwrite.
+    The object is claimed first (a compare-and-set on `claimed_until`, committed before the
+    upload), so two workers never upload it at the same time; a worker that dies holding the
+    claim leaves it to another once `lease_s` has passed. Returns the object's state afterwards
+    ("claimed" when another worker holds it). A key that already holds the same bytes (an
+    earlier attempt that died after the upload) counts as stored; different bytes are a failure
+    that needs a person, and never an overwrite.
     """
     with session_factory() as session:
+        now = utcnow()
+        if not changed_rows(
+            session,
+            update(ArchiveObject)
+            .where(
+                ArchiveObject.id == object_id,
+                ArchiveObject.state == PENDING,
+                or_(ArchiveObject.claimed_until.is_(None), ArchiveObject.claimed_until < now),
+            )
+            .values(claimed_until=now + timedelta(seconds=lease_s)),
+        ):
+            state = session.scalar(select(ArchiveObject.state).where(ArchiveObject.id == object_id))
+            session.rollback()
+            return "claimed" if state == PENDING else (state or "missing")
+        session.commit()  # the claim is visible to other workers before the upload
         obj = session.scalars(
             select(ArchiveObject)
             .where(ArchiveObject.id == object_id)
             .options(undefer(ArchiveObject.content))
-        ).one_or_none()
-        if obj is None or obj.state != PENDING:
-            return obj.state if obj else "missing"
+        ).one()
         if obj.content is None:
             raise ArchiveError(f"{obj.key} has no staged bytes")
         key, data, sha, content_type = obj.key, obj.content, obj.sha256, obj.content_type
@@ -117,7 +139,11 @@ def store(*, session_factory: sessionmaker, archive: Archive, object_id: str) ->
             session.execute(
                 update(ArchiveObject)
                 .where(ArchiveObject.id == object_id)
-                .values(attempts=ArchiveObject.attempts + 1, last_error=str(exc)[:2000])
+                .values(
+                    attempts=ArchiveObject.attempts + 1,
+                    last_error=str(exc)[:2000],
+                    claimed_until=None,  # the next sweep may try again at once
+                )
             )
             session.commit()
         raise
@@ -152,7 +178,11 @@ def _finish(
     **values: object,
 ) -> str:  # type: ignore[type-arg]
     with session_factory() as session:
-        changes: dict[str, object] = {"state": state, "attempts": ArchiveObject.attempts + 1}
+        changes: dict[str, object] = {
+            "state": state,
+            "attempts": ArchiveObject.attempts + 1,
+            "claimed_until": None,
+        }
         if state == STORED:
             changes.update(stored_at=utcnow(), content=None, last_error=None, **values)
         else:
@@ -177,6 +207,23 @@ def pending_ids(*, session: Session, limit: int = 500) -> list[str]:
             .order_by(ArchiveObject.agreement_id.is_(None), ArchiveObject.created_at)
             .limit(limit)
         )
+    )
+
+
+def request_ids(*, session: Session, ids: list[str]) -> dict[str, str | None]:
+    """The request that staged each object, for the log lines of the job that stores it."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(ArchiveObject.id, ArchiveObject.request_id).where(ArchiveObject.id.in_(ids))
+    )
+    return {object_id: request_id for object_id, request_id in rows}
+
+
+def pending_count(*, session: Session) -> int:
+    return int(
+        session.scalar(select(func.count(ArchiveObject.id)).where(ArchiveObject.state == PENDING))
+        or 0
     )
 
 
@@ -262,6 +309,15 @@ def _report_integrity_failure(
             own.rollback()
             log.exception("could not record the integrity failure of %s", obj.key)
     queue_work(session)  # its webhook: wake the job engine whatever becomes of the read
+
+
+def release_for_queue(*, session: Session, object_id: str) -> None:
+    """A worker that is stopping gives back an object it was handed but did not start."""
+    session.execute(
+        update(ArchiveObject)
+        .where(ArchiveObject.id == object_id, ArchiveObject.state == PENDING)
+        .values(enqueued_at=None)
+    )
 
 
 def _object(session: Session, key: str) -> ArchiveObject:

@@ -27,6 +27,7 @@ STAFF_HOME = "/staff/"
 PUBLIC_PATHS = [
     "^/health",
     "^/ready",
+    "^/metrics",
     "^/schema",
     "^/sign/",
     "^/verify",

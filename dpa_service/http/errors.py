@@ -15,6 +15,8 @@ from urllib.parse import quote
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.response import Redirect, Template
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from dpa_service.archive.base import ArchiveError
 from dpa_service.errors import DomainError
@@ -31,7 +33,7 @@ PAGE_HEADINGS = {
     410: "No longer available",
     422: "This cannot be done",
 }
-NOT_PAGES = ("/api/", "/schema", "/health", "/ready")
+NOT_PAGES = ("/api/", "/schema", "/health", "/ready", "/metrics")
 
 
 class PageAnswer(Exception):
@@ -190,6 +192,26 @@ def on_archive_error(request: Request[Any, Any, Any], exc: ArchiveError) -> Resp
     return problem(503, detail, {"Retry-After": "5"})
 
 
+def on_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database did not answer (restarting, failing over, connections dropped): nothing
+    was committed, so the client may simply try again. The pool's pre-ping replaces the dropped
+    connections, so the service recovers by itself once the database is back."""
+    log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else exc)
+    detail = "the database is not available; try again shortly"
+    if _is_page(request):
+        return _as_page(request, 503, detail.capitalize() + ".", {"Retry-After": "2"})
+    return problem(503, detail, {"Retry-After": "2"})
+
+
+def on_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        return on_database_unavailable(request, exc)
+    log.error("database error", exc_info=exc)
+    if _is_page(request):
+        return _as_page(request, 500, "Something went wrong; try again.", None)
+    return problem(500, "Internal Server Error")
+
+
 def on_login_required(_: Request[Any, Any, Any], exc: LoginRequired) -> Response[Any]:
     return Redirect(f"/staff/login?next={quote(exc.next_path, safe='/')}", status_code=303)
 
@@ -232,4 +254,6 @@ EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
     ConverterError: on_converter_error,
     ArchiveError: on_archive_error,
     LoginRequired: on_login_required,
+    DBAPIError: on_database_error,
+    SQLAlchemyTimeoutError: on_database_unavailable,  # no free connection in the pool
 }

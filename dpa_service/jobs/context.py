@@ -3,7 +3,8 @@ and seals, the converter pool and the sealer. Built by `dpa_service.runtime`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import sessionmaker
 
@@ -20,3 +21,5 @@ class JobContext:
     settings: Settings
     pool: ConverterPool | None = None  # work that renders (re-issue, countersigning) needs one
     sealer: Sealer | None = None  # completing a stuck version needs it too
+    # set when the process is shutting down: finish the item in hand, take no new work
+    stopping: threading.Event = field(default_factory=threading.Event, compare=False)

@@ -6,10 +6,13 @@ job claims its rows, so a lost enqueue, a killed worker or a job run twice chang
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
+
+from dpa_service.log_context import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,14 @@ class InProcessJobs:
             self._wake.wait(self._interval)
 
 
+def _log_failed_kick(future: concurrent.futures.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        # The sweep the workers run anyway will pick the work up.
+        log.warning(
+            "could not enqueue a sweep (%s); the periodic sweep will catch up", future.exception()
+        )
+
+
 class QueueJobs:
     """The service side of the SAQ engine: it only enqueues a sweep, which workers run."""
 
@@ -69,6 +80,8 @@ class QueueJobs:
             target=self._loop.run_forever, name="dpa-queue", daemon=True
         )
         self._queue: Any = None
+        self._lock = threading.Lock()
+        self._pending: concurrent.futures.Future[Any] | None = None
 
     def start(self) -> None:
         from saq import Queue
@@ -84,14 +97,14 @@ class QueueJobs:
         self._thread.join(10)
 
     def kick(self) -> None:
-        """Enqueue a sweep without waiting: a request must not hang when Redis does."""
-        asyncio.run_coroutine_threadsafe(self._enqueue_sweep(), self._loop)
-
-    async def _enqueue_sweep(self) -> None:
-        try:
-            await asyncio.wait_for(self._queue.enqueue(SWEEP, key=SWEEP, timeout=300), 5)
-        except Exception:
-            # The sweep the workers run anyway will pick the work up.
-            log.warning(
-                "could not enqueue a sweep; the periodic sweep will catch up", exc_info=True
+        """Enqueue a sweep carrying the request id in force, without waiting for Redis: a
+        request never waits on the queue, and while one wake-up is on its way (Redis slow or
+        paused) further ones are dropped; the workers' own periodic sweep catches up."""
+        with self._lock:
+            if self._pending is not None and not self._pending.done():
+                return
+            self._pending = asyncio.run_coroutine_threadsafe(
+                self._queue.enqueue(SWEEP, key=SWEEP, timeout=60, request_id=current_request_id()),
+                self._loop,
             )
+            self._pending.add_done_callback(_log_failed_kick)

@@ -71,10 +71,12 @@ class FolderTransport:
 
     def send(self, msg: EmailMessage, *, envelope_from: str, to: str, key: str) -> str:
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             path = self.folder / f"{key}.eml"
             tmp = path.with_suffix(".tmp")
-            with open(tmp, "wb") as fh:
+            # codes and signing links are bearer secrets: the file is the service user's only
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
                 fh.write(msg.as_bytes(policy=email.policy.SMTPUTF8))
                 fh.flush()
                 os.fsync(fh.fileno())

@@ -25,6 +25,7 @@ from dpa_service.clock import iso, utcnow
 from dpa_service.config import Settings
 from dpa_service.db import changed_rows
 from dpa_service.errors import DomainError
+from dpa_service.log_context import request_id_bound
 from dpa_service.notify.mail import DeliveryError, Transport, build_message, envelope_sender
 from dpa_service.notify.mail import make_transport as _make_transport
 from dpa_service.notify.models import FAILED, PENDING, SENDING, SENT, EmailAttempt, OutboundEmail
@@ -134,18 +135,19 @@ def deliver_due(
             row = _claim(ctx, email_id, clock())
             if row is None:
                 continue  # another worker has it, or has sent it
-            try:
-                detail = _send(ctx.settings, transport, row)
-            except DeliveryError as exc:
-                _failed(ctx, row, exc, clock())
-                if exc.connection:
-                    break  # the server is not there: the rest would fail the same way
-            except Exception as exc:
-                log.exception("mail %s (%s) could not be sent", row.id, row.kind)
-                _failed(ctx, row, DeliveryError(f"{type(exc).__name__}: {exc}"), clock())
-            else:
-                _sent(ctx, row, detail, clock())
-                sent += 1
+            with request_id_bound(row.request_id):  # the request that queued it
+                try:
+                    detail = _send(ctx.settings, transport, row)
+                except DeliveryError as exc:
+                    _failed(ctx, row, exc, clock())
+                    if exc.connection:
+                        break  # the server is not there: the rest would fail the same way
+                except Exception as exc:
+                    log.exception("mail %s (%s) could not be sent", row.id, row.kind)
+                    _failed(ctx, row, DeliveryError(f"{type(exc).__name__}: {exc}"), clock())
+                else:
+                    _sent(ctx, row, detail, clock())
+                    sent += 1
     finally:
         transport.close()
     return sent

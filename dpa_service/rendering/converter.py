@@ -4,17 +4,27 @@ Each worker is `uno_worker.py` running under Debian's Python (where `uno` import
 soffice and profile; the two talk over the worker's stdin/stdout. The pool bounds the queue,
 stops a conversion that overruns its timeout, replaces a worker that crashed or hung, and
 recycles each worker after a number of conversions so LibreOffice's memory cannot creep.
+
+Work files (the DOCX being converted holds a customer's details, and LibreOffice's profile) live
+in a private folder (0700), `work_dir`: one folder per pool, locked with `flock` while the pool
+lives, one per worker inside it. A conversion's files are removed when it ends; a killed
+worker's folder when it is killed; the pool's folder when the pool closes; and at start, the
+folders of pools whose process died (their lock is free) are removed.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import queue
+import secrets
 import select
+import shutil
 import signal
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -54,6 +64,70 @@ class PoolSettings:
     python: str = "/usr/bin/python3"
     soffice: str = "soffice"
     start_timeout_s: float = 60.0
+    work_dir: Path | None = None  # private folder for work files; None: one under the temp dir
+
+
+def default_work_dir() -> Path:
+    return Path(tempfile.gettempdir()) / f"dpa-converter-{os.getuid()}"
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o700)  # an existing folder too: it holds customers' documents
+    return path
+
+
+def remove_abandoned(root: Path) -> int:
+    """Remove the work folders of pools whose process is gone (a crash, a SIGKILL): their
+    lock file is no longer held. Folders of live pools, in this process or another sharing the
+    data folder, are left alone. Returns how many were removed."""
+    removed = 0
+    if not root.is_dir():
+        return 0
+    for lock_path in root.glob("pool-*.lock"):
+        try:
+            fd = os.open(lock_path, os.O_RDWR)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue  # a live pool
+        try:
+            shutil.rmtree(lock_path.with_suffix(""), ignore_errors=True)
+            lock_path.unlink(missing_ok=True)
+            removed += 1
+        finally:
+            os.close(fd)
+    # a pool folder whose lock file is gone belongs to no live pool (the lock comes first)
+    for folder in root.glob("pool-*"):
+        if folder.is_dir() and not folder.with_suffix(".lock").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+class _WorkFolder:
+    """This pool's private folder under the work root, locked (flock) while the pool lives."""
+
+    def __init__(self, root: Path) -> None:
+        _private_dir(root)
+        name = f"pool-{os.getpid()}-{secrets.token_hex(6)}"
+        self.lock_path = root / f"{name}.lock"
+        self._lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        self.path = root / name
+        self.path.mkdir(mode=0o700)
+
+    def new_worker_dir(self) -> Path:
+        return Path(tempfile.mkdtemp(prefix="w-", dir=self.path))  # 0700
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.lock_path.unlink(missing_ok=True)
+        os.close(self._lock_fd)
 
 
 class _WorkerDied(Exception):
@@ -61,11 +135,12 @@ class _WorkerDied(Exception):
 
 
 class _Worker:
-    def __init__(self, settings: PoolSettings) -> None:
+    def __init__(self, settings: PoolSettings, workdir: Path) -> None:
         self.settings = settings
+        self.workdir = workdir
         self.conversions = 0
         self.proc = subprocess.Popen(
-            [settings.python, str(WORKER_SCRIPT), settings.soffice],
+            [settings.python, str(WORKER_SCRIPT), settings.soffice, str(workdir)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -74,7 +149,11 @@ class _Worker:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in = self.proc.stdin
         self._out_fd = self.proc.stdout.fileno()
-        kind, _ = self._read_frame(time.monotonic() + settings.start_timeout_s)
+        try:
+            kind, _ = self._read_frame(time.monotonic() + settings.start_timeout_s)
+        except BaseException:
+            self.kill()
+            raise
         if kind != b"R":
             self.kill()
             raise _WorkerDied("worker did not report ready")
@@ -137,6 +216,8 @@ class _Worker:
                     stream.close()
             except OSError:
                 pass
+        # killed mid-conversion, it left the customer's document and its profile behind
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 class ConverterPool:
@@ -151,10 +232,17 @@ class ConverterPool:
         self._closed = False
         self._starting = 0
         self._failing_since: float | None = None  # since when LibreOffice fails to start
+        self._folder: _WorkFolder | None = None
+        self._in_flight = 0  # admitted conversions: converting or waiting for a worker
         self.restarts = 0
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
+        root = (self.settings.work_dir or default_work_dir()).resolve()
+        removed = remove_abandoned(_private_dir(root))
+        if removed:
+            log.warning("removed %d converter work folders left by a crashed process", removed)
+        self._folder = _WorkFolder(root)
         threads = [threading.Thread(target=self._spawn) for _ in range(self.settings.size)]
         for t in threads:
             t.start()
@@ -170,6 +258,9 @@ class ConverterPool:
             self._workers.clear()
         for w in workers:
             w.kill()
+        if self._folder is not None:
+            self._folder.remove()
+            self._folder = None
 
     def __enter__(self) -> ConverterPool:
         self.start()
@@ -179,19 +270,22 @@ class ConverterPool:
         self.close()
 
     def _spawn(self, retry: bool = False) -> None:
-        """Start one worker. At start-up a failure is final (start() says so); a replacement
-        keeps trying, with a growing pause, until it starts or the pool closes — a pool must
-        never shrink for good because LibreOffice failed to start once."""
+        """Start one worker in a work folder of its own. At start-up a failure is final
+        (start() says so); a replacement keeps trying, with a growing pause, until it starts or
+        the pool closes — a pool must never shrink for good because LibreOffice failed to start
+        once."""
         pause = 1.0
         while True:
             with self._lock:
-                if self._closed:
-                    return
+                if self._closed or self._folder is None:
+                    return  # closing: no replacement
                 self._starting += 1
+                workdir = self._folder.new_worker_dir()
             try:
-                worker = _Worker(self.settings)
+                worker = _Worker(self.settings, workdir)
             except Exception:
                 log.exception("could not start a LibreOffice worker")
+                shutil.rmtree(workdir, ignore_errors=True)
                 with self._lock:
                     self._starting -= 1
                     self._failing_since = self._failing_since or time.monotonic()
@@ -227,6 +321,12 @@ class ConverterPool:
             busy = set(self._workers) - set(self._idle.queue)
             return sorted(w.pid for w in busy)
 
+    def load(self) -> tuple[int, int]:
+        """(busy workers, conversions waiting for one), for metrics."""
+        with self._lock:
+            busy = len(set(self._workers) - set(self._idle.queue))
+            return busy, max(0, self._in_flight - busy)
+
     def healthy(self) -> bool:
         with self._lock:
             alive = [w for w in self._workers if w.proc.poll() is None]
@@ -241,6 +341,8 @@ class ConverterPool:
     def convert(self, docx: bytes) -> bytes:
         if not self._admission.acquire(blocking=False):
             raise ConverterBusy(retry_after=max(1, round(self.settings.timeout_s / 4)))
+        with self._lock:
+            self._in_flight += 1
         try:
             try:
                 return self._convert_once(docx)
@@ -251,6 +353,8 @@ class ConverterPool:
                 except _WorkerDied as again:
                     raise ConverterUnavailable(f"conversion failed twice: {again}") from again
         finally:
+            with self._lock:
+                self._in_flight -= 1
             self._admission.release()
 
     def _convert_once(self, docx: bytes) -> bytes:

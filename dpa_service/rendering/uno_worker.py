@@ -3,6 +3,8 @@
 This file runs under Debian's /usr/bin/python3 (the only interpreter where `uno` imports), so it
 uses the standard library and `uno` only and must not import anything from dpa_service.
 
+Usage: uno_worker.py SOFFICE WORKDIR (a private folder the parent made and removes).
+
 Protocol (all integers big-endian):
   worker -> parent, once started:  b"R" + u32 len + soffice version text
   parent -> worker, per document:  u32 len + DOCX bytes   (len 0 asks the worker to exit)
@@ -56,6 +58,9 @@ def _send(stream, kind: bytes, payload: bytes) -> None:
 def _start_office(workdir: str, soffice: str) -> tuple[subprocess.Popen[bytes], object]:
     pipe_name = f"dpa_{uuid.uuid4().hex}"
     profile = uno.systemPathToFileUrl(os.path.join(workdir, "profile"))
+    # LibreOffice's own temporary files (copies of the document) stay in the private folder too
+    tmp = os.path.join(workdir, "tmp")
+    os.makedirs(tmp, mode=0o700, exist_ok=True)
     office = subprocess.Popen(
         [
             soffice,
@@ -72,6 +77,7 @@ def _start_office(workdir: str, soffice: str) -> tuple[subprocess.Popen[bytes], 
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "TMPDIR": tmp, "TMP": tmp, "TEMP": tmp},
     )
     local = uno.getComponentContext()
     resolver = local.ServiceManager.createInstanceWithContext(
@@ -93,7 +99,20 @@ def _start_office(workdir: str, soffice: str) -> tuple[subprocess.Popen[bytes], 
 def _convert(desktop: object, workdir: str, docx: bytes) -> bytes:
     src = os.path.join(workdir, "in.docx")
     dst = os.path.join(workdir, "out.pdf")
-    with open(src, "wb") as fh:
+    try:
+        return _convert_files(desktop, src, dst, docx)
+    finally:
+        # the document holds a customer's details: nothing stays once the conversion ends
+        for path in (src, dst):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
+
+def _convert_files(desktop: object, src: str, dst: str, docx: bytes) -> bytes:
+    fd = os.open(src, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
         fh.write(docx)
     doc = desktop.loadComponentFromURL(  # type: ignore[attr-defined]
         uno.systemPathToFileUrl(src),
@@ -116,9 +135,7 @@ def _convert(desktop: object, workdir: str, docx: bytes) -> bytes:
     finally:
         doc.close(True)
     with open(dst, "rb") as fh:
-        pdf = fh.read()
-    os.unlink(dst)
-    return pdf
+        return fh.read()
 
 
 def main() -> int:
@@ -127,7 +144,9 @@ def main() -> int:
     proto_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     proto_in = sys.stdin.buffer
-    workdir = tempfile.mkdtemp(prefix="dpa-uno-")
+    # the pool's private folder for this worker (0700); standalone: a private temp folder
+    workdir = sys.argv[2] if len(sys.argv) > 2 else tempfile.mkdtemp(prefix="dpa-uno-")
+    os.umask(0o077)  # LibreOffice's profile and temp files: for this user only
     office = None
     try:
         office, desktop = _start_office(workdir, soffice)

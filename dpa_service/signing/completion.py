@@ -31,6 +31,7 @@ from dpa_service.errors import Conflict
 from dpa_service.i18n import N_, gettext_for
 from dpa_service.ids import new_id
 from dpa_service.jobs.context import JobContext
+from dpa_service.metrics import SIGNING_SECONDS
 from dpa_service.profile.models import ProcessorProfileVersion
 from dpa_service.rendering.context import (
     AgreementMeta,
@@ -540,7 +541,19 @@ def complete(
 ) -> AgreementVersion:
     """Countersign a signed version, seal the completed PDF, stage it for the archive, and
     e-mail the copies; in the caller's unit of work (which commits)."""
-    now = now or utcnow()
+    with SIGNING_SECONDS.labels("complete").time():
+        return _complete(session, version, countersigner, pool, sealer, settings, now or utcnow())
+
+
+def _complete(
+    session: Session,
+    version: AgreementVersion,
+    countersigner: Countersigner,
+    pool: ConverterPool,
+    sealer: Sealer,
+    settings: Settings,
+    now: datetime,
+) -> AgreementVersion:
     _check_can_complete(session, version)
     inputs = _read_inputs(session, version)
     end_read_transaction(session)  # the database is not held while LibreOffice and the seal work

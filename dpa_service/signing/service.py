@@ -26,6 +26,7 @@ from dpa_service.counterparties.models import Counterparty
 from dpa_service.db import changed_rows
 from dpa_service.errors import Conflict, DomainError, NotFound, Unprocessable
 from dpa_service.i18n import N_, gettext_for, language_of
+from dpa_service.metrics import SIGNING_SECONDS
 from dpa_service.notify import outbox
 from dpa_service.profile.service import refusal
 from dpa_service.signing.disclosure import disclosure_sha256, disclosure_version
@@ -333,6 +334,7 @@ def _use_link(session: Session, link: SigningLink, now: datetime) -> None:
     link.used_at = now
 
 
+@SIGNING_SECONDS.labels("sign").time()
 def sign(
     *,
     session: Session,

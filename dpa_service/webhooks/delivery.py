@@ -9,6 +9,7 @@ import ipaddress
 import logging
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from dpa_service.clock import utcnow
 from dpa_service.config import Settings
 from dpa_service.db import changed_rows
+from dpa_service.log_context import request_id_bound
+from dpa_service.metrics import WEBHOOK_DELIVERIES
 from dpa_service.webhooks.models import (
     DELIVERED,
     DELIVERING,
@@ -97,6 +100,7 @@ class Claim:
     event_type: str
     body: bytes
     requested_at: datetime
+    request_id: str | None = None  # the request that made the event, for the log lines
 
 
 def claim(*, session: Session, delivery_id: str, now: datetime, timeout_s: float) -> Claim | None:
@@ -112,6 +116,13 @@ def claim(*, session: Session, delivery_id: str, now: datetime, timeout_s: float
         return None
     delivery, endpoint, event = row
     if not endpoint.active:
+        # disabled while its previous attempt was in flight (so the disabling missed it)
+        changed_rows(
+            session,
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery_id, _due(now))
+            .values(state=FAILED, last_error="endpoint disabled", next_attempt_at=None),
+        )
         return None
     attempt = delivery.attempts + 1
     moved = changed_rows(
@@ -139,6 +150,7 @@ def claim(*, session: Session, delivery_id: str, now: datetime, timeout_s: float
         event_type=event.type,
         body=event.body.encode(),
         requested_at=delivery.requested_at,
+        request_id=delivery.request_id,
     )
 
 
@@ -310,36 +322,61 @@ def deliver_due(
                 session.commit()
             if work is None:
                 continue  # another worker has it
-            try:
-                outcome = send(
-                    client,
-                    work,
-                    open_secret(work.sealed_secret, secret_key),
-                    settings.webhook_timeout_s,
-                    settings.webhook_allow_private,
-                )
-            except InvalidToken:
-                outcome = Outcome(
-                    None,
-                    "the endpoint secret cannot be decrypted (DPA_SECRET_KEY changed?)",
-                    None,
-                    0,
-                )
-            with session_factory() as session:
-                state = finish(
-                    session=session,
-                    work=work,
-                    outcome=outcome,
-                    now=clock(),
-                    retry_hours=settings.webhook_retry_hours,
+            with request_id_bound(work.request_id):
+                state, outcome = _attempt(
+                    session_factory, settings, client, work, secret_key, clock
                 )
             if state == DELIVERED:
                 delivered += 1
-            elif state == FAILED:
-                log.warning(
-                    "webhook delivery %s failed for good: %s", work.delivery_id, outcome.error
-                )
     return delivered
+
+
+def _attempt(
+    session_factory: sessionmaker,  # type: ignore[type-arg]
+    settings: Settings,
+    client: httpx.Client,
+    work: Claim,
+    secret_key: str,
+    clock: Callable[[], datetime],
+) -> tuple[str, Outcome]:
+    try:
+        outcome = send(
+            client,
+            work,
+            open_secret(work.sealed_secret, secret_key),
+            settings.webhook_timeout_s,
+            settings.webhook_allow_private,
+        )
+    except InvalidToken:
+        outcome = Outcome(
+            None,
+            "the endpoint secret cannot be decrypted (DPA_SECRET_KEY changed?)",
+            None,
+            0,
+        )
+    with session_factory() as session:
+        state = finish(
+            session=session,
+            work=work,
+            outcome=outcome,
+            now=clock(),
+            retry_hours=settings.webhook_retry_hours,
+        )
+    WEBHOOK_DELIVERIES.labels(OUTCOME_OF_STATE.get(state, "retry")).inc()
+    log.info(
+        "webhook %s %s to %s: %s",
+        work.event_type,
+        work.delivery_id,
+        work.url,
+        state,
+        extra={"event_id": work.event_id, "status": outcome.status_code, "attempt": work.attempt},
+    )
+    if state == FAILED:
+        log.warning("webhook delivery %s failed for good: %s", work.delivery_id, outcome.error)
+    return state, outcome
+
+
+OUTCOME_OF_STATE = {DELIVERED: "delivered", FAILED: "failed"}  # pending again: a retry
 
 
 def deliver_webhooks(ctx: JobContext) -> int:

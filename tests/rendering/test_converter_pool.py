@@ -55,6 +55,14 @@ def wait_until(check: Callable[[], bool], seconds: float) -> bool:
     return False
 
 
+def signal_if_alive(proc: psutil.Process, signum: int) -> None:
+    """LibreOffice starts and ends short-lived helpers: one listed a moment ago may be gone."""
+    try:
+        proc.send_signal(signum)
+    except psutil.NoSuchProcess:
+        pass
+
+
 def busy_soffice(pool: ConverterPool) -> list[psutil.Process]:
     assert wait_until(lambda: bool(pool.busy_worker_pids()), 10), "no conversion started"
     time.sleep(0.15)  # let LibreOffice get into the document
@@ -113,7 +121,7 @@ def test_a_hanging_conversion_is_stopped_by_the_timeout() -> None:
         thread.start()
         hung = busy_soffice(pool)
         for proc in hung:
-            proc.send_signal(signal.SIGSTOP)  # a real hang: the process stops answering
+            signal_if_alive(proc, signal.SIGSTOP)  # a real hang: the process stops answering
         thread.join(30)
         elapsed = time.monotonic() - started
         assert errors and isinstance(errors[0], ConverterUnavailable)
@@ -129,7 +137,7 @@ def test_a_full_queue_is_refused_at_once_with_retry_after() -> None:
         thread = threading.Thread(target=_swallow, args=(pool,))
         thread.start()
         for proc in busy_soffice(pool):
-            proc.send_signal(signal.SIGSTOP)
+            signal_if_alive(proc, signal.SIGSTOP)
         started = time.monotonic()
         with pytest.raises(ConverterBusy) as busy:
             pool.convert(sample_docx(paragraphs=3))
@@ -155,7 +163,7 @@ def test_api_answers_503_with_retry_after_when_the_converter_is_saturated(tmp_pa
             thread = threading.Thread(target=_swallow, args=(pool,))
             thread.start()
             for proc in busy_soffice(pool):
-                proc.send_signal(signal.SIGSTOP)
+                signal_if_alive(proc, signal.SIGSTOP)
             r = api.request_dpa("busy-ws")
             assert r.status_code == 503
             assert int(r.headers["retry-after"]) >= 1
