@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -90,13 +91,17 @@ def write_checkpoint(
         select(AuditCheckpoint).order_by(AuditCheckpoint.number.desc()).limit(1)
     ).first()
     number = previous.number + 1 if previous else 1
-    counts = dict(
-        session.execute(
-            select(AuditEvent.agreement_id, func.count())
-            .where(AuditEvent.agreement_id.in_([a for a, _, _ in heads]))
-            .group_by(AuditEvent.agreement_id)
-        ).all()
-    )
+    # The events up to each anchored head only: under READ COMMITTED an event committed since
+    # the heads were read must not be counted (verify counts up to the head).
+    anchored_seq = {agreement: seq for agreement, seq, _ in heads}
+    counts: Counter[str] = Counter()
+    for agreement, seq in session.execute(
+        select(AuditEvent.agreement_id, AuditEvent.seq).where(
+            AuditEvent.agreement_id.in_(list(anchored_seq))
+        )
+    ):
+        if seq <= anchored_seq[agreement]:
+            counts[agreement] += 1
     totals = {
         "agreements": session.scalar(select(func.count()).select_from(Agreement)) or 0,
         "events": session.scalar(select(func.count()).select_from(AuditEvent)) or 0,

@@ -309,3 +309,49 @@ def test_two_workers_at_once_write_one_checkpoint_and_then_none_until_chains_gro
         content: dict[str, Any] = json.loads(obj.content or b"{}")
     assert content["previous"] == {"number": 1, "key": first.key, "sha256": first.sha256}
     assert content["heads"]["a" * 36]["seq"] == 5
+
+
+def test_an_event_committed_while_a_checkpoint_is_written_is_not_counted_in_it(
+    anchored: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the topology run: on PostgreSQL another request committed an event between the
+    checkpoint reading the chain heads and counting the events, so the checkpoint counted one
+    more event than it anchored, and `verify --audit` reported the chain BROKEN."""
+    from dpa_service.audit import checkpoints
+
+    issued = _completed_and_anchored(anchored, "raced-ws")
+    with anchored.session() as s:
+        seq, head = audit.service.head(session=s, agreement_id=issued.agreement_id)
+    read_heads = checkpoints._unanchored
+
+    def heads_then_an_event_elsewhere(session: Any) -> list[tuple[str, int, str]]:
+        heads = read_heads(session)
+        with anchored.session() as other:  # another request, committing meanwhile
+            audit.service.record(
+                session=other,
+                agreement_id=issued.agreement_id,
+                type="version.viewed",
+                actor="test:race",
+                version=1,
+            )
+            other.commit()
+        return [*heads, (issued.agreement_id, seq, head)]
+
+    monkeypatch.setattr(checkpoints, "_unanchored", heads_then_an_event_elsewhere)
+    sealer = make_sealer(anchored.settings, with_timestamps=False)
+    with anchored.session() as s:
+        written = checkpoints.write_checkpoint(session=s, sealer=sealer, reason="interval")
+        assert written is not None
+        s.commit()
+    monkeypatch.undo()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with anchored.session() as s:
+            state = s.scalar(select(ArchiveObject.state).where(ArchiveObject.key == written.key))
+        if state == "stored":
+            break
+        time.sleep(0.1)
+    body = json.loads(LocalArchive(anchored.settings.archive_dir).get(written.key))
+    assert body["heads"][issued.agreement_id] == {"seq": seq, "head": head, "events": seq}
+    result = _verify_audit(anchored)
+    assert not _mentions(result, issued.agreement_id), result.stdout
