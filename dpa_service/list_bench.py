@@ -135,9 +135,13 @@ def seed(
                 _version(agreement_id, number, state, created, now, rng, digest, made_from)
             )
         with session_factory() as session:
-            session.execute(insert(Counterparty), parties)
-            session.execute(insert(Agreement), agreements)
-            session.execute(insert(AgreementVersion), versions)
+            # Core inserts of uniform rows: one multi-row INSERT per thousand rows
+            for table, rows in (
+                (Counterparty.__table__, parties),
+                (Agreement.__table__, agreements),
+                (AgreementVersion.__table__, versions),
+            ):
+                session.execute(insert(table), rows)  # type: ignore[arg-type]
             session.commit()
         inserted += len(versions)
     return inserted

@@ -8,16 +8,21 @@ expectations are worked out from those rows in Python, independently of the SQL.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from dpa_service.agreements.listing import CURRENT_STATES
 from dpa_service.agreements.models import Agreement, AgreementVersion
+from dpa_service.clauses.models import TemplateVersion
 from dpa_service.counterparties.models import Counterparty
 from dpa_service.list_bench import seed
-from tests.conftest import Api
+from dpa_service.rendering.converter import ConverterPool
+from tests.agreements.test_reissue import approve_new_subprocessor_list
+from tests.conftest import Api, own_api
 
 N = 60
 
@@ -149,13 +154,77 @@ def test_search_finds_by_registration_number_and_email_in_any_case(
     assert _all(api, q="100%_no_such") == []  # LIKE wildcards are taken literally
 
 
-def test_outdated_lists_what_a_newer_approved_template_or_list_left_behind(
+def test_nothing_is_outdated_while_its_words_are_the_approved_ones(
     api: Api, seeded: dict[str, Any]
 ) -> None:
-    # Nothing new was approved in this database since the seed: none is outdated…
     items = _all(api, q=seeded["prefix"])
     assert not any(i["outdated"] for i in items)
     assert _all(api, q=seeded["prefix"], outdated="true") == []
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def fresh(
+    request: pytest.FixtureRequest, pool: ConverterPool, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Api]:
+    """A database of its own: these tests approve new words, which outdates everything."""
+    for fresh_api in own_api(request.param, pool, tmp_path_factory.mktemp("outdated")):
+        yield fresh_api
+
+
+def _states(api: Api) -> dict[str, str]:
+    return {i["agreement_id"]: i["state"] for i in _all(api)}
+
+
+def test_outdated_lists_what_a_newer_template_left_behind(fresh: Api) -> None:
+    seed(fresh.session, 12, name_prefix="SIA Vecā Veidne", rng_seed=9)
+    assert _all(fresh, outdated="true") == []
+    # Legal approves security v2: v1 is retired (made here as the approval leaves the rows).
+    with fresh.session() as s:
+        old = s.scalar(
+            select(TemplateVersion).where(
+                TemplateVersion.language == "en",
+                TemplateVersion.template_key == "security",
+                TemplateVersion.state == "approved",
+            )
+        )
+        assert old is not None
+        s.add(
+            TemplateVersion(
+                language="en",
+                template_key="security",
+                version=old.version + 1,
+                sha256=old.sha256,
+                size=old.size,
+                content=old.content,
+                filename=old.filename,
+                author=old.author,
+                author_subject=old.author_subject,
+                state="approved",
+            )
+        )
+        old.state = "retired"
+        s.commit()
+    states = _states(fresh)
+    current = {a for a, state in states.items() if state in CURRENT_STATES}
+    assert current and current != set(states)  # some closed ones are history, not outdated
+    outdated = _all(fresh, outdated="true")
+    assert {i["agreement_id"] for i in outdated} == current
+    assert all(i["outdated"] for i in outdated)
+
+
+def test_outdated_lists_what_a_newer_subprocessor_list_left_behind(fresh: Api) -> None:
+    before = {i["agreement_id"] for i in _all(fresh, outdated="true")}
+    seed(fresh.session, 6, name_prefix="SIA Jaunais Saraksts", rng_seed=10)
+    newest = {i["agreement_id"] for i in _all(fresh, q="Jaunais Saraksts")}
+    with fresh.session() as s:
+        approve_new_subprocessor_list(s, fresh.settings)
+        s.commit()
+    states = _states(fresh)
+    expected = {a for a in newest | before if states[a] in CURRENT_STATES}
+    assert {i["agreement_id"] for i in _all(fresh, outdated="true")} >= expected
+    assert {i["agreement_id"] for i in _all(fresh, q="Jaunais Saraksts", outdated="true")} == {
+        a for a in newest if states[a] in CURRENT_STATES
+    }
 
 
 @pytest.mark.parametrize("role", ["legal", "sales", "admin"])
