@@ -26,7 +26,7 @@ from dpa_service.agreements.models import Agreement, AgreementVersion
 from dpa_service.clauses import service as clauses
 from dpa_service.clock import utcnow
 from dpa_service.config import Settings
-from dpa_service.counterparties.models import Counterparty
+from dpa_service.counterparties.models import Counterparty, search_fields
 from dpa_service.db import make_session_factory
 from dpa_service.profile import service as profiles
 from dpa_service.subprocessors import service as subprocessors
@@ -112,6 +112,7 @@ def seed(
                     "updated_at": created,
                     "owner_subject": "user:bench" if prospect else None,
                     "owner_name": "Bench Seller" if prospect else None,
+                    **search_fields(details),  # Core inserts skip the model's events
                 }
             )
             agreements.append(

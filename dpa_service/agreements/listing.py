@@ -169,15 +169,12 @@ def _latest_number(v: Any) -> Any:
     )
 
 
-def company_key() -> Any:
-    return func.lower(Counterparty.details["legal_name"].as_string())
-
-
-def _sort_columns(sort: str) -> tuple[Any, bool]:
-    """The sort value's column and whether it runs descending."""
+def _sort_columns(sort: str) -> tuple[Any, Any, bool]:
+    """The sort value's column, the unique column that breaks its ties, and whether they run
+    descending: each pair has an index to walk (0016)."""
     if sort.endswith("created"):
-        return Agreement.created_at, sort.startswith("-")
-    return company_key(), sort.startswith("-")
+        return Agreement.created_at, Agreement.id, sort.startswith("-")
+    return Counterparty.name_key, Counterparty.id, sort.startswith("-")
 
 
 def _day_start(day: date) -> datetime:
@@ -195,13 +192,8 @@ def _where(filters: Filters, now: datetime, session: Session) -> list[ColumnElem
         q = filters.q
         clauses_.append(
             or_(
-                Counterparty.details["legal_name"].as_string().icontains(q, autoescape=True),
-                Counterparty.details["registration_number"]
-                .as_string()
-                .icontains(q, autoescape=True),
-                Counterparty.details[("signatory", "email")]
-                .as_string()
-                .icontains(q, autoescape=True),
+                # name, registration number and e-mail, case-folded (counterparties.models)
+                Counterparty.search_text.contains(q.casefold(), autoescape=True),
                 Counterparty.external_id == q,
                 Agreement.id == q,
             )
@@ -237,10 +229,10 @@ def _where(filters: Filters, now: datetime, session: Session) -> list[ColumnElem
     return clauses_
 
 
-def encode_cursor(sort: str, value: Any, agreement_id: str) -> str:
+def encode_cursor(sort: str, value: Any, row_id: str) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(UTC).isoformat()
-    raw = json.dumps([sort, value, agreement_id], separators=(",", ":")).encode()
+    raw = json.dumps([sort, value, row_id], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -266,19 +258,19 @@ def page_query(
     *, session: Session, filters: Filters, limit: int, now: datetime, cursor: str | None = None
 ) -> Select[Any]:
     """The query of one page (one row more than `limit`, to know whether another follows)."""
-    key, descending = _sort_columns(filters.sort)
+    key, tiebreak, descending = _sort_columns(filters.sort)
     query = (
-        select(Agreement.id, Agreement.created_at, key, AgreementVersion, Counterparty)
+        select(Agreement.id, Agreement.created_at, key, tiebreak, AgreementVersion, Counterparty)
         .join(Counterparty, Counterparty.id == Agreement.counterparty_id)
         .join(AgreementVersion, AgreementVersion.agreement_id == Agreement.id)
         .where(*_where(filters, now, session))
     )
     if cursor:
         value, after_id = decode_cursor(cursor, filters.sort)
-        position = tuple_(key, Agreement.id)
-        seen = tuple_(literal(value, type_=key.type), literal(after_id, type_=Agreement.id.type))
+        position = tuple_(key, tiebreak)
+        seen = tuple_(literal(value, type_=key.type), literal(after_id, type_=tiebreak.type))
         query = query.where(position < seen if descending else position > seen)
-    order = (key.desc(), Agreement.id.desc()) if descending else (key.asc(), Agreement.id.asc())
+    order = (key.desc(), tiebreak.desc()) if descending else (key.asc(), tiebreak.asc())
     return query.order_by(*order).limit(limit + 1)
 
 
@@ -299,7 +291,7 @@ def list_agreements(
     more = len(found) > limit
     found = found[:limit]
     approved = approved or Approved.now(session)
-    archive = _archive_states(session, [(r[3].agreement_id, r[3].number) for r in found])
+    archive = _archive_states(session, [(r[4].agreement_id, r[4].number) for r in found])
     rows = [
         Row(
             agreement=AgreementSummaryData(id=agreement_id, created_at=created_at),
@@ -308,12 +300,12 @@ def list_agreements(
             archive=archive.get((agreement_id, version.number), "none"),
             outdated=approved.outdates(version),
         )
-        for agreement_id, created_at, _, version, counterparty in found
+        for agreement_id, created_at, _, _, version, counterparty in found
     ]
     next_cursor = None
     if more and found:
         last = found[-1]
-        next_cursor = encode_cursor(filters.sort, last[2], last[0])
+        next_cursor = encode_cursor(filters.sort, last[2], last[3])
     return Page(rows=rows, next_cursor=next_cursor, limit=limit, filters=filters)
 
 
