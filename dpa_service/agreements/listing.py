@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import statistics
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -158,14 +159,15 @@ def _superseded_template_ids(session: Session, approved: Approved) -> list[str]:
     ]
 
 
-def _latest_number(v: Any) -> Any:
-    """The highest version number of the version's agreement (the unique index answers it)."""
+def _is_latest(v: Any) -> ColumnElement[bool]:
+    """The version is its agreement's newest: no version of it has a higher number (an
+    anti-join on the unique (agreement_id, number) index, which the planner estimates well)."""
     newer = aliased(AgreementVersion)
-    return (
-        select(func.max(newer.number))
-        .where(newer.agreement_id == v.agreement_id)
+    return ~(
+        select(newer.id)
+        .where(newer.agreement_id == v.agreement_id, newer.number > v.number)
         .correlate(v)
-        .scalar_subquery()
+        .exists()
     )
 
 
@@ -177,27 +179,37 @@ def _sort_columns(sort: str) -> tuple[Any, Any, bool]:
     return Counterparty.name_key, Counterparty.id, sort.startswith("-")
 
 
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return len(text) == 36
+
+
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def _where(filters: Filters, now: datetime, session: Session) -> list[ColumnElement[bool]]:
     v = AgreementVersion
-    clauses_: list[ColumnElement[bool]] = [v.number == _latest_number(v)]
+    clauses_: list[ColumnElement[bool]] = [_is_latest(v)]
     if filters.states:
         clauses_.append(v.state.in_(filters.states))
     if filters.kind:
         clauses_.append(Counterparty.kind == filters.kind)
     if filters.q:
         q = filters.q
-        clauses_.append(
-            or_(
-                # name, registration number and e-mail, case-folded (counterparties.models)
-                Counterparty.search_text.contains(q.casefold(), autoescape=True),
-                Counterparty.external_id == q,
-                Agreement.id == q,
+        if _is_uuid(q):  # an agreement's or a prospect's id
+            clauses_.append(or_(Agreement.id == q.lower(), Counterparty.id == q.lower()))
+        else:  # on the counterparty alone, so the database filters it before any join
+            clauses_.append(
+                or_(
+                    # name, registration number and e-mail, case-folded (counterparties.models)
+                    Counterparty.search_text.contains(q.casefold(), autoescape=True),
+                    Counterparty.external_id == q,
+                )
             )
-        )
     column = {
         "created": Agreement.created_at,
         "sent": v.sent_at,
@@ -405,7 +417,7 @@ def overview(
 ) -> Overview:
     now = now or utcnow()
     v = AgreementVersion
-    latest = v.number == _latest_number(v)
+    latest = _is_latest(v)
     by_state = {
         state: count
         for state, count in session.execute(

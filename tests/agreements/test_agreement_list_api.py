@@ -152,6 +152,7 @@ def test_search_finds_by_registration_number_and_email_in_any_case(
     by_email = _all(api, q=party.details["signatory"]["email"].upper())
     assert [i["agreement_id"] for i in by_email] == [agreement_id]
     assert _all(api, q="100%_no_such") == []  # LIKE wildcards are taken literally
+    assert [i["agreement_id"] for i in _all(api, q=agreement_id.upper())] == [agreement_id]
 
 
 def test_nothing_is_outdated_while_its_words_are_the_approved_ones(
@@ -167,8 +168,7 @@ def fresh(
     request: pytest.FixtureRequest, pool: ConverterPool, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Api]:
     """A database of its own: these tests approve new words, which outdates everything."""
-    for fresh_api in own_api(request.param, pool, tmp_path_factory.mktemp("outdated")):
-        yield fresh_api
+    yield from own_api(request.param, pool, tmp_path_factory.mktemp("outdated"))
 
 
 def _states(api: Api) -> dict[str, str]:
