@@ -285,6 +285,16 @@ def run_list_bench(
         timed("filter_outdated", {"outdated": "true"})
         timed("sort_company", {"sort": "company", "limit": 50})
     figures["timings"] = timings
+    spent = []
+    for _ in range(runs):  # the staff home page's figures: counts, median, weekly completions
+        with factory() as session:
+            started = time.monotonic()
+            listing.overview(session=session)
+            spent.append((time.monotonic() - started) * 1000)
+    figures["home_overview"] = {
+        "median_ms": round(statistics.median(spent), 1),
+        "max_ms": round(max(spent), 1),
+    }
     figures["explain_first_page"] = _explain(engine, Filters(), factory)
     figures["explain_expiring"] = _explain(engine, Filters(expiring_within_days=7), factory)
     return figures

@@ -272,9 +272,10 @@ class AgreementPages(Controller):
                 f"version {number} is {version.state}; only a version the controller has "
                 "signed can be countersigned"
             )
+        controller = signing.signatures_of(session=db, version_id=version.id).get("controller")
         return Template(
             "staff/agreement_countersign.html",
-            context={"agreement": agreement, "party": party, "v": version},
+            context={"agreement": agreement, "party": party, "v": version, "signer": controller},
         )
 
     @post(

@@ -93,6 +93,7 @@ def test_legal_finds_an_agreement_reads_its_timeline_and_countersigns_it(
 
     page.locator("#countersign").click()
     expect(page.locator("#document-sha256")).to_have_text(issued.sha256)
+    expect(page.locator("#signed-by")).to_contain_text("Ēriks Kalniņš (Chief Executive) signed")
     _viewer_of(page, "/documents/draft.pdf")  # the document is shown before the form
     expect(page.locator("#name")).to_have_value("Marta Zariņa")
     page.locator("#title").fill("Head of Legal")
