@@ -103,7 +103,7 @@ def test_an_agreement_page_shows_versions_documents_and_the_timeline(
     assert "testclient" in html  # from where the signer signed (the test client's address)
 
 
-def test_the_app_token_and_anonymous_visitors_get_no_staff_list(api: Api) -> None:
+def test_anonymous_visitors_are_sent_to_log_in(api: Api) -> None:
     anonymous = api.client.get("/staff/agreements/", follow_redirects=False)
     assert anonymous.status_code == 303
     assert anonymous.headers["location"].startswith("/staff/login")
