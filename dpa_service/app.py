@@ -55,7 +55,8 @@ from dpa_service.signing.routes import SigningController
 from dpa_service.signing.seal import Sealer
 from dpa_service.subprocessors.routes import SubprocessorApi
 from dpa_service.system.routes import ReadinessChecks, health, ready
-from dpa_service.web.headers import security_headers
+from dpa_service.web.agreements import AgreementPages
+from dpa_service.web.headers import no_body_for_head, security_headers
 from dpa_service.web.pki import dev_ca_crl
 from dpa_service.web.profile import ProcessorProfilePages
 from dpa_service.web.reissues import ReissuePages
@@ -94,6 +95,7 @@ ROUTES: list[Any] = [
     SigningPages,
     VerifyPage,
     StaffPages,
+    AgreementPages,
     TemplatePages,
     SalesPages,
     ReissuePages,
@@ -198,7 +200,7 @@ def create_app(
             "sealer": _value(sealer),
             "job_context": _value(job_context),
         },
-        before_send=[security_headers(settings.frame_ancestors, https=https)],
+        before_send=[security_headers(settings.frame_ancestors, https=https), no_body_for_head],
         middleware=[
             request_ids,
             RateLimitConfig(

@@ -600,5 +600,21 @@ def bench(
     click.echo(json.dumps(figures, indent=2))
 
 
+@main.command("bench-list")
+@click.option(
+    "--n", "n", type=int, default=100_000, show_default=True, help="Agreements to seed first."
+)
+@click.option("--runs", type=int, default=5, show_default=True, help="Requests per figure.")
+@click.option("--no-seed", is_flag=True, help="Time the agreements already there.")
+def bench_list(n: int, runs: int, no_seed: bool) -> None:
+    """Seed N agreements into DPA_DATABASE_URL and time GET /api/v1/agreements (JSON figures,
+    with PostgreSQL's query plan). The seeded rows stay: use a scratch database."""
+    from dpa_service.list_bench import run_list_bench
+
+    settings = _settings()
+    figures = run_list_bench(settings, _engine(settings), n=n, runs=runs, seed_rows=not no_seed)
+    click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
+
+
 if __name__ == "__main__":
     main()

@@ -154,3 +154,33 @@ def test_the_migrations_build_exactly_the_tables_the_models_describe(api: Api) -
             MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
         )
     assert diff == []
+
+
+def test_0016_fills_in_the_search_text_of_the_counterparties_already_there(
+    tmp_path: Path,
+) -> None:
+    """The agreements list searches and sorts by columns kept from the details: a database
+    made before them gets them filled in for every existing company."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'before-0016.sqlite3'}")
+    migrations.upgrade(engine, "0015")
+    details = {
+        "legal_name": "SIA Ļoti Vecā Firma",
+        "registration_number": "40003123456",
+        "signatory": {"name": "Ē K", "title": "CEO", "email": "Eriks@Example.LV"},
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO counterparties (id, kind, external_id, details, details_sha256,"
+                " created_at, updated_at) VALUES ('c1', 'workspace', 'ws-old', :d, 'x',"
+                " '2025-01-01 00:00:00', '2025-01-01 00:00:00')"
+            ),
+            {"d": json.dumps(details)},
+        )
+    migrations.upgrade(engine)
+    with engine.connect() as conn:
+        name_key, search_text = conn.execute(
+            text("SELECT name_key, search_text FROM counterparties WHERE id = 'c1'")
+        ).one()
+    assert name_key == "sia ļoti vecā firma"
+    assert search_text.split("\n") == ["sia ļoti vecā firma", "40003123456", "eriks@example.lv"]

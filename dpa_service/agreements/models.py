@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dpa_service.clock import utcnow
@@ -27,6 +27,8 @@ VERSION_STATES = (
 
 class Agreement(Base):
     __tablename__ = "agreements"
+    # The staff list and GET /api/v1/agreements page by (created_at, id): see listing.py.
+    __table_args__ = (Index("ix_agreements_created_at_id", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     counterparty_id: Mapped[str] = mapped_column(ForeignKey("counterparties.id"), unique=True)
@@ -45,7 +47,13 @@ class Agreement(Base):
 
 class AgreementVersion(Base):
     __tablename__ = "agreement_versions"
-    __table_args__ = (UniqueConstraint("agreement_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "number"),
+        # The list's filters and the home page's figures (listing.py).
+        Index("ix_agreement_versions_state_expires_at", "state", "expires_at"),
+        Index("ix_agreement_versions_signed_at", "signed_at"),
+        Index("ix_agreement_versions_completed_at", "completed_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"))

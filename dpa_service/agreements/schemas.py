@@ -89,3 +89,70 @@ def version_out(
         completed_download_url=f"{base}/completed.pdf" if version.final_pdf_key else None,
         archive=archive,
     )
+
+
+class AgreementSummary(msgspec.Struct):
+    """One row of the list of every agreement: the agreement and its latest version."""
+
+    agreement_id: str
+    kind: str  # workspace | prospect
+    workspace_id: str | None  # the Klusaro workspace (None for a prospect not yet converted)
+    prospect_id: str | None  # the prospect it was made for (None for a workspace's own)
+    legal_name: str
+    registration_number: str
+    signatory_email: str
+    created_at: str
+    version: int  # the latest version
+    state: str
+    sent_at: str | None
+    viewed_at: str | None
+    signed_at: str | None
+    completed_at: str | None
+    closed_at: str | None
+    expires_at: str | None
+    template_versions: dict[str, int]  # "master": 1, "lv/security": 2 …
+    subprocessor_list_version: int
+    processor_profile_version: int | None
+    # Made from a template, subprocessor list or processor profile that is no longer the
+    # approved one (and not closed): a re-issue would give it a new version.
+    outdated: bool
+    archive: str  # stored | pending | failed | none: every artifact of the latest version
+    url: str  # GET it for every version
+
+
+class AgreementList(msgspec.Struct):
+    items: list[AgreementSummary]
+    limit: int
+    # Pass as `cursor` (with the same filters and sort) for the next page; None on the last.
+    next_cursor: str | None
+
+
+def summary_out(row: Any, public_url: str) -> AgreementSummary:
+    """`row`: a listing.Row."""
+    version, counterparty = row.version, row.counterparty
+    details = counterparty.details
+    is_workspace = counterparty.kind == "workspace"
+    return AgreementSummary(
+        agreement_id=row.agreement.id,
+        kind=counterparty.kind,
+        workspace_id=counterparty.external_id if is_workspace else None,
+        prospect_id=None if is_workspace and not counterparty.converted_at else counterparty.id,
+        legal_name=str(details.get("legal_name", "")),
+        registration_number=str(details.get("registration_number", "")),
+        signatory_email=str((details.get("signatory") or {}).get("email", "")),
+        created_at=iso(row.agreement.created_at),
+        version=version.number,
+        state=version.state,
+        sent_at=iso_or_none(version.sent_at),
+        viewed_at=iso_or_none(version.viewed_at),
+        signed_at=iso_or_none(version.signed_at),
+        completed_at=iso_or_none(version.completed_at),
+        closed_at=iso_or_none(version.closed_at),
+        expires_at=iso_or_none(version.expires_at),
+        template_versions={k: v["version"] for k, v in sorted(version.template_versions.items())},
+        subprocessor_list_version=version.subprocessor_list_version,
+        processor_profile_version=version.processor_profile_version,
+        outdated=row.outdated,
+        archive=row.archive,
+        url=f"{public_url.rstrip('/')}/api/v1/agreements/{row.agreement.id}",
+    )

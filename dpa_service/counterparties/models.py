@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dpa_service.clock import utcnow
@@ -16,7 +16,11 @@ from dpa_service.ids import new_id
 
 class Counterparty(Base):
     __tablename__ = "counterparties"
-    __table_args__ = (UniqueConstraint("kind", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "external_id"),
+        # The agreements list sorts by company name page by page (agreements/listing.py).
+        Index("ix_counterparties_name_key_id", "name_key", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     kind: Mapped[str] = mapped_column(String(20))  # "workspace" | "prospect"
@@ -31,6 +35,28 @@ class Counterparty(Base):
     owner_name: Mapped[str | None] = mapped_column(String(200))
     owner_email: Mapped[str | None] = mapped_column(String(320))
     converted_at: Mapped[datetime | None]  # when the prospect became a workspace
+    # Kept from `details` on every write (below): the company name to sort by, and what the
+    # agreements list searches (name, registration number, signatory e-mail), case-folded.
+    name_key: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    search_text: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+
+
+def search_fields(details: dict[str, Any]) -> dict[str, str]:
+    """`name_key` and `search_text` of these details."""
+    signatory = details.get("signatory") or {}
+    name = str(details.get("legal_name", ""))
+    parts = (name, str(details.get("registration_number", "")), str(signatory.get("email", "")))
+    return {
+        "name_key": name.casefold()[:300],
+        "search_text": "\n".join(p.casefold() for p in parts)[:1000],
+    }
+
+
+@event.listens_for(Counterparty, "before_insert")
+@event.listens_for(Counterparty, "before_update")
+def _keep_search_fields(_mapper: Any, _connection: Any, row: Counterparty) -> None:
+    for key, value in search_fields(row.details or {}).items():
+        setattr(row, key, value)
 
 
 # What an invitation e-mail was: the first send, a resend, a reminder, or a re-issued version.

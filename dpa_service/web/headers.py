@@ -62,3 +62,10 @@ def security_headers(
         message["headers"] = headers  # type: ignore[typeddict-unknown-key]
 
     return add_headers
+
+
+async def no_body_for_head(message: Message, scope: Scope) -> None:
+    """A HEAD answer carries the GET answer's headers (length, ETag, SHA-256) and no body:
+    the PDF routes answer HEAD by running their GET (same checks, same headers)."""
+    if scope.get("method") == "HEAD" and message["type"] == "http.response.body":
+        message["body"] = b""  # type: ignore[typeddict-unknown-key]

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, HttpMethod, Request, Response, get, post, route
 from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
@@ -35,6 +35,7 @@ from dpa_service.web.forms import FORM
 log = logging.getLogger(__name__)
 
 # The states a signer may find a version in (done.html names them in the signer's language).
+PDF_METHODS = [HttpMethod.GET, HttpMethod.HEAD]  # HEAD: the headers alone
 STATES = (
     N_("draft"),
     N_("sent"),
@@ -199,7 +200,7 @@ class SigningPages(Controller):
         service.record_view(session=db, access=access, ip=ip, user_agent=ua)
         return _sign_page(access, token)
 
-    @get("/{token:str}/document.pdf", sync_to_thread=True)
+    @route("/{token:str}/document.pdf", http_method=PDF_METHODS, sync_to_thread=True)
     def document(
         self,
         token: FromPath[str],
@@ -369,7 +370,7 @@ class SigningPages(Controller):
             },
         )
 
-    @get("/{token:str}/signed.pdf", sync_to_thread=True)
+    @route("/{token:str}/signed.pdf", http_method=PDF_METHODS, sync_to_thread=True)
     def signed_copy(
         self,
         token: FromPath[str],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from dpa_service.accounts import users
 from dpa_service.accounts.models import STAFF_ROLES, User
 from dpa_service.accounts.service import Principal
+from dpa_service.agreements import listing
 from dpa_service.config import Settings
 from dpa_service.errors import NotFound
 from dpa_service.http.auth import STAFF_COOKIE, STAFF_HOME, roles
@@ -114,8 +115,13 @@ class StaffPages(Controller):
         return response
 
     @get("/", sync_to_thread=True)
-    def home(self) -> Template:
-        return Template("staff/home.html")
+    def home(self, db: NamedDependency[Session]) -> Template:
+        """The work: agreements by state, what waits for Klusaro, what expires, how fast."""
+        figures = listing.overview(session=db)
+        return Template(
+            "staff/home.html",
+            context={"o": figures, "chart": _chart(figures.completions_per_week)},
+        )
 
     @get("/users", guards=[roles("admin")], sync_to_thread=True)
     def user_list(self, db: NamedDependency[Session]) -> Template:
@@ -150,6 +156,25 @@ class StaffPages(Controller):
             raise NotFound("No such user")
         users.unlock(session=db, user=target)
         return back_with("/staff/users", done=f"Lifted the slow-down of {target.email}")
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: int
+    y: int
+    height: int
+    count: int
+    label: str  # the week's Monday, "12-01"
+
+
+def _chart(weeks: list[tuple[date, int]], height: int = 100, width: int = 36) -> dict[str, Any]:
+    """Bars for a server-drawn SVG of completions per week (the template writes the SVG)."""
+    top = max((count for _, count in weeks), default=0) or 1
+    bars = []
+    for i, (monday, count) in enumerate(weeks):
+        h = round(count / top * height)
+        bars.append(Bar(i * width + 4, height - h + 14, h, count, monday.strftime("%m-%d")))
+    return {"bars": bars, "width": len(weeks) * width + 8, "height": height + 30, "top": top}
 
 
 def _users_page(db: Session, *, error: str | None = None, status: int = 200) -> Template:
