@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from typing import Any
 
 _LINE_BREAKS = frozenset("\n\r\t")
+# What `has_control_characters` refuses, as a pattern for the OpenAPI schema.
+NO_CONTROLS = r"^[^\x00-\x1f\x7f-\x9f]*$"
 
 
 def has_control_characters(text: str, *, multiline: bool = False) -> bool:
@@ -75,3 +78,33 @@ def check_printable(value: Any, field: str = "") -> None:
     elif isinstance(value, list | tuple):
         for item in value:
             check_printable(item, field)
+
+
+def _allowed_ranges() -> list[tuple[int, int]]:
+    ranges: list[tuple[int, int]] = []
+    for point in range(0x110000):
+        if refused_character(chr(point)) is not None:
+            continue
+        if ranges and ranges[-1][1] == point - 1:
+            ranges[-1] = (ranges[-1][0], point)
+        else:
+            ranges.append((point, point))
+    return ranges
+
+
+def _class_char(point: int) -> str:
+    # ASCII and the rest of the Basic Multilingual Plane as \uXXXX escapes (ECMA-262 and Python
+    # read them alike); astral characters as themselves, since an ECMA pattern without the `u`
+    # flag has no escape for them.
+    return f"\\u{point:04x}" if point <= 0xFFFF else chr(point)
+
+
+@functools.cache
+def printable_class() -> str:
+    """A regular-expression character class of exactly the characters `refused_character`
+    lets through, for the OpenAPI schema (so that what the schema allows is what is stored)."""
+    parts = [
+        _class_char(low) if low == high else f"{_class_char(low)}-{_class_char(high)}"
+        for low, high in _allowed_ranges()
+    ]
+    return "[" + "".join(parts) + "]"

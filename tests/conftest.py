@@ -67,6 +67,17 @@ def pool() -> Iterator[ConverterPool]:
         yield p
 
 
+def postgres_reachable() -> bool:
+    """PostgreSQL answers at PG_URL (or the run requires it, and its fixtures will say why not)."""
+    if REQUIRE_PG:
+        return True
+    try:
+        psycopg.connect(PG_URL, autocommit=True, connect_timeout=3).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
 def _postgres_database() -> Iterator[str]:
     try:
         admin = psycopg.connect(PG_URL, autocommit=True, connect_timeout=3)

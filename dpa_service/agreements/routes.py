@@ -9,6 +9,7 @@ from uuid import UUID
 
 from litestar import Controller, HttpMethod, Response, get, post, route
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
@@ -39,6 +40,8 @@ READERS = ("app", "admin", "legal", "sales")
 STAFF = ("legal", "sales", "admin")
 PDF_METHODS = [HttpMethod.GET, HttpMethod.HEAD]  # HEAD: the headers (hash, size) alone
 _TEMPLATE = re.compile(r"^((?:[a-z]{2}/)?[a-z_]{1,40}):([1-9][0-9]{0,8})$")
+# A day as the OpenAPI schema gives it (the handler checks that it exists, 2026-02-30 does not)
+_DAY = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
 
 def _day(name: str, value: str | None) -> date | None:
@@ -57,10 +60,16 @@ def list_filters(
             name="state",
             description="The latest version's state; repeat for several: "
             + ", ".join(VERSION_STATES),
+            schema_extra={"items": Schema(type=OpenAPIType.STRING, enum=["", *VERSION_STATES])},
         ),
     ] = None,
     kind: Annotated[
-        str | None, QueryParameter(description="workspace or prospect", max_length=20)
+        str | None,
+        QueryParameter(
+            description="workspace or prospect",
+            max_length=20,
+            schema_extra={"enum": ["", *listing.KINDS]},
+        ),
     ] = None,
     q: Annotated[
         str | None,
@@ -75,15 +84,24 @@ def list_filters(
         QueryParameter(
             description="Which time `since` and `until` bound: " + ", ".join(listing.DATE_FIELDS),
             max_length=20,
+            schema_extra={"enum": list(listing.DATE_FIELDS)},
         ),
     ] = "created",
     since: Annotated[
         str | None,
-        QueryParameter(description="From this day (UTC, YYYY-MM-DD), inclusive", max_length=10),
+        QueryParameter(
+            description="From this day (UTC, YYYY-MM-DD), inclusive",
+            max_length=10,
+            schema_extra={"pattern": _DAY},
+        ),
     ] = None,
     until: Annotated[
         str | None,
-        QueryParameter(description="To this day (UTC, YYYY-MM-DD), inclusive", max_length=10),
+        QueryParameter(
+            description="To this day (UTC, YYYY-MM-DD), inclusive",
+            max_length=10,
+            schema_extra={"pattern": _DAY},
+        ),
     ] = None,
     template: Annotated[
         str | None,
@@ -91,6 +109,7 @@ def list_filters(
             description="Made from this template version, `key:version`: `security:2`, "
             "`lv/master:1`",
             max_length=60,
+            schema_extra={"pattern": "^$|" + _TEMPLATE.pattern[1:]},
         ),
     ] = None,
     subprocessor_list_version: Annotated[
@@ -126,6 +145,7 @@ def list_filters(
         QueryParameter(
             description="created (oldest first), -created (newest first), company, -company",
             max_length=20,
+            schema_extra={"enum": list(listing.SORTS)},
         ),
     ] = "-created",
 ) -> Filters:

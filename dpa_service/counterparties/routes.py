@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Response, get, put
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 from sqlalchemy.orm import Session
 
@@ -33,7 +34,14 @@ class WorkspaceController(Controller):
     path = "/api/v1/workspaces"
     tags = ["workspaces"]
 
-    @put("/{workspace_id:str}", guards=[roles("app", "admin")], sync_to_thread=True)
+    @put(
+        "/{workspace_id:str}",
+        guards=[roles("app", "admin")],
+        sync_to_thread=True,
+        responses={
+            201: ResponseSpec(data_container=WorkspaceOut, description="A new workspace"),
+        },
+    )
     def upsert(
         self,
         workspace_id: WorkspaceIdParam,

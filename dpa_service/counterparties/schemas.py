@@ -12,12 +12,17 @@ from dpa_service.rendering.context import DATA_CATEGORIES, DATA_SUBJECTS, countr
 from dpa_service.text import check_printable
 
 # One line of printable text: no control characters and nothing XML 1.0 cannot carry.
-_LINE = r"^(?=.*\S)[^\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]+$"
+LINE = r"^(?=.*\S)[^\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]+$"
 
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=_LINE)]
-ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=_LINE)]
-Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
-CountryCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=LINE)]
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=LINE)]
+# An address email-validator accepts (checked in __post_init__, which also normalises it).
+Email = Annotated[
+    str,
+    msgspec.Meta(min_length=3, max_length=254, extra_json_schema={"extra": {"format": "email"}}),
+]
+COUNTRY_CODE = r"^[A-Z]{2}$"
+CountryCode = Annotated[str, msgspec.Meta(pattern=COUNTRY_CODE)]
 WorkspaceId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")]
 DataCategory = Literal[
     "leads",
@@ -36,7 +41,7 @@ assert set(get_args(DataCategory)) == set(DATA_CATEGORIES)
 assert set(get_args(DataSubject)) == set(DATA_SUBJECTS)
 
 
-def _check_email(value: str, field: str) -> str:
+def check_email(value: str, field: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
@@ -50,7 +55,7 @@ class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class Address(Strict):
     street: Text
     city: ShortText
-    postal_code: Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=_LINE)]
+    postal_code: Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=LINE)]
     country: CountryCode
 
     def __post_init__(self) -> None:
@@ -68,7 +73,7 @@ class Signatory(Strict):
     email: Email
 
     def __post_init__(self) -> None:
-        self.email = _check_email(self.email, "signatory.email")
+        self.email = check_email(self.email, "signatory.email")
 
 
 class Dpo(Strict):
@@ -76,7 +81,7 @@ class Dpo(Strict):
     email: Email
 
     def __post_init__(self) -> None:
-        self.email = _check_email(self.email, "dpo.email")
+        self.email = check_email(self.email, "dpo.email")
 
 
 class CounterpartyDetails(Strict):
@@ -92,7 +97,10 @@ class CounterpartyDetails(Strict):
     bilingual: bool | msgspec.UnsetType = msgspec.UNSET  # left out of the stored details if unset
     # The day the main agreement (Klusaro's terms) took effect for this business: the DPA
     # applies from then. Left out of the stored details if unset (see agreements.service).
-    main_agreement_start: date | msgspec.UnsetType = msgspec.UNSET
+    main_agreement_start: (
+        Annotated[date, msgspec.Meta(extra_json_schema={"extra": {"pattern": "^20[0-9]{2}-"}})]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
 
     def __post_init__(self) -> None:
         for field in ("data_categories", "data_subjects"):
@@ -101,7 +109,9 @@ class CounterpartyDetails(Strict):
                 raise ValueError(f"{field}: each value may appear once")
         start = self.main_agreement_start
         if isinstance(start, date) and not date(2000, 1, 1) <= start <= date(2099, 12, 31):
-            raise ValueError("main_agreement_start: a date between 2000-01-01 and 2099-12-31")
+            raise ValueError(  # the schema's pattern says the same: ^20[0-9]{2}-
+                "main_agreement_start: a date between 2000-01-01 and 2099-12-31"
+            )
         # What is printed is exactly what was stored (see dpa_service.text for what is refused).
         check_printable(msgspec.to_builtins(self))
 

@@ -22,11 +22,14 @@ validation errors).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+import msgspec
+import pycountry
 from litestar.openapi.spec import (
     OpenAPI,
+    OpenAPIFormat,
     OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
@@ -36,6 +39,13 @@ from litestar.openapi.spec import (
     Reference,
     Schema,
 )
+
+from dpa_service.counterparties.schemas import COUNTRY_CODE, LINE
+from dpa_service.idempotency.service import KEY_SHAPE as IDEMPOTENCY_KEY_SHAPE
+from dpa_service.subprocessors.schemas import PLACE
+from dpa_service.text import printable_class
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 PROBLEM = Schema(
     type=OpenAPIType.OBJECT,
@@ -66,7 +76,7 @@ _DESCRIPTIONS = {
     503: "The database, archive or converter is unavailable for a moment; try again after "
     "Retry-After seconds.",
 }
-_METHODS = ("get", "put", "post", "delete", "patch")
+_METHODS = ("get", "head", "put", "post", "delete", "patch")
 _CHANGES = ("put", "post", "delete", "patch")
 
 
@@ -104,6 +114,130 @@ def _statuses(
     return statuses
 
 
+def _structs(base: type[msgspec.Struct]) -> Iterator[type[msgspec.Struct]]:
+    for cls in base.__subclasses__():
+        yield cls
+        yield from _structs(cls)
+
+
+def _component_names(cls: type[msgspec.Struct]) -> tuple[str, str]:
+    """The names Litestar may give `cls`'s component: its own, or, when two share it, the
+    module path joined by underscores (`agreements_schemas_VersionOut`)."""
+    module = cls.__module__.removeprefix("dpa_service.").replace(".", "_")
+    return cls.__name__, f"{module}_{cls.__name__}"
+
+
+def _closed_objects(schemas: dict[str, Schema]) -> None:
+    """A body struct that refuses unknown fields (422) says so: `additionalProperties: false`."""
+    for cls in _structs(msgspec.Struct):
+        if not cls.__module__.startswith("dpa_service.") or not getattr(
+            cls.__struct_config__, "forbid_unknown_fields", False
+        ):
+            continue
+        for name in _component_names(cls):
+            component = schemas.get(name)
+            if isinstance(component, Schema):
+                component.additional_properties = False
+
+
+def _shaped_parameters(operation: Operation) -> None:
+    """Parameters whose shape our own code checks (not Litestar) get it in the schema too."""
+    for parameter in operation.parameters or []:
+        if isinstance(parameter, Reference) or not isinstance(parameter.schema, Schema):
+            continue
+        if parameter.param_in == "header" and parameter.name == IDEMPOTENCY_HEADER:
+            parameter.schema.pattern = IDEMPOTENCY_KEY_SHAPE.pattern
+
+
+def _schemas_within(value: Any) -> Iterator[Schema]:
+    """Every Schema object in `value` (a Schema, or lists and dicts of them), depth first."""
+    if isinstance(value, Schema):
+        yield value
+        for name in ("properties", "items", "all_of", "any_of", "one_of", "additional_properties"):
+            yield from _schemas_within(getattr(value, name, None))
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _schemas_within(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _schemas_within(item)
+
+
+def _exact_text_rules(schemas: dict[str, Schema]) -> None:
+    """Say in the schema what the details' own checks refuse beyond their field patterns.
+
+    A line of text (`counterparties.schemas.LINE`) is also checked character by character
+    (`dpa_service.text`: no invisible, reordering or emoji characters): the schema gets the
+    exact class of allowed characters, once, as the `PrintableLine` component. A country code
+    must be one ISO 3166-1 knows (`Country`)."""
+    schemas["PrintableLine"] = Schema(
+        type=OpenAPIType.STRING,
+        pattern=r"^(?=.*\S)" + printable_class() + "+$",
+        description="One line of printable text: letters, marks, digits, punctuation, symbols "
+        "and spaces in any script, not only spaces; no control, invisible, bidirectional, "
+        "private-use or emoji characters.",
+    )
+    codes = sorted(country.alpha_2 for country in pycountry.countries)
+    schemas["Country"] = Schema(
+        type=OpenAPIType.STRING, enum=codes, description="An ISO 3166-1 alpha-2 country code."
+    )
+    link = schemas.get("LinkRequest")
+    if isinstance(link, Schema):
+        # signing/service.create_link: an embedded link is bound to a workspace
+        link.any_of = [
+            Schema(
+                type=OpenAPIType.OBJECT,
+                properties={"embedded": Schema(const=False)},
+            ),
+            Schema(
+                type=OpenAPIType.OBJECT,
+                required=["workspace_id"],
+                properties={"workspace_id": Schema(type=OpenAPIType.STRING)},
+            ),
+        ]
+        link.description = (
+            "An embedded link (`embedded: true`) needs the workspace_id it is bound to."
+        )
+    line = Reference(ref="#/components/schemas/PrintableLine")
+    country = Reference(ref="#/components/schemas/Country")
+    for name, component in list(schemas.items()):
+        if name in ("PrintableLine", "Country"):
+            continue
+        for schema in _schemas_within(component):
+            if schema.pattern == LINE:
+                schema.pattern = None
+                schema.all_of = [line]
+            elif schema.pattern == COUNTRY_CODE:
+                schema.pattern = None
+                schema.all_of = [country]
+            elif schema.pattern == PLACE:
+                schema.pattern = None
+                schema.any_of = [country, Schema(type=OpenAPIType.STRING, enum=["EU", "GLOBAL"])]
+
+
+# Multipart bodies read by hand (`data.get(...)`, so that a missing part gets our own 422
+# message) are documented here: path → (the field, what it must hold).
+_UPLOADS = {"/api/v1/verify": ("file", "The PDF to check (at most 25 MB).")}
+
+
+def _upload_body(path: str, operation: Operation) -> None:
+    if path not in _UPLOADS or operation.request_body is None:
+        return
+    field, description = _UPLOADS[path]
+    content = getattr(operation.request_body, "content", None) or {}
+    if "multipart/form-data" in content:
+        content["multipart/form-data"].schema = Schema(
+            type=OpenAPIType.OBJECT,
+            required=[field],
+            properties={
+                field: Schema(
+                    type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, description=description
+                )
+            },
+            additional_properties=False,
+        )
+
+
 def complete_openapi(
     schema: OpenAPI, *, public_paths: Iterable[str], limited_prefixes: Iterable[str]
 ) -> OpenAPI:
@@ -113,12 +247,16 @@ def complete_openapi(
     components = schema.components
     if components is not None:
         components.schemas = {**(components.schemas or {}), "Problem": PROBLEM}
+        _closed_objects(components.schemas)
+        _exact_text_rules(components.schemas)
     problem = Reference(ref="#/components/schemas/Problem")
     for path, item in (schema.paths or {}).items():
         is_public = any(p.match(path) for p in public)
         for method, operation in _operations(item):
             if is_public:
                 operation.security = []
+            _shaped_parameters(operation)
+            _upload_body(path, operation)
             responses: dict[str, Any] = dict(operation.responses or {})
             for status in sorted(
                 _statuses(path, method, operation, is_public, path.startswith(limited))

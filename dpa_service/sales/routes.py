@@ -30,6 +30,7 @@ from dpa_service.sales.schemas import (
     ProspectVersion,
 )
 from dpa_service.signing.schemas import VoidRequest
+from dpa_service.text import NO_CONTROLS
 
 SALES = ("sales", "admin")
 
@@ -119,9 +120,13 @@ class ProspectController(Controller):
     def index(
         self,
         db: NamedDependency[Session],
-        version_state: Annotated[str | None, QueryParameter(name="state", max_length=20)] = None,
-        owner: Annotated[str | None, QueryParameter(max_length=320)] = None,
-        q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        version_state: Annotated[status.BoardState | None, QueryParameter(name="state")] = None,
+        owner: Annotated[
+            str | None, QueryParameter(max_length=320, schema_extra={"pattern": NO_CONTROLS})
+        ] = None,
+        q: Annotated[
+            str | None, QueryParameter(max_length=200, schema_extra={"pattern": NO_CONTROLS})
+        ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 200,
     ) -> ProspectList:
         """Prospects, newest first, each with its newest DPA version's state and dates.

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import msgspec
 
-from dpa_service.counterparties.schemas import Strict, Text, WorkspaceId
+from dpa_service.counterparties.schemas import Email, Strict, Text, WorkspaceId, check_email
 from dpa_service.text import check_printable
 
 
@@ -17,6 +17,10 @@ class LinkRequest(Strict):
     # the Klusaro app's user who asked for the signature (name or e-mail): printed in the
     # certificate of completion as who sent the request, beside the calling token
     requested_by: Text | None = None
+
+    def __post_init__(self) -> None:
+        if self.requested_by is not None:  # printed in the certificate of completion
+            check_printable({"requested_by": self.requested_by})
 
 
 class LinkOut(msgspec.Struct):
@@ -30,10 +34,11 @@ class LinkOut(msgspec.Struct):
 class CountersignRequest(Strict):
     name: Text
     title: Text
-    email: Annotated[str, msgspec.Meta(max_length=254)] = "info@klusaro.com"
+    email: Email = "info@klusaro.com"
 
     def __post_init__(self) -> None:
         check_printable({"name": self.name, "title": self.title})  # printed in the DPA
+        self.email = check_email(self.email, "email")
 
 
 class VoidRequest(Strict):

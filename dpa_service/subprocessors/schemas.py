@@ -6,26 +6,27 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from dpa_service.counterparties.schemas import _LINE, DataCategory, Strict
+from dpa_service.counterparties.schemas import COUNTRY_CODE, LINE, DataCategory, Strict
 from dpa_service.text import check_printable
 
 MAX_ENTRIES = 200
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_LINE)]
-Purpose = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=_LINE)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=LINE)]
+Purpose = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=LINE)]
 # A country code or "EU" for a new or edited entry (checked in the service, which also lets an
 # entry carried over unchanged from the approved list keep the wording it was approved with).
-Location = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_LINE)]
-Safeguard = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=_LINE)]
+Location = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=LINE)]
+Safeguard = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=LINE)]
 ChangeNote = Annotated[str, msgspec.Meta(max_length=2000)]
 Comment = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
 
-Country = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
+Country = Annotated[str, msgspec.Meta(pattern=COUNTRY_CODE)]
 # Where the data is processed: a country code, "EU" or "GLOBAL" (data centres worldwide).
-Place = Annotated[str, msgspec.Meta(pattern=r"^([A-Z]{2}|EU|GLOBAL)$")]
+PLACE = r"^([A-Z]{2}|EU|GLOBAL)$"
+Place = Annotated[str, msgspec.Meta(pattern=PLACE)]
 Mechanism = Literal["dpf", "adequacy", "scc_module_3"]
-Measure = Annotated[str, msgspec.Meta(min_length=1, max_length=1000, pattern=_LINE)]
+Measure = Annotated[str, msgspec.Meta(min_length=1, max_length=1000, pattern=LINE)]
 
 
 class ContractingEntity(Strict):
