@@ -4,13 +4,19 @@ resend withdraws the old link, remind adds one, void stops them all."""
 from __future__ import annotations
 
 import hashlib
+import uuid
+from datetime import timedelta
+from html import escape
 
 from sqlalchemy import select
 
 from dpa_service.audit.models import AuditEvent
 from dpa_service.notify.models import OutboundEmail
+from dpa_service.signing.links import token_hash
+from dpa_service.signing.models import SigningLink
+from tests.conftest import workspace
 from tests.sales.conftest import Sales, link_in, parts, path_of, prospect_details
-from tests.signing.helpers import Issued, sign
+from tests.signing.helpers import Issued, issue, sign
 
 
 def _issued(sent: dict, url: str) -> Issued:
@@ -49,8 +55,12 @@ def test_the_signatory_gets_a_working_link_and_both_sides_get_the_signed_copy(
     assert copy["Subject"].startswith("Signed:")
     copy_url = link_in(copy)
     assert copy_url.endswith("/done")
+    # The e-mail names the verification page by its address, in both parts.
+    verify_url = f"{sales.api.settings.public_url.rstrip('/')}/verify"
+    assert all(verify_url in part for part in parts(copy))
     done = sales.client.get(path_of(copy_url))
     assert done.status_code == 200 and "signed by both parties" in done.text
+    assert "You signed on" in done.text
     pdf = sales.client.get(path_of(copy_url).removesuffix("/done") + "/signed.pdf")
     assert pdf.status_code == 200
     assert hashlib.sha256(pdf.content).hexdigest() == shown_final_sha(sales, sent)
@@ -70,6 +80,39 @@ def test_the_signatory_gets_a_working_link_and_both_sides_get_the_signed_copy(
     )
     assert len(theirs) == 1
     assert link_in(theirs[0]) != copy_url  # a link of their own
+    # Their page says who signed: the salesperson did not sign anything.
+    staff_page = sales.client.get(path_of(link_in(theirs[0]))).text
+    assert "You signed" not in staff_page
+    assert f"Līga Bērziņa signed for {escape(legal_name)} on" in staff_page
+
+
+def test_the_signatory_of_an_embedded_link_gets_the_completed_copy_by_email(
+    sales: Sales,
+) -> None:
+    signatory = f"embedded.{uuid.uuid4().hex[:8]}@example.lv"
+    details = workspace(signatory={"name": "Ēriks Kalniņš", "title": "CEO", "email": signatory})
+    issued = issue(sales.api, f"ws-{uuid.uuid4().hex[:10]}", details)
+    assert sign(sales.api, issued, typed_name="Ēriks Kalniņš").status_code == 303
+
+    [copy] = sales.mail_to(signatory)
+    assert copy["Subject"].startswith("Signed:")
+    url = link_in(copy)
+    assert path_of(url) != issued.path  # a copy link of its own, not the short embedded one
+    with sales.api.session() as s:
+        link = s.scalars(
+            select(SigningLink).where(SigningLink.token_hash == token_hash(url.split("/")[-2]))
+        ).one()
+        embedded = s.scalars(
+            select(SigningLink).where(
+                SigningLink.version_id == link.version_id, SigningLink.kind == "embedded"
+            )
+        ).one()
+    # It lasts as long as a sales copy link (90 days), not the embedded link's minutes.
+    assert link.expires_at - link.created_at >= timedelta(days=89)
+    assert embedded.expires_at - embedded.created_at <= timedelta(hours=1)
+    assert sales.client.get(path_of(url)).status_code == 200
+    # Nobody at Klusaro is e-mailed: the app hears of completion by webhook.
+    assert not sales.smtp.to("token-app@klusaro.com")
 
 
 def shown_final_sha(sales: Sales, sent: dict) -> str:
