@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-import pycountry
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
@@ -26,6 +25,7 @@ from dpa_service.http.errors import PageAnswer, back_with, message_page
 from dpa_service.http.params import VersionNumber
 from dpa_service.i18n import gettext_for, language_of, negotiate, template_words
 from dpa_service.rendering.context import DATA_CATEGORIES, format_date, format_timestamp
+from dpa_service.rendering.countries import country_choices
 from dpa_service.subprocessors import changes, service
 from dpa_service.subprocessors import entries as entry_values
 from dpa_service.subprocessors.models import SubprocessorListVersion
@@ -37,10 +37,7 @@ log = logging.getLogger(__name__)
 
 NO_STORE = {"Cache-Control": "no-store"}
 BLANK_ROWS = 3
-LOCATIONS: list[tuple[str, str]] = [("EU", "European Union")] + sorted(
-    ((c.alpha_2, str(getattr(c, "common_name", None) or c.name)) for c in pycountry.countries),
-    key=lambda pair: pair[1],
-)
+LOCATIONS: list[tuple[str, str]] = [("EU", "European Union"), *country_choices("en")]
 
 
 LANGUAGE_LINKS = [("en", "English"), ("lv", "Latviešu")]
@@ -302,7 +299,7 @@ def _details(raw: dict[str, Any], label: str, problems: list[str]) -> dict[str, 
     if raw["entity_name"] or raw["entity_country"]:
         out["contracting_entity"] = {
             "name": raw["entity_name"],
-            "country": raw["entity_country"].upper(),
+            "country": raw["entity_country"],
         }
     places = [p.strip().upper() for p in raw["places"].replace(";", ",").split(",") if p.strip()]
     if places:
@@ -591,6 +588,7 @@ def _edit_page(
             "change_note": change_note,
             "locations": LOCATIONS,
             "known_locations": known,
+            "countries": country_choices("en"),
             "error": error,
         },
         status_code=status,

@@ -21,6 +21,7 @@ from dpa_service.rendering.converter import ConverterPool
 from dpa_service.signing.models import SigningLink
 from tests.browser.helpers import BrowserLog, into_view, wait_for_pdf_viewer
 from tests.conftest import LiveServer, own_api, serve, workspace
+from tests.pdf_text import pdf_text
 from tests.sales.conftest import link_in, parts
 from tests.signing.helpers import Issued, issue
 from tests.smtp import LoopbackSMTP
@@ -78,18 +79,22 @@ def test_a_prospect_receives_signs_and_both_sides_get_the_completed_copy(
         "#street": "Ozolu iela 7",
         "#city": "Jelgava",
         "#postal_code": "LV-3001",
-        "#country": "LV",
         "#signatory_name": "Ilze Ozola",
         "#signatory_title": "Valdes priekšsēdētāja",
         "#signatory_email": signatory,
     }.items():
         seller.locator(field).fill(value)
+    # The country is chosen by its name; "La" for Latvia can no longer become Laos.
+    country = seller.locator("select#country")
+    assert country.locator("option[value=LA]").inner_text() == "Laos"
+    country.select_option(label="Latvia")
     for key in ("leads", "booking_forms", "invoices_quotes"):
         seller.locator(f"#data-categories input[value={key}]").check()
     seller.locator("#data-subjects input[value=customers]").check()
     seller.locator("#create").click()
     expect(seller.locator("#company")).to_have_text("SIA Ozolu Dārzs")
     expect(seller.locator("#state")).to_have_text("new")
+    expect(seller.locator("#details")).to_contain_text("Jelgava, Latvia (LV)")
 
     # … and sends its DPA.
     seller.locator("#send").click()
@@ -142,6 +147,7 @@ def test_a_prospect_receives_signs_and_both_sides_get_the_completed_copy(
     download_info.value.save_as(saved)
     expected = reader.locator("main code").inner_text()
     assert hashlib.sha256(saved.read_bytes()).hexdigest() == expected
+    assert "Country: Latvia" in pdf_text(saved.read_bytes())  # the country chosen by name
     browser_log.assert_clean()
 
 
