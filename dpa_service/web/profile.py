@@ -199,9 +199,15 @@ class ProcessorProfilePages(Controller):
         opt={"back": f"{BASE}/versions/{{number}}"},
     )
     def approve(
-        self, db: NamedDependency[Session], user: NamedDependency[Principal], number: VersionNumber
+        self,
+        db: NamedDependency[Session],
+        user: NamedDependency[Principal],
+        number: VersionNumber,
+        data: Annotated[dict[str, Any], FORM],
     ) -> Redirect:
-        done = service.approve(session=db, number=number, reviewer=user)
+        done = service.approve(
+            session=db, number=number, reviewer=user, comment=_first(data, "comment")
+        )
         left = unconfirmed_fields(done.version.profile)
         note = f"Approved. New DPAs print profile version {number}." + (
             f" {len(left)} value(s) are still not confirmed: such DPAs cannot be sent."

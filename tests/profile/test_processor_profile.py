@@ -282,8 +282,10 @@ def test_legal_confirms_values_on_the_staff_pages(fresh: Api) -> None:
     assert "another legal user must approve" in page.text and 'id="approve"' not in page.text
     page = reviewer.get(review)
     assert "security.backup_retention" in page.text and 'id="approve"' in page.text
-    r = post_form(reviewer, review, f"{review}/approve", {})
+    assert 'id="approve-comment" name="comment"' in page.text  # as the API takes one
+    r = post_form(reviewer, review, f"{review}/approve", {"comment": "Checked with ops"})
     assert r.status_code == 303
+    assert "“Checked with ops”" in reviewer.get(review).text
     current = api.client.get(PROFILE, headers=api.headers()).json()
     assert current["version"] == number
     assert "security.backup_retention" not in current["unconfirmed"]

@@ -248,6 +248,7 @@ def test_staff_pages_propose_review_and_approve(governance: Governance) -> None:
     page = author.get(review)
     assert "another legal user must approve" in page.text
     assert 'id="approve"' not in page.text
+    assert 'id="reject-form"' not in page.text  # the service refuses the author's rejection too
     r = post_form(author, review, f"{review}/approve", {})
     assert r.status_code == 303 and r.headers["location"].startswith(f"{review}?error=")
     refused = author.get(r.headers["location"])
