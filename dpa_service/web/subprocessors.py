@@ -51,6 +51,11 @@ def _day(at: Any, language: str = "en") -> str:
     return format_date(at, language) if at else ""
 
 
+def _counterparties(count: int) -> str:
+    """ "1 counterparty", "3 counterparties" (staff pages are in English)."""
+    return f"{count} counterpart{'y' if count == 1 else 'ies'}"
+
+
 def _entry_view(entry: dict[str, Any], language: str = "en") -> dict[str, Any]:
     """An entry as a page shows it, in `language` (its Latvian purpose, places in Latvian)."""
     view = {
@@ -109,6 +114,7 @@ class PublicSubprocessorPages(Controller):
         language = negotiate(request.headers.get("accept-language"), lang)
         current = service.current_approved(session=db)
         history = service.history(session=db)
+        now = utcnow()
         return Template(
             "subprocessors.html",
             context={
@@ -125,6 +131,9 @@ class PublicSubprocessorPages(Controller):
                         "diff": _diff_view(h.diff, language),
                         "count": len(h.entries),
                         "deadline": _when(h.objection_deadline, language),
+                        "objections_open": bool(
+                            h.objection_deadline and now < h.objection_deadline
+                        ),
                     }
                     for h in history
                 ],
@@ -512,8 +521,9 @@ class StaffSubprocessorPages(Controller):
         )
         return back_with(
             f"/staff/subprocessors/versions/{number}",
-            done=f"Approved. {done.change.notices} counterparties with a completed DPA are being "
-            f"notified; objections are open until {_when(done.change.objection_deadline)}.",
+            done=f"Approved. {_counterparties(done.change.notices)} with a completed DPA "
+            f"{'is' if done.change.notices == 1 else 'are'} being notified; objections are open "
+            f"until {_when(done.change.objection_deadline)}.",
         )
 
     @post(

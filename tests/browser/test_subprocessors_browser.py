@@ -77,7 +77,9 @@ def test_a_change_is_proposed_approved_and_objected_to_through_the_e_mailed_link
     expect(reviewer.locator("#added")).to_contain_text("United States")
     expect(reviewer.locator("#change-note")).to_have_text("Support moves to a new help desk")
     reviewer.click("#approve")
-    expect(reviewer.locator("#done")).to_contain_text("Approved")
+    expect(reviewer.locator("#done")).to_contain_text(
+        "Approved. 1 counterparty with a completed DPA is being notified"
+    )
     expect(reviewer.locator("#state")).to_have_text("(approved)")
 
     # the next DPA names the added subprocessor's country, in each language (clause 8.3, Annex III)
@@ -140,4 +142,6 @@ def test_a_change_is_proposed_approved_and_objected_to_through_the_e_mailed_link
     public.goto("/subprocessors")
     expect(public.locator("#current")).to_contain_text(vendor)
     expect(public.locator("#history li").first).to_contain_text(f"Added: {vendor}")
+    # the window is open: objections can (not "could") be made until the deadline
+    expect(public.locator("#history li").first).to_contain_text("Customers can object until")
     browser_log.assert_clean()
