@@ -116,6 +116,8 @@ def email_completed_copy(
                 html=body,
                 kind=f"dpa.completed.{side}",
                 ref=version.agreement_id,
+                # the signatory's questions go to the salesperson of a prospect's DPA
+                reply_to=counterparty.owner_email if side == "controller" else None,
             )
         )
     if messages:

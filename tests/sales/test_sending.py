@@ -33,6 +33,8 @@ def test_the_signatory_gets_a_working_link_and_both_sides_get_the_signed_copy(
 
     [invite] = sales.mail_to(to)
     assert invite["Message-ID"] == sent["message_id"]
+    # an answer goes to the salesperson who owns the prospect, not to the no-reply sender
+    assert invite["Reply-To"] == "token-sales@klusaro.com"
     assert prospect["details"]["legal_name"] in invite["Subject"]
     text, html = parts(invite)
     assert "Līga Bērziņa" in text and "Līga Bērziņa" in html  # both parts, diacritics intact
@@ -53,6 +55,7 @@ def test_the_signatory_gets_a_working_link_and_both_sides_get_the_signed_copy(
     # The signatory's copy: a link to the completion page and the sealed PDF.
     copy = sales.mail_to(to, 2)[1]
     assert copy["Subject"].startswith("Signed:")
+    assert copy["Reply-To"] == "token-sales@klusaro.com"
     copy_url = link_in(copy)
     assert copy_url.endswith("/done")
     # The e-mail names the verification page by its address, in both parts.
@@ -96,6 +99,7 @@ def test_the_signatory_of_an_embedded_link_gets_the_completed_copy_by_email(
 
     [copy] = sales.mail_to(signatory)
     assert copy["Subject"].startswith("Signed:")
+    assert copy["Reply-To"] is None  # no salesperson behind the Klusaro app's DPA
     url = link_in(copy)
     assert path_of(url) != issued.path  # a copy link of its own, not the short embedded one
     with sales.api.session() as s:
@@ -222,15 +226,19 @@ def test_sending_twice_is_refused_and_mails_once(sales: Sales) -> None:
     assert len(queued) == 1
 
 
-def test_workspace_links_are_not_emailed_and_get_no_copy_by_mail(sales: Sales) -> None:
-    """The Klusaro app's flow is untouched: only DPAs sent by e-mail come back by e-mail."""
-    from tests.signing.helpers import issue
-
-    issued = issue(sales.api, "ws-sales-untouched", prospect_details())
+def test_workspace_links_are_not_emailed_and_only_the_signatory_gets_the_copy(
+    sales: Sales,
+) -> None:
+    """The Klusaro app hands out its own links (nothing is e-mailed to sign) and hears of
+    completion by webhook; its signatory gets the completed copy by e-mail (issue 14)."""
+    details = prospect_details()
+    issued = issue(sales.api, "ws-sales-untouched", details)
     assert sign(sales.api, issued).status_code == 303
     with sales.api.session() as s:
         mails = s.scalars(select(OutboundEmail).where(OutboundEmail.ref == issued.agreement_id))
-        assert list(mails) == []
+        assert [(m.kind, m.to_addr) for m in mails] == [
+            ("dpa.completed.controller", details["signatory"]["email"])
+        ]
 
 
 def test_with_smtp_down_the_invitation_waits_and_goes_out_once_when_it_is_back(
