@@ -296,3 +296,19 @@ def test_a_double_clicked_resend_sends_one_e_mail(sales: Sales) -> None:
     assert second.status_code == 409 and "ago" in second.json()["detail"]
     to = prospect["details"]["signatory"]["email"]
     assert len(sales.mail_to(to, count=2)) == 2  # the send and one resend
+
+
+def test_a_latvian_signatory_gets_the_completed_copy_in_latvian(sales: Sales) -> None:
+    signatory = f"latviski.{uuid.uuid4().hex[:8]}@example.lv"
+    details = workspace(
+        language="lv",
+        signatory={"name": "Ēriks Kalniņš", "title": "Valdes loceklis", "email": signatory},
+    )
+    issued = issue(sales.api, f"ws-{uuid.uuid4().hex[:10]}", details)
+    assert sign(sales.api, issued, typed_name="Ēriks Kalniņš").status_code == 303
+    [copy] = sales.mail_to(signatory)
+    text, _ = parts(copy)
+    verify_url = f"{sales.api.settings.public_url.rstrip('/')}/verify"
+    assert f"Ikviens var pārbaudīt kopiju pārbaudes lapā:\n{verify_url}" in text.replace("\r", "")
+    page = sales.client.get(path_of(link_in(copy))).text
+    assert "Jūs parakstījāt" in page and "You signed" not in page
