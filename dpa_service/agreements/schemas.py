@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -11,7 +11,24 @@ from dpa_service.rendering.context import languages_of
 
 
 class AgreementRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    new_version: bool = False
+    """A request for the workspace's DPA. Without `new_version` the current version is
+    answered (200) while the details are unchanged and it still holds; a new one is made (201)
+    when the details changed, or when the current version is a draft not yet sent made from a
+    template, subprocessor list or processor profile that is no longer the approved one (that
+    draft is voided as replaced). A version out for signature is kept until it is re-issued."""
+
+    new_version: Annotated[
+        bool,
+        msgspec.Meta(
+            description=(
+                "Make a new version even if the current one still holds. Without it a new "
+                "version is made only when the details changed, or when the current version "
+                "is a draft not yet sent made from a template, subprocessor list or processor "
+                "profile that is no longer approved (that draft is voided as replaced); a "
+                "version out for signature is kept until it is re-issued."
+            )
+        ),
+    ] = False
 
 
 class TemplateRef(msgspec.Struct):

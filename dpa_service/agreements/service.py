@@ -56,6 +56,33 @@ def _latest(session: Session, agreement_id: str) -> AgreementVersion | None:
     ).first()
 
 
+@dataclass(frozen=True)
+class ApprovedWords:
+    """Which template versions (of every language), subprocessor list and processor profile
+    new DPAs are made from now."""
+
+    template_ids: dict[str, str]  # by recorded name: "master", "lv/master" …
+    subprocessor_list_id: str
+    profile_id: str
+
+    @classmethod
+    def now(cls, session: Session) -> ApprovedWords:
+        return cls(
+            clauses.approved_ids(session=session),
+            subprocessors.current_approved(session=session).id,
+            profiles.current_approved(session=session).id,
+        )
+
+    def outdate(self, version: AgreementVersion) -> bool:
+        """Made from anything other than these words (in the version's own languages)."""
+        made_from = {k: v.get("id") for k, v in version.template_versions.items()}
+        return (
+            made_from != {k: self.template_ids.get(k) for k in made_from}
+            or version.subprocessor_list_version_id != self.subprocessor_list_id
+            or version.processor_profile_version_id != self.profile_id
+        )
+
+
 def request_dpa(
     *,
     session: Session,
@@ -89,9 +116,11 @@ def request_dpa_for(
     """Return the counterparty's current DPA version (workspace or prospect), or make the next.
 
     A new version is made when there is none, when the details changed since the latest
-    version, when asked for, or when the latest is a draft that could not be sent because it
-    prints processor profile values legal had not confirmed and legal has approved another
-    profile since. The read transaction ends before the conversion so the database is not
+    version, when asked for, or when the latest is a draft (never sent) made from words that
+    are no longer approved: an older template, subprocessor list or processor profile. That
+    draft is voided as replaced, so nobody is handed a DPA that prints a superseded list. A
+    version out for signature (sent, viewed) is kept: re-issue replaces it and tells the
+    signatory. The read transaction ends before the conversion so the database is not
     held while LibreOffice works; the caller commits the writes.
     """
     workspace = counterparty
@@ -103,7 +132,7 @@ def request_dpa_for(
         and not new_version
         and latest.counterparty_sha256 == workspace.details_sha256
         and latest.state not in CLOSED
-        and not _blocked_draft_with_newer_profile(latest, profile.id)
+        and not (latest.state == "draft" and ApprovedWords.now(session).outdate(latest))
     ):
         return Outcome(latest, created=False)
 
@@ -196,14 +225,6 @@ def request_dpa_for(
     _void_older_unsigned(session, agreement_id, number, actor)
     GENERATION_SECONDS.observe(time.monotonic() - started)
     return Outcome(version, created=True, rendered=rendered)
-
-
-def _blocked_draft_with_newer_profile(version: AgreementVersion, profile_id: str) -> bool:
-    return (
-        version.state == "draft"
-        and bool(version.unconfirmed)
-        and version.processor_profile_version_id != profile_id
-    )
 
 
 def effective_on(counterparty: Counterparty) -> date | None:

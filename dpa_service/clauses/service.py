@@ -470,6 +470,26 @@ def reject(
     return row
 
 
+def can_retire(*, session: Session, row: TemplateVersion) -> bool:
+    """Whether `row` may be taken out of use: a draft or one in review (withdrawn), or an
+    approved version beside another approved one of its template (never the only one)."""
+    if row.state in ("draft", "in_review"):
+        return True
+    if row.state != "approved":
+        return False
+    others = session.scalar(
+        select(func.count())
+        .select_from(TemplateVersion)
+        .where(
+            TemplateVersion.template_key == row.template_key,
+            TemplateVersion.language == row.language,
+            TemplateVersion.state == "approved",
+            TemplateVersion.id != row.id,
+        )
+    )
+    return bool(others)
+
+
 def retire(
     *, session: Session, version_id: str, actor: Principal, comment: str = ""
 ) -> TemplateVersion:
@@ -478,22 +498,11 @@ def retire(
     _require(actor, RETIRERS, "retire")
     row = get_version(session=session, version_id=version_id)
     text = review.clean_comment(comment) or None
-    if row.state == "approved":
-        others = session.scalar(
-            select(func.count())
-            .select_from(TemplateVersion)
-            .where(
-                TemplateVersion.template_key == row.template_key,
-                TemplateVersion.language == row.language,
-                TemplateVersion.state == "approved",
-                TemplateVersion.id != row.id,
-            )
+    if row.state == "approved" and not can_retire(session=session, row=row):
+        raise Conflict(
+            f"{_what(row)} is the approved version every new DPA uses; "
+            "approve a replacement instead (that retires this one)"
         )
-        if not others:
-            raise Conflict(
-                f"{_what(row)} is the approved version every new DPA uses; "
-                "approve a replacement instead (that retires this one)"
-            )
     now = utcnow()
     before = review.move(session, row, "retired", _what(row), {"retired_at": now})
     _event(session, row, "retired", actor, before, text, now)

@@ -36,10 +36,13 @@ def build_message(
     html: str | None,
     message_id: str,
     date: datetime,
+    reply_to: str | None = None,
 ) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
+    if reply_to:
+        msg["Reply-To"] = reply_to
     msg["Subject"] = subject
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id

@@ -25,6 +25,8 @@ class OutboundEmail(QueuedWork, Base):
     kind: Mapped[str] = mapped_column(String(60))  # "signing.code", "dpa.sent", …
     ref: Mapped[str | None] = mapped_column(String(64), index=True)  # e.g. an agreement id
     to_addr: Mapped[str] = mapped_column(String(254))
+    # Where an answer goes (the salesperson of a prospect's DPA); None: no Reply-To header.
+    reply_to: Mapped[str | None] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text)
     html: Mapped[str | None] = mapped_column(Text)

@@ -54,12 +54,22 @@ def enqueue(
     html: str | None = None,
     kind: str,
     ref: str | None = None,
+    reply_to: str | None = None,
 ) -> OutboundEmail:
-    """Record one message for `to` in the caller's transaction (flushed, not committed)."""
+    """Record one message for `to` in the caller's transaction (flushed, not committed).
+    `reply_to`: where answers should go (a person, not the no-reply sender); left out when it
+    is not a valid address."""
     try:
         valid = validate_email(to, check_deliverability=False)
     except EmailNotValidError as exc:
         raise InvalidEmail(f"{to!r} is not a valid e-mail address: {exc}") from None
+    answer_to = None
+    if reply_to:
+        try:
+            checked = validate_email(reply_to, check_deliverability=False)
+            answer_to = checked.ascii_email or checked.normalized
+        except EmailNotValidError:
+            log.warning("no Reply-To on a %s e-mail: %r is not an e-mail address", kind, reply_to)
     # A subject is one header line: newlines in it (from a company name, say) would let the
     # text inject headers, so all whitespace runs become one space.
     subject = " ".join(subject.split())
@@ -76,6 +86,7 @@ def enqueue(
         kind=kind,
         ref=ref,
         to_addr=valid.ascii_email or valid.normalized,
+        reply_to=answer_to,
         subject=subject,
         text=text,
         html=html,
@@ -178,6 +189,7 @@ def _send(settings: Settings, transport: Transport, row: OutboundEmail) -> str:
         html=row.html,
         message_id=row.message_id,
         date=row.created_at,
+        reply_to=row.reply_to,
     )
     return transport.send(msg, envelope_from=envelope_sender(settings), to=row.to_addr, key=row.id)
 

@@ -20,14 +20,13 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from dpa_service.agreements.models import Agreement, AgreementVersion, Reissue, ReissueItem
-from dpa_service.clauses import service as clauses
+from dpa_service.agreements.service import ApprovedWords
 from dpa_service.clock import iso, iso_or_none, utcnow
 from dpa_service.counterparties.models import Counterparty
 from dpa_service.db import changed_rows
 from dpa_service.errors import Conflict, NotFound, Unprocessable
 from dpa_service.profile import service as profiles
 from dpa_service.rendering.facts import unconfirmed_fields
-from dpa_service.subprocessors import service as subprocessors
 
 if TYPE_CHECKING:
     from dpa_service.jobs.context import JobContext
@@ -74,33 +73,6 @@ def _current_version(session: Session, agreement_id: str) -> AgreementVersion | 
         .order_by(AgreementVersion.number.desc())
         .limit(1)
     ).first()
-
-
-@dataclass(frozen=True)
-class ApprovedWords:
-    """Which template versions (of every language), subprocessor list and processor profile
-    new DPAs are made from now."""
-
-    template_ids: dict[str, str]  # by recorded name: "master", "lv/master" …
-    subprocessor_list_id: str
-    profile_id: str
-
-    @classmethod
-    def now(cls, session: Session) -> ApprovedWords:
-        return cls(
-            clauses.approved_ids(session=session),
-            subprocessors.current_approved(session=session).id,
-            profiles.current_approved(session=session).id,
-        )
-
-    def outdate(self, version: AgreementVersion) -> bool:
-        """Made from anything other than these words (in the version's own languages)."""
-        made_from = {k: v.get("id") for k, v in version.template_versions.items()}
-        return (
-            made_from != {k: self.template_ids.get(k) for k in made_from}
-            or version.subprocessor_list_version_id != self.subprocessor_list_id
-            or version.processor_profile_version_id != self.profile_id
-        )
 
 
 def affected_agreements(*, session: Session) -> list[str]:

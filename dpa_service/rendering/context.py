@@ -8,15 +8,12 @@ confirmed is printed as "[to be confirmed: …]".
 
 from __future__ import annotations
 
-import functools
-import gettext
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import InitVar, dataclass
 from datetime import date, datetime
 from typing import Any
 
-import pycountry
-
+from dpa_service.rendering.countries import country_name, is_country_code
 from dpa_service.rendering.facts import (
     LANGUAGES,
     MEASURE_HEADINGS,
@@ -405,21 +402,6 @@ _SUMMARY = {
 }
 
 
-@functools.cache
-def _lv_countries() -> gettext.NullTranslations:
-    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["lv"])
-
-
-def country_name(code: str, language: str = "en") -> str:
-    """The country's short name in `language` ("Latvia", "Latvija")."""
-    country = pycountry.countries.get(alpha_2=code.upper())
-    if country is None:
-        raise ValueError(f"unknown country code {code!r}")
-    if language == "lv":
-        return _lv_countries().gettext(country.name)
-    return str(getattr(country, "common_name", None) or country.name)
-
-
 def place_name(code: str, language: str) -> str:
     """A processing location: a country code, "EU" or "GLOBAL"."""
     if code in _PLACES:
@@ -718,7 +700,7 @@ def _entry(entry: Mapping[str, Any], language: str, chosen: set[str]) -> dict[st
 
 
 def _is_country(code: str) -> bool:
-    return len(code) == 2 and code.isalpha() and pycountry.countries.get(alpha_2=code) is not None
+    return is_country_code(code.upper())
 
 
 def _terms(terms: Terms, language: str) -> dict[str, Any]:

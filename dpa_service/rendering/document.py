@@ -214,6 +214,27 @@ def slim_styles(docx: bytes) -> bytes:
     return out.getvalue()
 
 
+# What a DPA's PDF says it is about (its Keywords); no tool names (a template's own keywords
+# named docxtpl, and LibreOffice printed them). LibreOffice splits keywords at spaces too, so
+# each is one word.
+KEYWORDS = "GDPR, Art.28, DPA, Klusaro"
+_CORE_PROPERTIES = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
+
+
+def _set_keywords(core: Any, keywords: str) -> None:
+    """Replace every keywords element of the core properties with one in the right namespace.
+
+    python-docx looks its `cp:keywords` up under the prefix `cp`, which docxcompose registers
+    for the custom-properties namespace: setting `core_properties.keywords` then adds a second,
+    misnamed element and LibreOffice keeps printing the template's.
+    """
+    for element in list(core):
+        if etree.QName(element).localname == "keywords":
+            core.remove(element)
+    element = etree.SubElement(core, f"{{{_CORE_PROPERTIES}}}keywords")
+    element.text = keywords
+
+
 def render_template(
     template: bytes, context: Mapping[str, Any], drawings: Mapping[str, bytes] | None = None
 ) -> bytes:
@@ -240,7 +261,7 @@ def render_template(
         title = TITLES.get(language, TITLES["en"])
         props.title = f"{title} — {controller['legal_name']}"[:250]
         props.subject = f"Agreement {agreement['id']} version {agreement['version']}"
-        props.keywords = "GDPR, Article 28, Data Processing Agreement, Klusaro"
+        _set_keywords(props._element, KEYWORDS)
         props.language = language
     out = io.BytesIO()
     tpl.save(out)

@@ -18,6 +18,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from dpa_service.rendering.countries import is_country_code
+
 LANGUAGES = ("en", "lv")
 UNITS = ("hours", "days", "months")
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -116,6 +118,11 @@ def validate_processor_profile(profile: Mapping[str, Any]) -> None:
         values = _section(profile, section)
         for name in fields:
             _check_node(values.get(name), f"{section}.{name}")
+    country = profile["address"]["country"]["value"]
+    if country is not None and not (isinstance(country, str) and is_country_code(country)):
+        raise ProfileError(
+            f"address.country: {country!r} is not an ISO 3166-1 alpha-2 country code (LV, DE, …)"
+        )
     security = _section(profile, "security")
     for name in SECURITY_FIGURES:
         _check_node(security.get(name), f"security.{name}", figure=True)

@@ -1,11 +1,11 @@
-"""The completed copy: both sides of a DPA that was e-mailed for signing get a link to the sealed
-PDF, in the completion's transaction."""
+"""The completed copy: the signatory of every DPA (e-mailed or embedded in the Klusaro app), and
+the processor side of one that sales e-mailed, get a link to the sealed PDF, in the completion's
+transaction."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
@@ -24,12 +24,10 @@ from dpa_service.signing.links import issue_link
 
 log = logging.getLogger(__name__)
 
-if TYPE_CHECKING:
-    pass
-
-
 # A completed copy's download link lasts this long (the verification page has no limit).
 COPY_LINK_DAYS = 90
+COPY = "copy"  # the signatory's copy link
+STAFF_COPY = "staff_copy"  # the processor side's: its page says who signed, not "you"
 
 
 def email_completed_copy(
@@ -40,12 +38,16 @@ def email_completed_copy(
     processor_email: str,
     now: datetime | None = None,
 ) -> list[OutboundEmail]:
-    """E-mail both sides a link to the sealed copy, for a version that was sent by e-mail.
+    """E-mail the sealed copy: to the signatory always, and to the processor side too when the
+    version was sent by e-mail.
 
     Each recipient gets a link of their own that opens the completion page and its download
-    (already used, so it cannot sign anything) for COPY_LINK_DAYS. The processor side is the
-    prospect's owner when they have an e-mail address, else the countersigner. Called by
-    completion in its transaction.
+    (already used, so it cannot sign anything) for COPY_LINK_DAYS: the signatory's says "you
+    signed", the processor side's says who signed (kind STAFF_COPY). An embedded link lives
+    minutes, so this e-mail is how the app's signatory keeps the copy. The processor side is
+    the prospect's owner when they have an e-mail address, else the countersigner; a version
+    handed out through the Klusaro app has none (the app hears of completion by webhook).
+    Called by completion in its transaction.
     """
     emailed = session.scalar(
         select(SigningInvitation.id)
@@ -55,8 +57,6 @@ def email_completed_copy(
         )
         .limit(1)
     )
-    if emailed is None:
-        return []  # handed out through the Klusaro app: it hears of completion by webhook
     now = now or utcnow()
     agreement = session.get(Agreement, version.agreement_id)
     assert agreement is not None
@@ -70,14 +70,17 @@ def email_completed_copy(
             details["signatory"]["name"],
             "controller",
             language_of(details),
-        ),
-        (
-            counterparty.owner_email or processor_email,
-            counterparty.owner_name or "",
-            "processor",
-            "en",
-        ),
+        )
     ]
+    if emailed is not None:
+        recipients.append(
+            (
+                counterparty.owner_email or processor_email,
+                counterparty.owner_name or "",
+                "processor",
+                "en",
+            )
+        )
     messages: list[OutboundEmail] = []
     seen: set[str] = set()
     for address, name, side, language in recipients:
@@ -95,13 +98,15 @@ def email_completed_copy(
             session=session,
             version=version,
             counterparty_id=counterparty.id,
-            kind="copy",
+            kind=COPY if side == "controller" else STAFF_COPY,
             created_by="system",
             expires_at=now + timedelta(days=COPY_LINK_DAYS),
             used_at=now,
         )
-        url = f"{settings.public_url.rstrip('/')}/sign/{secret}/done"
-        subject, text, body = completed_message(version, name, url, link.expires_at, language)
+        base = settings.public_url.rstrip("/")
+        subject, text, body = completed_message(
+            version, name, f"{base}/sign/{secret}/done", link.expires_at, language, f"{base}/verify"
+        )
         messages.append(
             outbox.enqueue(
                 session=session,
@@ -111,6 +116,8 @@ def email_completed_copy(
                 html=body,
                 kind=f"dpa.completed.{side}",
                 ref=version.agreement_id,
+                # the signatory's questions go to the salesperson of a prospect's DPA
+                reply_to=counterparty.owner_email if side == "controller" else None,
             )
         )
     if messages:

@@ -196,6 +196,15 @@ def void(*, session: Session, prospect_id: str, reason: str, actor: str) -> Agre
     )
 
 
+def salesperson(session: Session, version: AgreementVersion) -> str | None:
+    """The e-mail address of the sales user who owns the version's prospect: a signatory's
+    answer to a sales e-mail goes to them (Reply-To), not to the no-reply sender. None for a
+    workspace that was never a prospect."""
+    agreement = session.get(Agreement, version.agreement_id)
+    counterparty = session.get(Counterparty, agreement.counterparty_id) if agreement else None
+    return counterparty.owner_email if counterparty is not None else None
+
+
 def invite(
     session: Session,
     settings: Settings,
@@ -242,6 +251,7 @@ def invite(
         html=body,
         kind=f"dpa.{kind}",
         ref=version.agreement_id,
+        reply_to=salesperson(session, version),
     )
     row.link_id = link.id
     row.email_id = email.id

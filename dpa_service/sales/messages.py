@@ -96,9 +96,15 @@ def invitation_message(
 
 
 def completed_message(
-    version: AgreementVersion, name: str, url: str, expires_at: datetime, language: str
+    version: AgreementVersion,
+    name: str,
+    url: str,
+    expires_at: datetime,
+    language: str,
+    verify_url: str,
 ) -> tuple[str, str, str]:
-    """The completed copy's e-mail in `language` (the recipient's)."""
+    """The completed copy's e-mail in `language` (the recipient's); `verify_url` is the
+    verification page's absolute address."""
     _ = gettext_for(language)
     company = version.counterparty_snapshot["legal_name"]
     sha = version.final_pdf_sha256 or ""
@@ -111,11 +117,12 @@ def completed_message(
     ).format(company=company, version=version.number)
     download = _("Download the signed copy here (until {until}):").format(until=until)
     fingerprint = _("SHA-256 of the signed PDF:")
-    check = _("Anyone can check a copy on the verification page.")
+    check = _("Anyone can check a copy on the verification page:")
     link_text = _("Download the signed copy")
     until_text = _("until {until}").format(until=until)
     text = (
-        f"{greeting}\n\n{done}\n\n{download}\n{url}\n\n{fingerprint} {sha}\n{check}\n\n— Klusaro\n"
+        f"{greeting}\n\n{done}\n\n{download}\n{url}\n\n{fingerprint} {sha}\n"
+        f"{check}\n{verify_url}\n\n— Klusaro\n"
     )
     e = html.escape
     body = (
@@ -125,6 +132,7 @@ def completed_message(
         f"<p>{e(done)}</p>"
         f'<p><a href="{e(url)}">{e(link_text)}</a> ({e(until_text)})</p>'
         f"<p>{e(fingerprint)}<br><code>{e(sha)}</code></p>"
+        f'<p>{e(check)} <a href="{e(verify_url)}">{e(verify_url)}</a></p>'
         "<p>— Klusaro</p></body></html>"
     )
     return subject, text, body

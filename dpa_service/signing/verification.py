@@ -154,7 +154,8 @@ def verify_pdf(
         why = seal.problem or "its bytes are not those of any agreement we archived"
         return Verdict(
             status="modified",
-            message=f"Modified: this file is not the agreement we issued ({why}).",
+            # (no "Modified:" label: the status says it; the CLI prints "MODIFIED: <message>")
+            message=f"This file is not the agreement we issued ({why}).",
             sha256=digest,
             agreement_id=claimed_id,
             version=claimed_version,
@@ -162,7 +163,7 @@ def verify_pdf(
         )
     return Verdict(
         status="unknown",
-        message="Unknown: this file was not issued by dpa-service.",
+        message="This file was not issued by dpa-service.",
         sha256=digest,
         seal=seal_info,
     )

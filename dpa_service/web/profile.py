@@ -20,6 +20,7 @@ from dpa_service.http.params import VersionNumber
 from dpa_service.profile import service
 from dpa_service.profile.models import ProcessorProfileVersion
 from dpa_service.rendering.context import format_timestamp
+from dpa_service.rendering.countries import country_choices
 from dpa_service.rendering.facts import LANGUAGES, unconfirmed_fields
 from dpa_service.web.forms import FORM
 
@@ -44,6 +45,7 @@ def _fields(profile: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "value": value if not isinstance(value, dict) else None,
                 "words": value if isinstance(value, dict) else {},
                 "unit": node.get("unit"),
+                "country": path == "address.country",
                 "confirmed": bool(node.get("confirmed")),
                 "shown": service.value_text(node),
             }
@@ -197,9 +199,15 @@ class ProcessorProfilePages(Controller):
         opt={"back": f"{BASE}/versions/{{number}}"},
     )
     def approve(
-        self, db: NamedDependency[Session], user: NamedDependency[Principal], number: VersionNumber
+        self,
+        db: NamedDependency[Session],
+        user: NamedDependency[Principal],
+        number: VersionNumber,
+        data: Annotated[dict[str, Any], FORM],
     ) -> Redirect:
-        done = service.approve(session=db, number=number, reviewer=user)
+        done = service.approve(
+            session=db, number=number, reviewer=user, comment=_first(data, "comment")
+        )
         left = unconfirmed_fields(done.version.profile)
         note = f"Approved. New DPAs print profile version {number}." + (
             f" {len(left)} value(s) are still not confirmed: such DPAs cannot be sent."
@@ -253,6 +261,7 @@ def _edit_page(
             "version": _view(row),
             "fields": fields,
             "languages": LANGUAGES,
+            "countries": country_choices("en"),
             "change_note": change_note,
             "error": error,
         },

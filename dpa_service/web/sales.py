@@ -27,6 +27,7 @@ from dpa_service.http.auth import roles
 from dpa_service.http.errors import PageAnswer, back_with
 from dpa_service.rendering.context import DATA_CATEGORIES, DATA_SUBJECTS
 from dpa_service.rendering.converter import ConverterPool
+from dpa_service.rendering.countries import country_choices
 from dpa_service.sales import flows, status
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,8 @@ class ProspectForm:
                 "street": self.street.strip(),
                 "city": self.city.strip(),
                 "postal_code": self.postal_code.strip(),
-                "country": self.country.strip().upper(),
+                # the select's ISO code, as posted: upper-casing a typed "La" made Laos of Latvia
+                "country": self.country.strip(),
             },
             "signatory": {
                 "name": self.signatory_name.strip(),
@@ -125,8 +127,8 @@ def explain(exc: msgspec.ValidationError) -> str:
         )
     ):
         text = "this field is required"
-    elif path == "address.country" and "regex" in text:
-        text = "give the two-letter ISO code, e.g. LV, DE or PL"
+    elif path == "address.country" and ("regex" in text or "ISO 3166" in text):
+        text = "not a known country code; choose the country from the list"
     elif "matching regex" in text:
         text = "it is blank or contains characters that cannot be used (line breaks, controls)"
     elif length := re.match(r"Expected `str` of length <= (\d+)", text):
@@ -146,6 +148,7 @@ def _form_page(form: ProspectForm, error: str | None = None, status: int = 200) 
             "form": form,
             "categories": [(k, v[0]) for k, v in DATA_CATEGORIES.items()],
             "subjects": list(DATA_SUBJECTS.items()),
+            "countries": country_choices("en"),
             "ticked": set(form.ticked("data_categories")) | set(form.ticked("data_subjects")),
             "error": error,
         },
@@ -228,6 +231,7 @@ class SalesPages(Controller):
                 "events": status.history(session=db, prospect_id=str(prospect_id)),
                 "categories": {k: v[0] for k, v in DATA_CATEGORIES.items()},
                 "subjects": DATA_SUBJECTS,
+                "countries": dict(country_choices("en")),
             },
         )
 

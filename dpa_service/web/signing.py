@@ -26,6 +26,7 @@ from dpa_service.http.errors import PageAnswer, message_page
 from dpa_service.i18n import N_, gettext_for, language_of, negotiate, template_words
 from dpa_service.jobs.context import JobContext
 from dpa_service.rendering.context import format_timestamp
+from dpa_service.sales.copies import STAFF_COPY
 from dpa_service.signing import service
 from dpa_service.signing.completion import countersign_and_wake
 from dpa_service.signing.disclosure import disclosure_text, disclosure_version
@@ -349,13 +350,21 @@ class SigningPages(Controller):
         if access.link.used_at is None and not _code_ok(request, access, settings):
             return _code_page(access, token, status=403)  # nothing of it before the code
         version = access.version
-        language = _language(access)
+        # The processor side's copy link (a salesperson, the countersigner) reads English and is
+        # told who signed; everyone else holding a link is the signatory.
+        staff = access.link.kind == STAFF_COPY
+        language = "en" if staff else _language(access)
+        details = version.counterparty_snapshot
         return Template(
             "done.html",
             context={
                 **template_words(language),
                 "token": token,
                 "state": version.state,
+                "staff": staff,
+                "signer": details["signatory"]["name"],
+                "company": details["legal_name"],
+                "email": details["signatory"]["email"],
                 "signed_at": format_timestamp(version.signed_at, language)
                 if version.signed_at
                 else "",

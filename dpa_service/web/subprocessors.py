@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-import pycountry
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
@@ -26,6 +25,7 @@ from dpa_service.http.errors import PageAnswer, back_with, message_page
 from dpa_service.http.params import VersionNumber
 from dpa_service.i18n import gettext_for, language_of, negotiate, template_words
 from dpa_service.rendering.context import DATA_CATEGORIES, format_date, format_timestamp
+from dpa_service.rendering.countries import country_choices
 from dpa_service.subprocessors import changes, service
 from dpa_service.subprocessors import entries as entry_values
 from dpa_service.subprocessors.models import SubprocessorListVersion
@@ -37,10 +37,7 @@ log = logging.getLogger(__name__)
 
 NO_STORE = {"Cache-Control": "no-store"}
 BLANK_ROWS = 3
-LOCATIONS: list[tuple[str, str]] = [("EU", "European Union")] + sorted(
-    ((c.alpha_2, str(getattr(c, "common_name", None) or c.name)) for c in pycountry.countries),
-    key=lambda pair: pair[1],
-)
+LOCATIONS: list[tuple[str, str]] = [("EU", "European Union"), *country_choices("en")]
 
 
 LANGUAGE_LINKS = [("en", "English"), ("lv", "Latviešu")]
@@ -52,6 +49,11 @@ def _when(at: Any, language: str = "en") -> str:
 
 def _day(at: Any, language: str = "en") -> str:
     return format_date(at, language) if at else ""
+
+
+def _counterparties(count: int) -> str:
+    """ "1 counterparty", "3 counterparties" (staff pages are in English)."""
+    return f"{count} counterpart{'y' if count == 1 else 'ies'}"
 
 
 def _entry_view(entry: dict[str, Any], language: str = "en") -> dict[str, Any]:
@@ -112,6 +114,7 @@ class PublicSubprocessorPages(Controller):
         language = negotiate(request.headers.get("accept-language"), lang)
         current = service.current_approved(session=db)
         history = service.history(session=db)
+        now = utcnow()
         return Template(
             "subprocessors.html",
             context={
@@ -128,6 +131,9 @@ class PublicSubprocessorPages(Controller):
                         "diff": _diff_view(h.diff, language),
                         "count": len(h.entries),
                         "deadline": _when(h.objection_deadline, language),
+                        "objections_open": bool(
+                            h.objection_deadline and now < h.objection_deadline
+                        ),
                     }
                     for h in history
                 ],
@@ -302,7 +308,7 @@ def _details(raw: dict[str, Any], label: str, problems: list[str]) -> dict[str, 
     if raw["entity_name"] or raw["entity_country"]:
         out["contracting_entity"] = {
             "name": raw["entity_name"],
-            "country": raw["entity_country"].upper(),
+            "country": raw["entity_country"],
         }
     places = [p.strip().upper() for p in raw["places"].replace(";", ",").split(",") if p.strip()]
     if places:
@@ -515,8 +521,9 @@ class StaffSubprocessorPages(Controller):
         )
         return back_with(
             f"/staff/subprocessors/versions/{number}",
-            done=f"Approved. {done.change.notices} counterparties with a completed DPA are being "
-            f"notified; objections are open until {_when(done.change.objection_deadline)}.",
+            done=f"Approved. {_counterparties(done.change.notices)} with a completed DPA "
+            f"{'is' if done.change.notices == 1 else 'are'} being notified; objections are open "
+            f"until {_when(done.change.objection_deadline)}.",
         )
 
     @post(
@@ -591,6 +598,7 @@ def _edit_page(
             "change_note": change_note,
             "locations": LOCATIONS,
             "known_locations": known,
+            "countries": country_choices("en"),
             "error": error,
         },
         status_code=status,

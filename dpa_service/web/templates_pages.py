@@ -247,6 +247,8 @@ def _review(
             "ops": diff.ops,
             "summary": summary(diff.ops),
             "is_author": user.subject == row.author_subject,
+            # only what the service allows: never the one approved version new DPAs use
+            "can_retire": service.can_retire(session=db, row=row),
             "events": service.history(
                 session=db, template_key=template_key, version_id=row.id, language=language
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -14,6 +15,7 @@ from litestar.response import Template
 from sqlalchemy.orm import Session
 
 from dpa_service.errors import DomainError
+from dpa_service.rendering.context import format_timestamp
 from dpa_service.signing.seal import Sealer
 from dpa_service.signing.untrusted_pdf import (
     UntrustedPdfError,
@@ -66,7 +68,22 @@ class VerifyPage(Controller):
                 "verify.html", context={"verdict": None, "error": exc.detail}, status_code=422
             )
         verdict = await _verify(db, sealer, pdf)
-        return Template("verify.html", context={"verdict": verdict.as_dict()})
+        return Template("verify.html", context={"verdict": readable(verdict.as_dict())})
+
+
+def readable(verdict: dict[str, Any], language: str = "en") -> dict[str, Any]:
+    """The verdict as the page shows it: its times written for people in the page's language
+    ("2 December 2026, 13:45 UTC"), where the API keeps RFC 3339."""
+    shown = {**verdict, "seal": dict(verdict["seal"]) if verdict.get("seal") else None}
+
+    def when(value: str | None) -> str | None:
+        return format_timestamp(datetime.fromisoformat(value), language) if value else None
+
+    shown["completed_at"] = when(verdict.get("completed_at"))
+    if shown["seal"]:
+        for key in ("signed_at", "timestamp_at", "evidence_valid_until"):
+            shown["seal"][key] = when(shown["seal"].get(key))
+    return shown
 
 
 async def _verify(db: Session, sealer: Sealer, pdf: bytes) -> Verdict:

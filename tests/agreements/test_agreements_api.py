@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import io
 
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from dpa_service.agreements.models import AgreementVersion
@@ -44,6 +46,11 @@ def test_first_request_makes_version_1_and_the_pdf_downloads_byte_exact(
     assert meta["/DPAAgreementVersion"] == "1"
     assert "master=1" in meta["/DPATemplateVersions"]
     assert "Ziemeļu Logi" in meta["/Title"]
+    # what it is about, not the tools that made it (Info and the PDF/A XMP alike)
+    assert meta["/Keywords"] == "GDPR, Art.28, DPA, Klusaro"
+    xmp = PdfReader(io.BytesIO(dl.content)).trailer["/Root"]["/Metadata"].get_object().get_data()
+    assert b"<pdf:Keywords>GDPR, Art.28, DPA, Klusaro</pdf:Keywords>" in xmp
+    assert b"docxtpl" not in xmp
 
     # the archive holds the same bytes under a write-once key
     wait_archived(api, body["agreement_id"], 1)

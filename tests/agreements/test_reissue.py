@@ -45,6 +45,7 @@ from tests.conftest import (
     own_api,
     workspace,
 )
+from tests.pdf_text import pdf_text
 from tests.signing.helpers import issue, sign, version_state
 
 NEW_ENTRY = EntryIn(
@@ -57,8 +58,10 @@ AUTHOR = Principal(subject="user:author", name="Legal Author", role="legal")
 REVIEWER = Principal(subject="user:reviewer", name="Legal Reviewer", role="legal")
 
 
-def approve_new_subprocessor_list(session: Any, settings: Any) -> SubprocessorListVersion:
-    """Legal adds Mailgun to the list: draft, review, four-eyes approval."""
+def approve_new_subprocessor_list(
+    session: Any, settings: Any, entry: EntryIn = NEW_ENTRY
+) -> SubprocessorListVersion:
+    """Legal adds Mailgun (or `entry`) to the list: draft, review, four-eyes approval."""
     current = subprocessors.current_approved(session=session)
     # every field an entry has (structured ones too), as the API would send them back
     entries = [
@@ -66,7 +69,7 @@ def approve_new_subprocessor_list(session: Any, settings: Any) -> SubprocessorLi
         for e in current.entries
     ]
     draft = subprocessors.create_draft(
-        session=session, author=AUTHOR, entries=[*entries, NEW_ENTRY], change_note="Mailgun"
+        session=session, author=AUTHOR, entries=[*entries, entry], change_note=entry.name
     )
     subprocessors.submit(session=session, number=draft.version, actor=AUTHOR)
     changes.approve_and_notify(
@@ -338,3 +341,48 @@ def test_reissue_of_200_agreements_survives_a_restart(tmp_path: Path, pool: Any)
             f"(killed after {interrupted_at} done, resumed)"
         )
         engine.dispose()
+
+
+def test_an_unsent_draft_from_an_older_list_is_replaced_on_the_next_request(
+    fresh_api: Api,
+) -> None:
+    """The README promises that the next DPA uses the newly approved list: a draft nobody was
+    sent yet is not handed out again once its list is superseded, even with the same details."""
+    api = fresh_api
+    workspace_id = f"ws-stale-{new_id()[:8]}"
+    assert api.put_workspace(workspace_id, workspace()).status_code == 201
+    first = api.request_dpa(workspace_id).json()
+    assert api.request_dpa(workspace_id).status_code == 200  # unchanged: the same draft
+    sent_id = f"ws-stale-sent-{new_id()[:8]}"
+    sent = issue(api, sent_id)  # another workspace's DPA, out for signature
+
+    added = msgspec.structs.replace(NEW_ENTRY, name=f"Stale Check Mail {new_id()[:6]}")
+    with api.session() as s:
+        new_list = approve_new_subprocessor_list(s, api.settings, added)
+        s.commit()
+
+    again = api.request_dpa(workspace_id)
+    assert again.status_code == 201, again.text  # a new version, not the stale draft
+    body = again.json()
+    assert body["version"] == first["version"] + 1
+    assert body["subprocessor_list_version"] == new_list.version
+    pdf = api.client.get(body["download_url"], headers=api.headers()).content
+    assert added.name in pdf_text(pdf)
+    with api.session() as s:
+        replaced = s.scalars(
+            select(AgreementVersion).where(
+                AgreementVersion.agreement_id == first["agreement_id"],
+                AgreementVersion.number == first["version"],
+            )
+        ).one()
+        assert (replaced.state, replaced.state_reason) == (
+            "voided",
+            f"replaced by version {body['version']}",
+        )
+    assert api.request_dpa(workspace_id).status_code == 200  # the new one holds
+
+    # A version out for signature is not swapped under its signatory (re-issue does that, and
+    # tells them): the same request answers with it.
+    kept = api.request_dpa(sent_id)
+    assert kept.status_code == 200
+    assert (kept.json()["version"], kept.json()["state"]) == (sent.version, "sent")

@@ -30,8 +30,9 @@ class BrowserLog:
         assert not problems, "the browser reported errors:\n" + "\n".join(problems)
 
 
-def wait_for_pdf_viewer(page: Page, timeout_s: float = 20) -> Frame:
-    """Wait until Chromium's built-in viewer shows the PDF of `iframe.doc`; return its frame.
+def wait_for_pdf_viewer(page: Page, timeout_s: float = 20, pdf: str = "/document.pdf") -> Frame:
+    """Wait until Chromium's built-in viewer shows the PDF of `iframe.doc` (its URL ends with
+    `pdf`); return its frame.
 
     The viewer is an extension frame inside the iframe that loads the PDF once more. Until it is
     up, the page's input routing is still settling (see `into_view`).
@@ -43,7 +44,7 @@ def wait_for_pdf_viewer(page: Page, timeout_s: float = 20) -> Frame:
             if (
                 parent is not None
                 and parent.url.startswith("chrome-extension://")
-                and frame.url.endswith("/document.pdf")
+                and frame.url.split("?")[0].endswith(pdf)
             ):
                 frame.wait_for_load_state()
                 return frame

@@ -14,6 +14,7 @@ from dpa_service.rendering.converter import ConverterPool
 from tests.browser.conftest import log_in
 from tests.browser.helpers import BrowserLog
 from tests.conftest import LiveServer, own_api, serve, workspace
+from tests.pdf_text import pdf_text
 from tests.signing.helpers import issue, sign
 from tests.smtp import LoopbackSMTP, ReceivedMessage
 from tests.staff import make_user
@@ -76,12 +77,31 @@ def test_a_change_is_proposed_approved_and_objected_to_through_the_e_mailed_link
     expect(reviewer.locator("#added")).to_contain_text("United States")
     expect(reviewer.locator("#change-note")).to_have_text("Support moves to a new help desk")
     reviewer.click("#approve")
-    expect(reviewer.locator("#done")).to_contain_text("Approved")
+    expect(reviewer.locator("#done")).to_contain_text(
+        "Approved. 1 counterparty with a completed DPA is being notified"
+    )
     expect(reviewer.locator("#state")).to_have_text("(approved)")
+
+    # the next DPA names the added subprocessor's country, in each language (clause 8.3, Annex III)
+    for language, country in (("en", "United States"), ("lv", "Amerikas Savienotās Valstis")):
+        other = f"ws-{uuid.uuid4().hex[:10]}"
+        assert api.put_workspace(other, workspace(language=language)).status_code == 201
+        dpa = api.request_dpa(other).json()
+        text = pdf_text(api.client.get(dpa["download_url"], headers=api.headers()).content)
+        assert f"{vendor} ({country})" in text, language
+        assert f"{vendor} (US)" not in text
 
     # the notice reaches the counterparty's signatory through SMTP
     def notice(messages: list[ReceivedMessage]) -> ReceivedMessage | None:
-        return next((m for m in messages if signatory in m.rcpt_tos), None)
+        # (the signatory also has the completed copy of the DPA the test signed)
+        return next(
+            (
+                m
+                for m in messages
+                if signatory in m.rcpt_tos and "Subprocessor" in str(m["Subject"])
+            ),
+            None,
+        )
 
     message: ReceivedMessage = smtp.wait_for(notice, timeout=30)
     assert "Subprocessor change" in str(message["Subject"])
@@ -122,4 +142,6 @@ def test_a_change_is_proposed_approved_and_objected_to_through_the_e_mailed_link
     public.goto("/subprocessors")
     expect(public.locator("#current")).to_contain_text(vendor)
     expect(public.locator("#history li").first).to_contain_text(f"Added: {vendor}")
+    # the window is open: objections can (not "could") be made until the deadline
+    expect(public.locator("#history li").first).to_contain_text("Customers can object until")
     browser_log.assert_clean()

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in
-from tests.browser.helpers import BrowserLog
+from tests.browser.helpers import BrowserLog, wait_for_pdf_viewer
 from tests.clauses import docx_files as f
 from tests.conftest import LiveServer, own_api, serve
 from tests.pdf_text import pdf_text
@@ -57,6 +57,8 @@ def test_a_clause_change_is_uploaded_reviewed_and_approved_by_a_second_legal_use
     log_in(reviewer, reviewer_email, password, "/staff/templates")
     reviewer.click("text=version 2")
     reviewer.wait_for_url("**/staff/templates/security/v/2")
+    # the preview frame shows the PDF at once, without opening it on its own first
+    wait_for_pdf_viewer(reviewer, timeout_s=60, pdf="/preview.pdf")
     expect(reviewer.locator("#change-note")).to_have_text("Penetration tests twice a year")
     expect(reviewer.locator("#diff ins")).to_have_text(NEW_TEXT)
     expect(reviewer.locator("#diff-summary")).to_contain_text("1 added")

@@ -46,11 +46,13 @@ def test_a_change_goes_from_upload_to_approval_with_four_eyes(gov: Api) -> None:
     assert path.startswith("/staff/templates/security/v/")
     page = author.get(path)
     assert 'id="state">draft' in page.text and "Twice-yearly tests" in page.text
+    assert "Withdraw this version" in page.text  # a draft can be withdrawn
     assert _act(author, path, "submit").status_code == 303
 
     # the author sees why they cannot decide, and a forged approve is refused
     page = author.get(path)
     assert 'id="four-eyes"' in page.text and 'id="approve"' not in page.text
+    assert 'id="reject-form"' not in page.text  # nor a Reject the service would refuse
     forged = _act(author, path, "approve")
     assert forged.status_code == 403 and "four-eyes" in forged.text
     assert 'id="state">in review' in author.get(path).text
@@ -64,9 +66,16 @@ def test_a_change_goes_from_upload_to_approval_with_four_eyes(gov: Api) -> None:
     # a rejection needs a reason
     empty = _act(reviewer, path, "reject", comment="  ")
     assert empty.status_code == 422 and "needs a comment" in empty.text
-    assert _act(reviewer, path, "approve").status_code == 303
+    # the approve form takes a comment, as the API does, and the record shows it
+    assert 'id="approve-comment" name="comment"' in page.text
+    approved = _act(reviewer, path, "approve", comment="Checked against the pen-test contract")
+    assert approved.status_code == 303
     page = reviewer.get(path)
     assert 'id="state">approved' in page.text and "Rūta Reviewer" in page.text
+    assert "“Checked against the pen-test contract”" in page.text
+    # the approved version every new DPA uses cannot be retired: no form offers it
+    assert 'id="retire"' not in page.text and "Retire or withdraw" not in page.text
+    assert _act(reviewer, path, "retire").status_code == 409
 
     history = reviewer.get("/staff/templates/security")
     assert "Inese Author" in history.text and "approved" in history.text

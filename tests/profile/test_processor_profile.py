@@ -184,6 +184,8 @@ BAD_PROFILES: list[tuple[str, Any]] = [
     ("figure not a number", "figure-text"),
     ("wording in one language", "one-language"),
     ("control characters", "control"),
+    ("country not a code", "country-name"),
+    ("country a lower-case code", "country-lower"),
 ]
 
 
@@ -195,6 +197,10 @@ def _broken(base: dict[str, Any], case: Any) -> Any:
         profile["security"]["rpo"]["value"] = "a day"
     elif case == "one-language":
         profile["privacy_contact"]["name"]["value"] = {"en": "Privacy Officer"}
+    elif case == "country-name":
+        profile["address"]["country"]["value"] = "Latvia"
+    elif case == "country-lower":
+        profile["address"]["country"]["value"] = "lv"
     elif case == "control":
         profile["identity"]["email"]["value"] = "info@klusaro.com\x00"
     else:
@@ -262,6 +268,13 @@ def test_legal_confirms_values_on_the_staff_pages(fresh: Api) -> None:
     refused = post_form(author, edit, edit, {**data, **empty})
     assert refused.status_code == 422 and "cannot be confirmed" in refused.text
     assert 'value="30"' in refused.text
+    # the country is a select of names; a code that is no country is refused, kept and named
+    assert '<option value="LV" selected>Latvia</option>' in form.text
+    refused = post_form(author, edit, edit, {**data, "v:address.country": "Latvia"})
+    assert refused.status_code == 422 and "address.country" in refused.text
+    refused = post_form(author, edit, edit, {**data, "v:address.country": "XX"})
+    assert refused.status_code == 422 and "address.country" in refused.text
+    assert '<option value="XX" selected>XX (not a known country code)</option>' in refused.text
     r = post_form(author, edit, edit, data)
     assert r.status_code == 303, r.text
     review = f"/staff/processor-profile/versions/{number}"
@@ -269,8 +282,10 @@ def test_legal_confirms_values_on_the_staff_pages(fresh: Api) -> None:
     assert "another legal user must approve" in page.text and 'id="approve"' not in page.text
     page = reviewer.get(review)
     assert "security.backup_retention" in page.text and 'id="approve"' in page.text
-    r = post_form(reviewer, review, f"{review}/approve", {})
+    assert 'id="approve-comment" name="comment"' in page.text  # as the API takes one
+    r = post_form(reviewer, review, f"{review}/approve", {"comment": "Checked with ops"})
     assert r.status_code == 303
+    assert "“Checked with ops”" in reviewer.get(review).text
     current = api.client.get(PROFILE, headers=api.headers()).json()
     assert current["version"] == number
     assert "security.backup_retention" not in current["unconfirmed"]

@@ -22,7 +22,7 @@ FORM: dict[str, Any] = {
     "street": "Straße des 17. Juni 1",
     "city": "Berlin",
     "postal_code": "10623",
-    "country": "de",
+    "country": "DE",  # the country select's value
     "signatory_name": "Jürgen Müller",
     "signatory_title": "Geschäftsführer",
     "dpo_name": "",
@@ -135,8 +135,9 @@ def test_a_prospect_in_latvian_gets_the_dpa_and_the_invitation_in_latvian(
 BAD_FORMS = [
     ({"signatory_email": "juergen at example"}, "Signatory e-mail"),
     ({"data_categories": []}, "Data categories: this field is required"),
-    ({"country": "Deutschland"}, "Country"),
-    ({"country": "XX"}, "not an ISO 3166-1 alpha-2 code"),
+    ({"country": "Deutschland"}, "Country: not a known country code"),
+    ({"country": "XX"}, "Country: not a known country code"),
+    ({"country": "la"}, "Country: not a known country code"),  # no longer upper-cased to Laos
     ({"legal_name": "   "}, "Legal name"),
     ({"data_categories": ["leads", "spying"]}, "Data categories"),
     ({"city": "Berlin\x00"}, "City"),
@@ -154,7 +155,26 @@ def test_a_bad_form_says_what_is_wrong_keeps_the_input_and_creates_nothing(
     assert r.status_code == 422
     assert message in r.text
     assert 'value="HRB 123456"' in r.text  # what was typed is still there
+    if "country" in changes:  # the refused code stays selected, named as not a country
+        assert f'<option value="{changes["country"]}" selected>' in r.text
+    else:
+        assert '<option value="DE" selected>Germany</option>' in r.text
     assert _count(sales) == before
+
+
+def test_the_country_is_chosen_by_name_and_stored_as_its_code(
+    sales: Sales, seller: tuple[Any, str]
+) -> None:
+    client, _ = seller
+    form = client.get("/staff/prospects/new").text
+    select = form.split('<select name="country" id="country"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="LV" selected>Latvia</option>' in select  # the default
+    assert '<option value="LA">Laos</option>' in select  # a name of its own, never Latvia's
+    assert 'type="text" id="country"' not in form
+    prospect_id, _ = _create(client, country="LV")
+    assert sales.show(prospect_id)["details"]["address"]["country"] == "LV"
+    page = client.get(f"/staff/prospects/{prospect_id}").text
+    assert "Latvia (LV)" in page
 
 
 def test_hostile_names_are_shown_as_text(sales: Sales, seller: tuple[Any, str]) -> None:

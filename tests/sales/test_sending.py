@@ -4,13 +4,19 @@ resend withdraws the old link, remind adds one, void stops them all."""
 from __future__ import annotations
 
 import hashlib
+import uuid
+from datetime import timedelta
+from html import escape
 
 from sqlalchemy import select
 
 from dpa_service.audit.models import AuditEvent
 from dpa_service.notify.models import OutboundEmail
+from dpa_service.signing.links import token_hash
+from dpa_service.signing.models import SigningLink
+from tests.conftest import workspace
 from tests.sales.conftest import Sales, link_in, parts, path_of, prospect_details
-from tests.signing.helpers import Issued, sign
+from tests.signing.helpers import Issued, issue, sign
 
 
 def _issued(sent: dict, url: str) -> Issued:
@@ -27,6 +33,8 @@ def test_the_signatory_gets_a_working_link_and_both_sides_get_the_signed_copy(
 
     [invite] = sales.mail_to(to)
     assert invite["Message-ID"] == sent["message_id"]
+    # an answer goes to the salesperson who owns the prospect, not to the no-reply sender
+    assert invite["Reply-To"] == "token-sales@klusaro.com"
     assert prospect["details"]["legal_name"] in invite["Subject"]
     text, html = parts(invite)
     assert "Līga Bērziņa" in text and "Līga Bērziņa" in html  # both parts, diacritics intact
@@ -47,10 +55,15 @@ def test_the_signatory_gets_a_working_link_and_both_sides_get_the_signed_copy(
     # The signatory's copy: a link to the completion page and the sealed PDF.
     copy = sales.mail_to(to, 2)[1]
     assert copy["Subject"].startswith("Signed:")
+    assert copy["Reply-To"] == "token-sales@klusaro.com"
     copy_url = link_in(copy)
     assert copy_url.endswith("/done")
+    # The e-mail names the verification page by its address, in both parts.
+    verify_url = f"{sales.api.settings.public_url.rstrip('/')}/verify"
+    assert all(verify_url in part for part in parts(copy))
     done = sales.client.get(path_of(copy_url))
     assert done.status_code == 200 and "signed by both parties" in done.text
+    assert "You signed on" in done.text
     pdf = sales.client.get(path_of(copy_url).removesuffix("/done") + "/signed.pdf")
     assert pdf.status_code == 200
     assert hashlib.sha256(pdf.content).hexdigest() == shown_final_sha(sales, sent)
@@ -70,6 +83,40 @@ def test_the_signatory_gets_a_working_link_and_both_sides_get_the_signed_copy(
     )
     assert len(theirs) == 1
     assert link_in(theirs[0]) != copy_url  # a link of their own
+    # Their page says who signed: the salesperson did not sign anything.
+    staff_page = sales.client.get(path_of(link_in(theirs[0]))).text
+    assert "You signed" not in staff_page
+    assert f"Līga Bērziņa signed for {escape(legal_name)} on" in staff_page
+
+
+def test_the_signatory_of_an_embedded_link_gets_the_completed_copy_by_email(
+    sales: Sales,
+) -> None:
+    signatory = f"embedded.{uuid.uuid4().hex[:8]}@example.lv"
+    details = workspace(signatory={"name": "Ēriks Kalniņš", "title": "CEO", "email": signatory})
+    issued = issue(sales.api, f"ws-{uuid.uuid4().hex[:10]}", details)
+    assert sign(sales.api, issued, typed_name="Ēriks Kalniņš").status_code == 303
+
+    [copy] = sales.mail_to(signatory)
+    assert copy["Subject"].startswith("Signed:")
+    assert copy["Reply-To"] is None  # no salesperson behind the Klusaro app's DPA
+    url = link_in(copy)
+    assert path_of(url) != issued.path  # a copy link of its own, not the short embedded one
+    with sales.api.session() as s:
+        link = s.scalars(
+            select(SigningLink).where(SigningLink.token_hash == token_hash(url.split("/")[-2]))
+        ).one()
+        embedded = s.scalars(
+            select(SigningLink).where(
+                SigningLink.version_id == link.version_id, SigningLink.kind == "embedded"
+            )
+        ).one()
+    # It lasts as long as a sales copy link (90 days), not the embedded link's minutes.
+    assert link.expires_at - link.created_at >= timedelta(days=89)
+    assert embedded.expires_at - embedded.created_at <= timedelta(hours=1)
+    assert sales.client.get(path_of(url)).status_code == 200
+    # Nobody at Klusaro is e-mailed: the app hears of completion by webhook.
+    assert not sales.smtp.to("token-app@klusaro.com")
 
 
 def shown_final_sha(sales: Sales, sent: dict) -> str:
@@ -179,15 +226,19 @@ def test_sending_twice_is_refused_and_mails_once(sales: Sales) -> None:
     assert len(queued) == 1
 
 
-def test_workspace_links_are_not_emailed_and_get_no_copy_by_mail(sales: Sales) -> None:
-    """The Klusaro app's flow is untouched: only DPAs sent by e-mail come back by e-mail."""
-    from tests.signing.helpers import issue
-
-    issued = issue(sales.api, "ws-sales-untouched", prospect_details())
+def test_workspace_links_are_not_emailed_and_only_the_signatory_gets_the_copy(
+    sales: Sales,
+) -> None:
+    """The Klusaro app hands out its own links (nothing is e-mailed to sign) and hears of
+    completion by webhook; its signatory gets the completed copy by e-mail (issue 14)."""
+    details = prospect_details()
+    issued = issue(sales.api, "ws-sales-untouched", details)
     assert sign(sales.api, issued).status_code == 303
     with sales.api.session() as s:
         mails = s.scalars(select(OutboundEmail).where(OutboundEmail.ref == issued.agreement_id))
-        assert list(mails) == []
+        assert [(m.kind, m.to_addr) for m in mails] == [
+            ("dpa.completed.controller", details["signatory"]["email"])
+        ]
 
 
 def test_with_smtp_down_the_invitation_waits_and_goes_out_once_when_it_is_back(
@@ -245,3 +296,19 @@ def test_a_double_clicked_resend_sends_one_e_mail(sales: Sales) -> None:
     assert second.status_code == 409 and "ago" in second.json()["detail"]
     to = prospect["details"]["signatory"]["email"]
     assert len(sales.mail_to(to, count=2)) == 2  # the send and one resend
+
+
+def test_a_latvian_signatory_gets_the_completed_copy_in_latvian(sales: Sales) -> None:
+    signatory = f"latviski.{uuid.uuid4().hex[:8]}@example.lv"
+    details = workspace(
+        language="lv",
+        signatory={"name": "Ēriks Kalniņš", "title": "Valdes loceklis", "email": signatory},
+    )
+    issued = issue(sales.api, f"ws-{uuid.uuid4().hex[:10]}", details)
+    assert sign(sales.api, issued, typed_name="Ēriks Kalniņš").status_code == 303
+    [copy] = sales.mail_to(signatory)
+    text, _ = parts(copy)
+    verify_url = f"{sales.api.settings.public_url.rstrip('/')}/verify"
+    assert f"Ikviens var pārbaudīt kopiju pārbaudes lapā:\n{verify_url}" in text.replace("\r", "")
+    page = sales.client.get(path_of(link_in(copy))).text
+    assert "Jūs parakstījāt" in page and "You signed" not in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -160,6 +161,10 @@ def test_verify_page_and_cli(
         and "Genuine" in result.text
         and issued.agreement_id in result.text
     )
+    # times for people: "2 December 2026, 13:45 UTC", not RFC 3339
+    completed = result.text.split("<dt>Completed</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4}, \d{2}:\d{2} UTC", completed), completed
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", result.text)
 
     good = tmp_path / "good.pdf"
     good.write_bytes(pdf)
@@ -186,7 +191,8 @@ def test_verify_page_and_cli(
         text=True,
         timeout=120,
     )
-    assert no.returncode == 1 and no.stdout.startswith("MODIFIED:")
+    assert no.returncode == 1 and no.stdout.startswith("MODIFIED: This file is not")
+    assert "Modified:" not in no.stdout  # the verdict is said once
 
 
 def _run_audit(api: Api) -> subprocess.CompletedProcess[str]:

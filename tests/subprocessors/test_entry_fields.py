@@ -204,3 +204,19 @@ def test_a_latvian_counterparty_is_told_of_a_change_in_latvian(governance: Gover
     link = body[body.index("/objections/") :].split()[0]  # the path of the objection link
     page = g.api.client.get(link)
     assert '<html lang="lv">' in page.text and "Nosūtīt manu iebildumu" in page.text
+
+
+def test_a_subprocessor_added_by_legal_prints_its_country_by_name_in_both_languages(
+    governance: Governance,
+) -> None:
+    """Clause 8.3, clause 11.9's Annex III and the notices name the country, never its code."""
+    g = governance
+    name = unique("Ticket Desk")
+    g.approve(g.propose(add=[new_entry(name, location="US")]))
+    text = " ".join(_dpa_text(g, ["customer_requests"]).split())
+    assert f"{name} (United States)" in text  # clause 8.3
+    assert "Location of processing: United States" in text  # Annex III
+    assert f"{name} (US)" not in text and "processing: US" not in text
+    latvian = " ".join(_dpa_text(g, ["customer_requests"], "lv").split())
+    assert f"{name} (Amerikas Savienotās Valstis)" in latvian
+    assert "Apstrādes vieta: Amerikas Savienotās Valstis" in latvian

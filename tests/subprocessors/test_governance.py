@@ -226,6 +226,17 @@ def test_staff_pages_propose_review_and_approve(governance: Governance) -> None:
     assert g.get(f"/versions/{number}").json()["state"] == "draft"
 
     form[f"location_{blank}"] = "DE"
+    # the contracting entity's country is a select of names too; a code that is no country
+    # (typed into an older form, or posted by hand) is refused, kept and named
+    select = page.text.split(f'<select name="entity_country_{blank}"', 1)[1].split("</select>")[0]
+    assert '<option value="" selected>—</option>' in select
+    assert '<option value="IE">Ireland</option>' in select
+    entity = {f"entity_name_{blank}": "Survey Vendor Ltd", f"entity_country_{blank}": "XX"}
+    r = post_form(author, edit, edit, {**_rows(current), **form, **entity, "action": "submit"})
+    assert r.status_code == 422 and "the contracting entity&#39;s country &#39;XX&#39;" in r.text
+    assert '<option value="XX" selected>XX (not a known country code)</option>' in r.text
+    assert g.get(f"/versions/{number}").json()["state"] == "draft"
+
     r = post_form(
         author,
         edit,
@@ -237,6 +248,7 @@ def test_staff_pages_propose_review_and_approve(governance: Governance) -> None:
     page = author.get(review)
     assert "another legal user must approve" in page.text
     assert 'id="approve"' not in page.text
+    assert 'id="reject-form"' not in page.text  # the service refuses the author's rejection too
     r = post_form(author, review, f"{review}/approve", {})
     assert r.status_code == 303 and r.headers["location"].startswith(f"{review}?error=")
     refused = author.get(r.headers["location"])
