@@ -109,7 +109,7 @@ def list_filters(
             description="Made from this template version, `key:version`: `security:2`, "
             "`lv/master:1`",
             max_length=60,
-            schema_extra={"pattern": "^$|" + _TEMPLATE.pattern[1:]},
+            schema_extra={"pattern": "^$|" + _TEMPLATE.pattern},
         ),
     ] = None,
     subprocessor_list_version: Annotated[
