@@ -98,6 +98,30 @@ def test_request_ids_are_answered_logged_and_stored_with_the_work_they_queue(
     assert odd.headers["x-request-id"].isalnum()
 
 
+def test_answers_from_the_middleware_are_logged_and_counted_with_their_own_status(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bad token's 401 (raised by the authentication middleware, like the limiter's 429) is
+    logged and counted as 401, not 500, and answers its request id."""
+
+    def counted(status: str) -> float:
+        text = api.client.get("/metrics").text
+        prefix = f'dpa_http_requests_total{{method="GET",status="{status}"}} '
+        return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix))
+
+    before_401, before_500 = counted("401"), counted("500")
+    with caplog.at_level(logging.INFO, logger="dpa_service.access"):
+        r = api.client.get(
+            "/api/v1/agreements",
+            headers={"Authorization": "Bearer dpa_not-a-token", "X-Request-ID": "req-401"},
+        )
+    assert r.status_code == 401
+    assert r.headers.get("x-request-id") == "req-401"
+    (line,) = [rec for rec in caplog.records if getattr(rec, "path", "") == "/api/v1/agreements"]
+    assert json.loads(JsonLogFormatter().format(line))["status"] == 401
+    assert counted("401") == before_401 + 1 and counted("500") == before_500
+
+
 def test_a_job_logs_the_request_id_of_the_work_it_does(caplog: pytest.LogCaptureFixture) -> None:
     from dpa_service.log_context import request_id_bound
 
