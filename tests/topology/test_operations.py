@@ -21,7 +21,7 @@ from dpa_service.rendering.converter import ConverterPool
 from dpa_service.runtime import JsonLogFormatter
 from tests.archive.conftest import MotoS3
 from tests.archive.test_durability import s3_overrides
-from tests.conftest import PG_URL, Api, _postgres_database, make_api, own_api
+from tests.conftest import PG_URL, Api, _postgres_database, make_api, own_api, serve
 from tests.topology.tcp import Forwarder
 
 REDIS_URL = "redis://127.0.0.1:6379/9"
@@ -203,6 +203,51 @@ def test_a_database_outage_answers_503_with_retry_after_and_the_service_recovers
                     == 200
                 )
                 assert api.request_dpa(ws).status_code == 201
+    finally:
+        database.close()
+
+
+def test_a_database_that_hangs_answers_503_in_bounded_time_and_blocks_nothing_else(
+    pool: ConverterPool, tmp_path: Path
+) -> None:
+    """A database that accepts connections and never answers (a partition, a stuck failover):
+    an API call answers 503 with Retry-After within a bounded time, and meanwhile the replica
+    still answers what needs no database (the token check ran on the event loop and froze it,
+    /health included, for as long as the connection hung)."""
+    import concurrent.futures
+
+    import httpx
+
+    port = int(PG_URL.rsplit(":", 1)[1].split("/")[0])
+    database = Forwarder(port)
+    try:
+        for url in _postgres_database():
+            via = url.replace(f":{port}/", f":{database.port}/")
+            for api in make_api("postgresql", via, tmp_path, pool):
+                ws = f"hang-{uuid.uuid4().hex[:8]}"
+                assert api.put_workspace(ws).status_code == 201
+                for live in serve(api, pool):
+                    database.set_mode("hang")
+                    with concurrent.futures.ThreadPoolExecutor(1) as run:
+                        started = time.monotonic()
+                        pending = run.submit(
+                            httpx.get,
+                            f"{live.url}/api/v1/workspaces/{ws}",
+                            headers=api.headers(),
+                            timeout=60,
+                        )
+                        time.sleep(0.5)  # the call is waiting for the database
+                        health = httpx.get(f"{live.url}/health", timeout=5)
+                        assert health.status_code == 200
+                        answer = pending.result(timeout=60)
+                        took = time.monotonic() - started
+                    assert answer.status_code == 503, answer.text[:300]
+                    assert answer.headers["retry-after"] and took < 15, took
+                    database.set_mode("forward")
+                    back = httpx.get(
+                        f"{live.url}/api/v1/workspaces/{ws}", headers=api.headers(), timeout=30
+                    )
+                    assert back.status_code == 200
     finally:
         database.close()
 
