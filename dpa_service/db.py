@@ -84,7 +84,10 @@ def make_engine(url: str) -> Engine:
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
-        connect_args={"connect_timeout": DATABASE_CONNECT_TIMEOUT_S},
+        # (an operator's own connect_timeout in DPA_DATABASE_URL wins)
+        connect_args={}
+        if "connect_timeout=" in url
+        else {"connect_timeout": DATABASE_CONNECT_TIMEOUT_S},
     )
 
 
