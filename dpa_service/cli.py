@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -136,6 +137,13 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
     from dpa_service.runtime import configure_logging
 
     settings = _settings()
+    host, port = host or settings.host, port or settings.port
+    if "DPA_PUBLIC_URL" not in os.environ:
+        # the links the service prints and answers point where it listens (not the default
+        # port when --port or DPA_PORT says another)
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+        shown = f"[{shown}]" if ":" in shown else shown
+        settings = settings.with_(public_url=f"http://{shown}:{port}")
     if demo:
         migrations.upgrade(_engine(settings))
         _demo(settings)
@@ -150,8 +158,8 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
     # (job engine stopped, converter pool closed and its work files removed).
     uvicorn.run(
         app,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         log_level=settings.log_level.lower(),
         log_config=None,
         access_log=False,

@@ -102,6 +102,17 @@ def test_tokens_create_refuses_an_unknown_role(env: dict[str, str]) -> None:
     assert result.returncode == 2 and "root" in result.stderr
 
 
+def test_tokens_create_refuses_a_name_that_prints_differently(env: dict[str, str]) -> None:
+    """A bare token's name is its audit actor, printed in the certificate of completion: the
+    characters refused in every other name are refused here too."""
+    run(["migrate"], env)
+    result = run(["tokens", "create", "--role", "app", "--name", "app\u202eevil"], env)
+    assert result.returncode == 1 and "U+202E" in result.stderr, result.stderr
+    assert not result.stdout.strip()  # no secret printed
+    listed = run(["tokens", "list"], env)
+    assert "evil" not in listed.stdout
+
+
 def test_verify_audit_names_an_agreement_whose_chain_was_edited(
     api: Api, workspace_id: str
 ) -> None:
