@@ -219,7 +219,7 @@ def _where(filters: Filters, now: datetime, session: Session) -> list[ColumnElem
     }[filters.date_field]
     if filters.since:
         clauses_.append(column >= _day_start(filters.since))
-    if filters.until:
+    if filters.until and filters.until < date.max:  # the last day there is bounds nothing
         clauses_.append(column < _day_start(filters.until + timedelta(days=1)))
     if filters.template:
         key, number = filters.template
@@ -259,8 +259,8 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
             parsed: Any = datetime.fromisoformat(value)
             if parsed.tzinfo is None:
                 raise ValueError
-            value = parsed
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+            value = parsed.astimezone(UTC)  # OverflowError: a time with no UTC equivalent
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise BadParameter("cursor", "not a cursor this list gave out") from None
     if made_for != sort:
         raise BadParameter("cursor", f"it was given for sort={made_for}, not sort={sort}")

@@ -7,6 +7,8 @@ expectations are worked out from those rows in Python, independently of the SQL.
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -302,3 +304,25 @@ def test_the_openapi_schema_documents_the_filters(api: Api) -> None:
         "limit",
         "cursor",
     } <= names
+
+
+def _forged_cursor(sort: str, value: str) -> str:
+    raw = json.dumps([sort, value, str(uuid.uuid4())]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"until": "9999-12-31"},
+        {"since": "9999-12-31", "until": "9999-12-31"},
+        {"cursor": _forged_cursor("-created", "0001-01-01T00:00:00+14:00")},
+        {"cursor": _forged_cursor("-created", "9999-12-31T23:59:59-14:00")},
+    ],
+)
+def test_the_edges_of_the_calendar_are_answered_not_a_server_error(
+    api: Api, params: dict[str, str]
+) -> None:
+    """The last day there is, and a forged cursor whose time has no UTC equivalent."""
+    r = api.client.get("/api/v1/agreements", params=params, headers=api.headers("legal"))
+    assert r.status_code in (200, 400), r.text
