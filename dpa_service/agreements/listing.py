@@ -201,8 +201,14 @@ def _where(filters: Filters, now: datetime, session: Session) -> list[ColumnElem
         clauses_.append(Counterparty.kind == filters.kind)
     if filters.q:
         q = filters.q
-        if _is_uuid(q):  # an agreement's or a prospect's id
-            clauses_.append(or_(Agreement.id == q.lower(), Counterparty.id == q.lower()))
+        if _is_uuid(q):  # an agreement's, a prospect's or a workspace's id
+            clauses_.append(
+                or_(
+                    Agreement.id == q.lower(),
+                    Counterparty.id == q.lower(),
+                    Counterparty.external_id == q,  # the app's own, as it was given
+                )
+            )
         else:  # on the counterparty alone, so the database filters it before any join
             clauses_.append(
                 or_(

@@ -326,3 +326,16 @@ def test_the_edges_of_the_calendar_are_answered_not_a_server_error(
     """The last day there is, and a forged cursor whose time has no UTC equivalent."""
     r = api.client.get("/api/v1/agreements", params=params, headers=api.headers("legal"))
     assert r.status_code in (200, 400), r.text
+
+
+def test_a_workspace_whose_id_is_a_uuid_is_found_by_it(api: Api) -> None:
+    """The Klusaro app may name workspaces by UUID: `q` finds "a whole workspace id" then too."""
+    workspace_id = str(uuid.uuid4()).upper()
+    assert api.put_workspace(workspace_id).status_code == 201
+    dpa = api.request_dpa(workspace_id)
+    assert dpa.status_code == 201, dpa.text
+    r = api.client.get(
+        "/api/v1/agreements", params={"q": workspace_id}, headers=api.headers("legal")
+    )
+    assert r.status_code == 200, r.text
+    assert [i["agreement_id"] for i in r.json()["items"]] == [dpa.json()["agreement_id"]]
