@@ -273,14 +273,17 @@ class AgreementPages(Controller):
         user: NamedDependency[Principal],
         agreement_id: FromPath[UUID],
         number: VersionNumber,
-    ) -> Template:
+    ) -> Template | Redirect:
         """The document and its hash first, then the countersigner's name and title."""
         agreement, party = service.get_agreement(session=db, agreement_id=str(agreement_id))
         version = service.get_version(session=db, agreement_id=agreement.id, number=number)
         if version.state != "signed":
-            raise Conflict(
-                f"version {number} is {version.state}; only a version the controller has "
-                "signed can be countersigned"
+            # Also where a refused countersignature comes back (a second tab, a double click,
+            # a version voided meanwhile): the agreement page shows its state and what to do.
+            return back_with(
+                f"{HOME}/{agreement.id}",
+                error=f"Version {number} is {version.state}; only a version the controller has "
+                "signed can be countersigned.",
             )
         controller = signing.signatures_of(session=db, version_id=version.id).get("controller")
         return Template(

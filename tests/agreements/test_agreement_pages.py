@@ -251,3 +251,27 @@ def test_countersigning_needs_the_tick_the_shown_hash_and_a_plain_name(by_hand: 
             select(AgreementVersion).where(AgreementVersion.agreement_id == issued.agreement_id)
         )
         assert version is not None and version.state == "signed"
+
+
+def test_a_second_countersign_from_another_tab_says_it_is_done(by_hand: Api) -> None:
+    """A refused countersignature comes back to the agreement page, not to a 409 page."""
+    issued = issue(by_hand, f"ws-{uuid.uuid4().hex[:10]}")
+    assert sign(by_hand, issued).status_code == 303
+    client = _client(by_hand, "legal")
+    form_page = f"/staff/agreements/{issued.agreement_id}/versions/1/countersign"
+    form = {
+        "name": "Marta Zariņa",
+        "title": "Head of Legal",
+        "sha256": issued.sha256,
+        "confirm": "yes",
+    }
+    token = csrf_of(client.get(form_page).text)
+    first = client.post(form_page, data={**form, "_csrf_token": token}, follow_redirects=False)
+    assert first.status_code == 303 and "countersigned" in unquote(first.headers["location"])
+    # the same form again (a double click, a second tab): back on the agreement page, which
+    # says the version is completed, not on an error page of its own
+    second = client.post(form_page, data={**form, "_csrf_token": token})
+    assert second.status_code == 200, second.text
+    assert second.url.path == f"/staff/agreements/{issued.agreement_id}"
+    assert 'id="state">completed<' in second.text
+    assert "Version 1 is completed" in second.text
