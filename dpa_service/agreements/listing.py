@@ -261,6 +261,8 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
         made_for, value, agreement_id = json.loads(raw)
         if not isinstance(agreement_id, str) or not isinstance(value, str):
             raise ValueError
+        if "\x00" in value + agreement_id:  # never given out; PostgreSQL text holds no NUL
+            raise ValueError
         if sort.endswith("created"):
             parsed: Any = datetime.fromisoformat(value)
             if parsed.tzinfo is None:
