@@ -349,9 +349,7 @@ def test_a_workspace_whose_id_is_a_uuid_is_found_by_it(api: Api) -> None:
         {"sort": "company", "cursor": _forged_cursor("company", "sia\x00")},
     ],
 )
-def test_a_nul_character_is_answered_not_a_server_error(
-    api: Api, params: dict[str, str]
-) -> None:
+def test_a_nul_character_is_answered_not_a_server_error(api: Api, params: dict[str, str]) -> None:
     """PostgreSQL text holds no NUL: a search or a forged cursor with one is no server error."""
     r = api.client.get("/api/v1/agreements", params=params, headers=api.headers("legal"))
     assert r.status_code in (200, 400), r.text
