@@ -261,7 +261,9 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
         made_for, value, agreement_id = json.loads(raw)
         if not isinstance(agreement_id, str) or not isinstance(value, str):
             raise ValueError
-        if "\x00" in value + agreement_id:  # never given out; PostgreSQL text holds no NUL
+        # never given out: a NUL (PostgreSQL text holds none) or a lone surrogate (no UTF-8;
+        # encode() raises UnicodeEncodeError, a ValueError)
+        if "\x00" in (value + agreement_id).encode().decode():
             raise ValueError
         if sort.endswith("created"):
             parsed: Any = datetime.fromisoformat(value)

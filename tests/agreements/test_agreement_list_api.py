@@ -347,10 +347,14 @@ def test_a_workspace_whose_id_is_a_uuid_is_found_by_it(api: Api) -> None:
         {"q": "SIA\x00"},
         {"q": "\x00"},
         {"sort": "company", "cursor": _forged_cursor("company", "sia\x00")},
+        {"sort": "company", "cursor": _forged_cursor("company", "\ud800")},
     ],
 )
-def test_a_nul_character_is_answered_not_a_server_error(api: Api, params: dict[str, str]) -> None:
-    """PostgreSQL text holds no NUL: a search or a forged cursor with one is no server error."""
+def test_a_nul_or_a_lone_surrogate_is_answered_not_a_server_error(
+    api: Api, params: dict[str, str]
+) -> None:
+    """PostgreSQL text holds no NUL, UTF-8 no lone surrogate: a search or a forged cursor
+    with one is no server error."""
     r = api.client.get("/api/v1/agreements", params=params, headers=api.headers("legal"))
     assert r.status_code in (200, 400), r.text
     r = api.client.get("/api/v1/prospects", params=params, headers=api.headers("sales"))
