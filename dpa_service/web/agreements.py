@@ -49,6 +49,7 @@ HOME = "/staff/agreements"
 STAFF = ("legal", "sales", "admin")
 SENDERS = ("sales", "admin")  # void, resend, remind, new links: as the API allows them
 BACK = {"back": HOME + "/{agreement_id}"}
+LIST_BACK = {"back": HOME, "back_on_get": True}
 PAGE_SIZE = 50
 # What the staff pages call each method of countersigning (the certificate prints it).
 STAFF_COUNTERSIGNATURE = N_("Legal user (staff web UI)")
@@ -178,7 +179,9 @@ class AgreementPages(Controller):
     include_in_schema = False
     guards = [roles(*STAFF)]
 
-    @get("/", sync_to_thread=True, dependencies=FILTERS)
+    # A filter that cannot be used (until before since, say): back to the unfiltered list, which
+    # says why, with the form to correct it, rather than a bare error page.
+    @get("/", sync_to_thread=True, dependencies=FILTERS, opt=LIST_BACK)
     def list_page(
         self,
         request: Request[Any, Any, Any],
@@ -210,7 +213,7 @@ class AgreementPages(Controller):
             },
         )
 
-    @get("/export.csv", dependencies=FILTERS)
+    @get("/export.csv", dependencies=FILTERS, opt=LIST_BACK)
     async def export(self, state: State, filters: NamedDependency[Filters]) -> Stream:
         """Every agreement the filters select (not just one page), as CSV, streamed."""
         stamp = utcnow().strftime("%Y%m%d-%H%M")

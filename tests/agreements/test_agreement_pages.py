@@ -275,3 +275,15 @@ def test_a_second_countersign_from_another_tab_says_it_is_done(by_hand: Api) -> 
     assert second.url.path == f"/staff/agreements/{issued.agreement_id}"
     assert 'id="state">completed<' in second.text
     assert "Version 1 is completed" in second.text
+
+
+def test_a_filter_that_cannot_be_used_comes_back_to_the_list_with_the_reason(api: Api) -> None:
+    """Until before since (typed in the date boxes) or a cursor of another sort: the list page
+    says why, with its form, rather than a bare error page."""
+    client = _client(api, "sales")
+    for path in ("/staff/agreements/", "/staff/agreements/export.csv"):
+        r = client.get(path, params={**EMPTY_FORM, "since": "2026-12-05", "until": "2026-12-01"})
+        assert r.status_code == 200, r.text
+        assert r.url.path.rstrip("/") == "/staff/agreements"
+        assert 'id="error"' in r.text and "until: it is before since" in r.text
+        assert 'id="apply"' in r.text
