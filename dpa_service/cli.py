@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -123,6 +124,20 @@ def _demo_staff(session: Any) -> list[tuple[str, str, str]]:
     return made
 
 
+def served_at(
+    settings: Settings, host: str | None, port: int | None, environ: Any = None
+) -> Settings:
+    """Without DPA_PUBLIC_URL, the addresses the service hands out (downloads, signing links,
+    e-mails, the demo's printout) name the host and port it serves on, not the default 8000."""
+    environ = os.environ if environ is None else environ
+    if environ.get("DPA_PUBLIC_URL"):
+        return settings
+    name = host or settings.host
+    name = "127.0.0.1" if name in ("", "0.0.0.0", "::") else name  # noqa: S104 - a comparison
+    name = f"[{name}]" if ":" in name else name
+    return settings.with_(public_url=f"http://{name}:{port or settings.port}")
+
+
 @main.command()
 @click.option("--host", default=None, help="Default DPA_HOST (127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Default DPA_PORT (8000).")
@@ -135,7 +150,7 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
     from dpa_service.app import create_app
     from dpa_service.runtime import configure_logging
 
-    settings = _settings()
+    settings = served_at(_settings(), host, port)
     if demo:
         migrations.upgrade(_engine(settings))
         _demo(settings)

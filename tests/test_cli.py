@@ -126,3 +126,18 @@ def test_verify_audit_names_an_agreement_whose_chain_was_edited(
     broken = run(["verify", "--audit"], env)
     assert broken.returncode == 1
     assert f"BROKEN agreement {agreement_id} event 1" in broken.stdout
+
+
+def test_serve_on_another_port_hands_out_addresses_on_that_port() -> None:
+    """`serve --demo --port 8941` printed, and put in every download and signing link,
+    http://127.0.0.1:8000, where nothing listened; DPA_PUBLIC_URL, when set, still decides."""
+    from dpa_service.cli import served_at
+    from dpa_service.config import Settings
+
+    settings = Settings.from_env({})
+    assert served_at(settings, None, 8941, {}).public_url == "http://127.0.0.1:8941"
+    assert served_at(settings, "0.0.0.0", 9000, {}).public_url == "http://127.0.0.1:9000"
+    assert served_at(settings, None, None, {}).public_url == "http://127.0.0.1:8000"
+    given = Settings.from_env({"DPA_PUBLIC_URL": "https://dpa.klusaro.com"})
+    kept = served_at(given, None, 8941, {"DPA_PUBLIC_URL": "https://dpa.klusaro.com"})
+    assert kept.public_url == "https://dpa.klusaro.com"
