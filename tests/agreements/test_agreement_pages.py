@@ -287,3 +287,10 @@ def test_a_filter_that_cannot_be_used_comes_back_to_the_list_with_the_reason(api
         assert r.url.path.rstrip("/") == "/staff/agreements"
         assert 'id="error"' in r.text and "until: it is before since" in r.text
         assert 'id="apply"' in r.text
+    # sent back once: a page that fails again is an error page, never a redirect loop
+    again = client.get(
+        "/staff/agreements/",
+        params={"error": "x", "since": "2026-12-05", "until": "2026-12-01"},
+        follow_redirects=False,
+    )
+    assert again.status_code == 400
