@@ -463,6 +463,10 @@ def _agreement_page(db: Session, user: Principal, agreement_id: str) -> Template
     versions = list(agreement.versions)
     latest = versions[-1]
     approved = listing.Approved.now(db)
+    outdated = approved.outdates(latest)
+    actions = _actions(user.role, party.kind, latest, newest=True)
+    # A stale draft gets no link (signing.service.create_link): the next request replaces it.
+    actions["new_link"] = actions["new_link"] and not (outdated and latest.state == "draft")
     return Template(
         "staff/agreement.html",
         context={
@@ -471,9 +475,9 @@ def _agreement_page(db: Session, user: Principal, agreement_id: str) -> Template
             "d": party.details,
             "versions": list(reversed(versions)),
             "v": latest,
-            "outdated": approved.outdates(latest),
+            "outdated": outdated,
             "documents": listing.documents(session=db, agreement_id=agreement.id),
             "events": listing.timeline(session=db, agreement_id=agreement.id),
-            "actions": _actions(user.role, party.kind, latest, newest=True),
+            "actions": actions,
         },
     )

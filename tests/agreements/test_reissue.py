@@ -47,6 +47,7 @@ from tests.conftest import (
 )
 from tests.pdf_text import pdf_text
 from tests.signing.helpers import issue, sign, version_state
+from tests.staff import make_user, staff_client
 
 NEW_ENTRY = EntryIn(
     name="Mailgun Technologies, Inc.",
@@ -407,6 +408,9 @@ def test_a_draft_from_an_older_list_gets_no_signing_link(fresh_api: Api) -> None
             headers=api.headers(),
         )
 
+    sales = staff_client(api, *make_user(api, "sales"))
+    page = sales.get(f"/staff/agreements/{first['agreement_id']}").text
+    assert 'id="outdated"' in page and 'id="new-link-button"' not in page
     refused = link(first["version"])
     assert refused.status_code == 409, refused.text
     assert "request the DPA again" in refused.json()["detail"]
