@@ -110,7 +110,8 @@ def list_filters(
             description="Made from this template version, `key:version`: `security:2`, "
             "`lv/master:1`",
             max_length=60,
-            schema_extra={"pattern": "^$|" + _TEMPLATE.pattern[1:]},
+            # both alternatives anchored: a pattern matches anywhere in the value
+            schema_extra={"pattern": "^$|" + _TEMPLATE.pattern},
         ),
     ] = None,
     subprocessor_list_version: Annotated[

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -359,3 +360,18 @@ def test_a_nul_or_a_lone_surrogate_is_answered_not_a_server_error(
     assert r.status_code in (200, 400), r.text
     r = api.client.get("/api/v1/prospects", params=params, headers=api.headers("sales"))
     assert r.status_code in (200, 400, 422), r.text
+
+
+def test_the_schemas_template_pattern_refuses_what_the_handler_refuses(api: Api) -> None:
+    """An OpenAPI pattern matches anywhere in the value: "x+security:2" fitted the schema's
+    unanchored alternative, and the handler answered 400 to a request the schema allowed."""
+    schema = api.client.get("/schema/openapi.json").json()
+    operation = schema["paths"]["/api/v1/agreements"]["get"]
+    (template,) = [p for p in operation["parameters"] if p["name"] == "template"]
+    pattern = template["schema"].get("pattern") or next(
+        s["pattern"] for s in template["schema"]["oneOf"] if "pattern" in s
+    )
+    for value in ("x+security:2", "+¸çot/qg:131017714"):
+        assert re.search(pattern, value) is None, value
+    for value in ("", "security:2", "lv/master:1"):
+        assert re.search(pattern, value), value
