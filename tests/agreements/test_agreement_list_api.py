@@ -375,3 +375,16 @@ def test_the_schemas_template_pattern_refuses_what_the_handler_refuses(api: Api)
         assert re.search(pattern, value) is None, value
     for value in ("", "security:2", "lv/master:1"):
         assert re.search(pattern, value), value
+
+
+def test_the_schemas_day_pattern_has_no_year_zero(api: Api) -> None:
+    """Year 0000 fitted the schema's pattern for since and until, and the handler refused it."""
+    schema = api.client.get("/schema/openapi.json").json()
+    operation = schema["paths"]["/api/v1/agreements"]["get"]
+    for name in ("since", "until"):
+        (param,) = [p for p in operation["parameters"] if p["name"] == name]
+        pattern = param["schema"].get("pattern") or next(
+            s["pattern"] for s in param["schema"]["oneOf"] if "pattern" in s
+        )
+        assert re.search(pattern, "0000-01-01") is None
+        assert re.search(pattern, "0001-01-01") and re.search(pattern, "2026-12-02")
