@@ -124,20 +124,6 @@ def _demo_staff(session: Any) -> list[tuple[str, str, str]]:
     return made
 
 
-def served_at(
-    settings: Settings, host: str | None, port: int | None, environ: Any = None
-) -> Settings:
-    """Without DPA_PUBLIC_URL, the addresses the service hands out (downloads, signing links,
-    e-mails, the demo's printout) name the host and port it serves on, not the default 8000."""
-    environ = os.environ if environ is None else environ
-    if environ.get("DPA_PUBLIC_URL"):
-        return settings
-    name = host or settings.host
-    name = "127.0.0.1" if name in ("", "0.0.0.0", "::") else name  # noqa: S104 - a comparison
-    name = f"[{name}]" if ":" in name else name
-    return settings.with_(public_url=f"http://{name}:{port or settings.port}")
-
-
 @main.command()
 @click.option("--host", default=None, help="Default DPA_HOST (127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Default DPA_PORT (8000).")
@@ -150,7 +136,14 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
     from dpa_service.app import create_app
     from dpa_service.runtime import configure_logging
 
-    settings = served_at(_settings(), host, port)
+    settings = _settings()
+    host, port = host or settings.host, port or settings.port
+    if "DPA_PUBLIC_URL" not in os.environ:
+        # the links the service prints and answers point where it listens (not the default
+        # port when --port or DPA_PORT says another)
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+        shown = f"[{shown}]" if ":" in shown else shown
+        settings = settings.with_(public_url=f"http://{shown}:{port}")
     if demo:
         migrations.upgrade(_engine(settings))
         _demo(settings)
@@ -165,8 +158,8 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
     # (job engine stopped, converter pool closed and its work files removed).
     uvicorn.run(
         app,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         log_level=settings.log_level.lower(),
         log_config=None,
         access_log=False,

@@ -60,6 +60,9 @@ def _private_sqlite_file(url: str) -> None:
         os.close(fd)
 
 
+DATABASE_CONNECT_TIMEOUT_S = 5
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
@@ -74,7 +77,18 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # A database that accepts connections and never answers gives up after a bounded time
+    # (then 503 with Retry-After), instead of holding the request for as long as TCP allows.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        # (an operator's own connect_timeout in DPA_DATABASE_URL wins)
+        connect_args={}
+        if "connect_timeout=" in url
+        else {"connect_timeout": DATABASE_CONNECT_TIMEOUT_S},
+    )
 
 
 class QueuedWork:

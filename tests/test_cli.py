@@ -102,6 +102,17 @@ def test_tokens_create_refuses_an_unknown_role(env: dict[str, str]) -> None:
     assert result.returncode == 2 and "root" in result.stderr
 
 
+def test_tokens_create_refuses_a_name_that_prints_differently(env: dict[str, str]) -> None:
+    """A bare token's name is its audit actor, printed in the certificate of completion: the
+    characters refused in every other name are refused here too."""
+    run(["migrate"], env)
+    result = run(["tokens", "create", "--role", "app", "--name", "app\u202eevil"], env)
+    assert result.returncode == 1 and "U+202E" in result.stderr, result.stderr
+    assert not result.stdout.strip()  # no secret printed
+    listed = run(["tokens", "list"], env)
+    assert "evil" not in listed.stdout
+
+
 def test_verify_audit_names_an_agreement_whose_chain_was_edited(
     api: Api, workspace_id: str
 ) -> None:
@@ -126,18 +137,3 @@ def test_verify_audit_names_an_agreement_whose_chain_was_edited(
     broken = run(["verify", "--audit"], env)
     assert broken.returncode == 1
     assert f"BROKEN agreement {agreement_id} event 1" in broken.stdout
-
-
-def test_serve_on_another_port_hands_out_addresses_on_that_port() -> None:
-    """`serve --demo --port 8941` printed, and put in every download and signing link,
-    http://127.0.0.1:8000, where nothing listened; DPA_PUBLIC_URL, when set, still decides."""
-    from dpa_service.cli import served_at
-    from dpa_service.config import Settings
-
-    settings = Settings.from_env({})
-    assert served_at(settings, None, 8941, {}).public_url == "http://127.0.0.1:8941"
-    assert served_at(settings, "0.0.0.0", 9000, {}).public_url == "http://127.0.0.1:9000"
-    assert served_at(settings, None, None, {}).public_url == "http://127.0.0.1:8000"
-    given = Settings.from_env({"DPA_PUBLIC_URL": "https://dpa.klusaro.com"})
-    kept = served_at(given, None, 8941, {"DPA_PUBLIC_URL": "https://dpa.klusaro.com"})
-    assert kept.public_url == "https://dpa.klusaro.com"

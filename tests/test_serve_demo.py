@@ -94,3 +94,50 @@ def test_serve_demo_then_the_readme_walkthrough(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def test_serve_demo_on_another_port_prints_and_answers_urls_of_that_port(tmp_path: Path) -> None:
+    """`serve --demo --port P` without DPA_PUBLIC_URL: the printed commands and the API's
+    download URLs name port P (they named the default 8000, where nothing answers)."""
+    port = _free_port()
+    env = {**os.environ, "DPA_CONVERTER_WORKERS": "1"}
+    for name in ("DPA_DATABASE_URL", "DPA_PUBLIC_URL", "DPA_PORT"):
+        env.pop(name, None)
+    log = (tmp_path / "serve.log").open("w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dpa_service.cli", "serve", "--demo", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, Path(log.name).read_text()
+            time.sleep(0.3)
+        else:
+            raise AssertionError("service not ready: " + Path(log.name).read_text())
+        output = Path(log.name).read_text()
+        assert "127.0.0.1:8000" not in output, output
+        assert f"{base}/api/v1/workspaces/demo-workspace/agreements" in output
+        token = re.search(r"export DPA_TOKEN=(dpa_\S+)", output)
+        assert token, output
+        created = httpx.post(
+            f"{base}/api/v1/workspaces/demo-workspace/agreements",
+            headers={"Authorization": f"Bearer {token.group(1)}"},
+            timeout=60,
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["download_url"].startswith(f"{base}/")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+        log.close()

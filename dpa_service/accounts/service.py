@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from dpa_service.accounts.models import ROLES, ApiToken, User
 from dpa_service.clock import utcnow
 from dpa_service.errors import Forbidden
+from dpa_service.text import describe_character, refused_character
 
 TOKEN_PREFIX = "dpa_"
 
@@ -59,6 +60,8 @@ def create_token(
         raise ValueError(f"{user.email} has the role {user.role}; their tokens have it too")
     if not name.strip() or len(name) > 200:
         raise ValueError("name must be 1-200 characters")
+    if (char := refused_character(name.strip())) is not None:  # printed as the audit actor
+        raise ValueError(f"the name contains {describe_character(char)}, which cannot be used")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)  # 256 bits
     token = ApiToken(
         name=name.strip(),

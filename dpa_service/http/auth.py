@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio.to_thread
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
@@ -53,11 +54,17 @@ class Authentication(AbstractAuthenticationMiddleware):
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         factory = connection.app.state.session_factory
+        # The look-ups run in a worker thread: on the event loop, a database that is slow or
+        # hangs would stop every request of this replica, /health and /ready too.
         if connection.url.path.startswith("/staff"):
             secret = connection.cookies.get(STAFF_COOKIE, "")
-            with factory() as session:
-                user = users.user_for_session(session=session, secret=secret) if secret else None
-                principal = users.principal_of(user) if user is not None else None
+
+            def staff_user() -> Principal | None:
+                with factory() as session:
+                    user = users.user_for_session(session=session, secret=secret)
+                    return users.principal_of(user) if user is not None else None
+
+            principal = await anyio.to_thread.run_sync(staff_user) if secret else None
             if principal is None:
                 path = connection.url.path
                 is_get = connection.scope.get("method", "GET") == "GET"
@@ -67,8 +74,12 @@ class Authentication(AbstractAuthenticationMiddleware):
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise NotAuthorizedException("an API token is required: Authorization: Bearer <token>")
-        with factory() as session:
-            principal = tokens.authenticate(session=session, secret=secret.strip())
+
+        def token_holder() -> Principal | None:
+            with factory() as session:
+                return tokens.authenticate(session=session, secret=secret.strip())
+
+        principal = await anyio.to_thread.run_sync(token_holder)
         if principal is None:
             raise NotAuthorizedException("the API token is not valid")
         return AuthenticationResult(user=principal, auth=None)

@@ -100,5 +100,8 @@ async def provide_idempotency(
         session=db,
         subject=user.subject,
         key=service.check_key(key) if key is not None else None,
-        fingerprint=service.fingerprint(request.method, request.url.path, body),
+        # the query is part of the request (a template upload's `language`, for one)
+        fingerprint=service.fingerprint(
+            request.method, request.url.path, body, query=request.url.query
+        ),
     )

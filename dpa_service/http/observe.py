@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from litestar import Response, get
+from litestar._asgi.utils import wrap_in_exception_handler
 from litestar.datastructures import State
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -32,6 +33,10 @@ def mask_secrets(path: str) -> str:
 
 def request_ids(app: ASGIApp) -> ASGIApp:
     """ASGI middleware (outermost): request id, `X-Request-ID`, one access line, a count."""
+    # An error raised by a middleware inside this one (the token check's 401, the limiter's
+    # 429) is turned into its answer here, through `send_with_id`: left to Litestar's outer
+    # handler, it was answered without the id and logged and counted as a 500.
+    app = wrap_in_exception_handler(app)
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -35,8 +35,11 @@ def check_key(key: str) -> str:
     return key
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(b"\0".join([method.encode(), path.encode(), body])).hexdigest()
+def fingerprint(method: str, path: str, body: bytes, *, query: str = "") -> str:
+    parts = [method.encode(), path.encode(), body]
+    if query:  # without one, the fingerprint of keys kept before the query counted
+        parts.append(query.encode())
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
 def earlier(

@@ -32,7 +32,7 @@ from dpa_service.rendering.facts import (
     ProfileError,
     validate_processor_profile,
 )
-from dpa_service.text import has_control_characters
+from dpa_service.text import describe_character, refused_character
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +78,8 @@ def checked_profile(profile: Any) -> dict[str, Any]:
     for where, text in _strings(data, ""):
         if len(text) > MAX_TEXT:
             raise Unprocessable(f"{where}: at most {MAX_TEXT} characters")
-        if has_control_characters(text):
-            raise Unprocessable(f"{where}: control characters are not allowed")
+        if (char := refused_character(text)) is not None:  # printed in every DPA, as stored
+            raise Unprocessable(f"{where}: {describe_character(char)} cannot be used")
     try:
         validate_processor_profile(data)
     except ProfileError as exc:

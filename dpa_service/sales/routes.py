@@ -120,7 +120,12 @@ class ProspectController(Controller):
     def index(
         self,
         db: NamedDependency[Session],
-        version_state: Annotated[status.BoardState | None, QueryParameter(name="state")] = None,
+        version_state: Annotated[
+            str | None,
+            QueryParameter(
+                name="state", max_length=20, schema_extra={"enum": list(status.BOARD_STATES)}
+            ),
+        ] = None,
         owner: Annotated[
             str | None, QueryParameter(max_length=320, schema_extra={"pattern": NO_CONTROLS})
         ] = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -23,19 +23,6 @@ if TYPE_CHECKING:
 
 
 BOARD_STATES = ("new", *VERSION_STATES)  # "new": no DPA made yet
-BoardState = Literal[
-    "new",
-    "draft",
-    "sent",
-    "viewed",
-    "signed",
-    "completed",
-    "declined",
-    "expired",
-    "voided",
-    "superseded",
-]
-assert get_args(BoardState) == BOARD_STATES
 
 
 @dataclass

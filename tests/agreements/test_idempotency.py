@@ -109,3 +109,28 @@ def test_a_retried_template_upload_makes_one_version(api: Api) -> None:
     assert again.headers["Idempotent-Replayed"] == "true"
     other = upload("Something else")
     assert other.status_code == 422
+
+
+def test_a_key_reused_with_another_query_is_another_request(api: Api) -> None:
+    """The query string is part of the request: a template upload for Latvian with the key of
+    the English one is refused, not answered with the English version."""
+    from tests.clauses import docx_files as f
+    from tests.staff import person_token
+
+    token = person_token(api, "legal")
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
+
+    def upload(language: str) -> httpx.Response:
+        return api.client.post(  # type: ignore[no-any-return]
+            f"/api/v1/templates/confidentiality/versions?language={language}",
+            files={"file": ("confidentiality.docx", f.builtin("confidentiality"))},
+            data={"change_note": "Clarify 9.2"},
+            headers=headers,
+        )
+
+    first = upload("en")
+    assert first.status_code == 201, first.text
+    other = upload("lv")
+    assert other.status_code == 422, other.text
+    assert "different request" in other.json()["detail"]
+    assert "Idempotent-Replayed" not in other.headers

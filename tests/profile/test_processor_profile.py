@@ -184,6 +184,8 @@ BAD_PROFILES: list[tuple[str, Any]] = [
     ("figure not a number", "figure-text"),
     ("wording in one language", "one-language"),
     ("control characters", "control"),
+    ("a bidi override in printed wording", "bidi"),
+    ("a zero-width space in printed wording", "zero-width"),
     ("country not a code", "country-name"),
     ("country a lower-case code", "country-lower"),
 ]
@@ -201,6 +203,10 @@ def _broken(base: dict[str, Any], case: Any) -> Any:
         profile["address"]["country"]["value"] = "Latvia"
     elif case == "country-lower":
         profile["address"]["country"]["value"] = "lv"
+    elif case == "bidi":
+        profile["privacy_contact"]["name"]["value"]["en"] = "Privacy \u202eOfficer"
+    elif case == "zero-width":
+        profile["privacy_contact"]["name"]["value"]["lv"] = "Datu\u200baizsardzība"
     elif case == "control":
         profile["identity"]["email"]["value"] = "info@klusaro.com\x00"
     else:

@@ -34,7 +34,30 @@ def test_compose_runs_two_replicas_behind_a_proxy_two_workers_and_pins_every_ima
         assert not unknown, (name, unknown)
     nginx = (ROOT / "deploy" / "nginx.conf").read_text()
     assert "server api-1:8000" in nginx and "server api-2:8000" in nginx
-    assert "location = /metrics { deny all; }" in nginx
+    assert "location ~ ^/metrics/*$ { deny all; }" in nginx
+
+
+def test_the_proxy_hides_metrics_however_spelled_and_sets_the_client_address_itself() -> None:
+    """The replicas trust X-Forwarded-For from anyone (DPA_FORWARDED_ALLOW_IPS "*": only the
+    proxy reaches them), and uvicorn then takes its first entry as the client. So the proxy
+    must replace what the client sent, not append to it: `$proxy_add_x_forwarded_for` let any
+    client pick its address for each request, and with it a fresh rate-limit count (signing
+    codes, staff log-in, verification) and the IP recorded for a signature. And Litestar
+    answers /metrics/ as /metrics, which an exact `location = /metrics` does not refuse."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert compose["x-api"]["environment"]["DPA_FORWARDED_ALLOW_IPS"] == "*"
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "$proxy_add_x_forwarded_for" not in nginx
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in nginx
+    deny = re.search(r"location ~ (\S+) \{ deny all; \}", nginx)
+    assert deny, nginx
+    for path in ("/metrics", "/metrics/", "/metrics//"):
+        assert re.search(deny.group(1), path), path
+    assert not re.search(deny.group(1), "/metricsx")
+
+    from uvicorn.middleware.proxy_headers import _TrustedHosts
+
+    assert _TrustedHosts("*").get_trusted_client_address("6.6.6.6, 10.0.0.9")[0] == "6.6.6.6"
 
 
 def test_prometheus_config_and_alerts_name_series_the_service_exports() -> None:

@@ -21,7 +21,7 @@ from dpa_service.rendering.converter import ConverterPool
 from dpa_service.runtime import JsonLogFormatter
 from tests.archive.conftest import MotoS3
 from tests.archive.test_durability import s3_overrides
-from tests.conftest import PG_URL, Api, _postgres_database, make_api, own_api
+from tests.conftest import PG_URL, Api, _postgres_database, make_api, own_api, serve
 from tests.topology.tcp import Forwarder
 
 REDIS_URL = "redis://127.0.0.1:6379/9"
@@ -96,6 +96,30 @@ def test_request_ids_are_answered_logged_and_stored_with_the_work_they_queue(
     # a header that is not a plain token is replaced, never logged
     odd = api.client.get("/health", headers={"X-Request-ID": "two words<script>" + "a" * 100})
     assert odd.headers["x-request-id"].isalnum()
+
+
+def test_answers_from_the_middleware_are_logged_and_counted_with_their_own_status(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bad token's 401 (raised by the authentication middleware, like the limiter's 429) is
+    logged and counted as 401, not 500, and answers its request id."""
+
+    def counted(status: str) -> float:
+        text = api.client.get("/metrics").text
+        prefix = f'dpa_http_requests_total{{method="GET",status="{status}"}} '
+        return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix))
+
+    before_401, before_500 = counted("401"), counted("500")
+    with caplog.at_level(logging.INFO, logger="dpa_service.access"):
+        r = api.client.get(
+            "/api/v1/agreements",
+            headers={"Authorization": "Bearer dpa_not-a-token", "X-Request-ID": "req-401"},
+        )
+    assert r.status_code == 401
+    assert r.headers.get("x-request-id") == "req-401"
+    (line,) = [rec for rec in caplog.records if getattr(rec, "path", "") == "/api/v1/agreements"]
+    assert json.loads(JsonLogFormatter().format(line))["status"] == 401
+    assert counted("401") == before_401 + 1 and counted("500") == before_500
 
 
 def test_a_job_logs_the_request_id_of_the_work_it_does(caplog: pytest.LogCaptureFixture) -> None:
@@ -179,6 +203,51 @@ def test_a_database_outage_answers_503_with_retry_after_and_the_service_recovers
                     == 200
                 )
                 assert api.request_dpa(ws).status_code == 201
+    finally:
+        database.close()
+
+
+def test_a_database_that_hangs_answers_503_in_bounded_time_and_blocks_nothing_else(
+    pool: ConverterPool, tmp_path: Path
+) -> None:
+    """A database that accepts connections and never answers (a partition, a stuck failover):
+    an API call answers 503 with Retry-After within a bounded time, and meanwhile the replica
+    still answers what needs no database (the token check ran on the event loop and froze it,
+    /health included, for as long as the connection hung)."""
+    import concurrent.futures
+
+    import httpx
+
+    port = int(PG_URL.rsplit(":", 1)[1].split("/")[0])
+    database = Forwarder(port)
+    try:
+        for url in _postgres_database():
+            via = url.replace(f":{port}/", f":{database.port}/")
+            for api in make_api("postgresql", via, tmp_path, pool):
+                ws = f"hang-{uuid.uuid4().hex[:8]}"
+                assert api.put_workspace(ws).status_code == 201
+                for live in serve(api, pool):
+                    database.set_mode("hang")
+                    with concurrent.futures.ThreadPoolExecutor(1) as run:
+                        started = time.monotonic()
+                        pending = run.submit(
+                            httpx.get,
+                            f"{live.url}/api/v1/workspaces/{ws}",
+                            headers=api.headers(),
+                            timeout=60,
+                        )
+                        time.sleep(0.5)  # the call is waiting for the database
+                        health = httpx.get(f"{live.url}/health", timeout=5)
+                        assert health.status_code == 200
+                        answer = pending.result(timeout=60)
+                        took = time.monotonic() - started
+                    assert answer.status_code == 503, answer.text[:300]
+                    assert answer.headers["retry-after"] and took < 15, took
+                    database.set_mode("forward")
+                    back = httpx.get(
+                        f"{live.url}/api/v1/workspaces/{ws}", headers=api.headers(), timeout=30
+                    )
+                    assert back.status_code == 200
     finally:
         database.close()
 
