@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     and_,
     cast,
+    false,
     func,
     literal,
     or_,
@@ -41,6 +42,7 @@ from dpa_service.counterparties.models import Counterparty
 from dpa_service.errors import DomainError
 from dpa_service.profile import service as profiles
 from dpa_service.subprocessors import service as subprocessors
+from dpa_service.text import has_control_characters
 
 KINDS = ("workspace", "prospect")
 SORTS = ("-created", "created", "company", "-company")
@@ -201,7 +203,9 @@ def _where(filters: Filters, now: datetime, session: Session) -> list[ColumnElem
         clauses_.append(Counterparty.kind == filters.kind)
     if filters.q:
         q = filters.q
-        if _is_uuid(q):  # an agreement's, a prospect's or a workspace's id
+        if has_control_characters(q):  # in no stored text, and PostgreSQL refuses a NUL
+            clauses_.append(false())
+        elif _is_uuid(q):  # an agreement's, a prospect's or a workspace's id
             clauses_.append(
                 or_(
                     Agreement.id == q.lower(),

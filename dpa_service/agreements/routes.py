@@ -35,7 +35,6 @@ from dpa_service.http.downloads import archived_pdf
 from dpa_service.http.idempotency import Idempotency
 from dpa_service.http.params import VersionNumber, WorkspaceIdParam
 from dpa_service.rendering.converter import ConverterPool
-from dpa_service.text import has_control_characters
 
 READERS = ("app", "admin", "legal", "sales")
 STAFF = ("legal", "sales", "admin")
@@ -159,8 +158,6 @@ def list_filters(
     for state in states:
         if state not in VERSION_STATES:
             raise BadParameter("state", f"{state[:30]!r} is not one of {', '.join(VERSION_STATES)}")
-    if q and has_control_characters(q):  # never in stored text; PostgreSQL refuses NUL
-        raise BadParameter("q", "it holds a control character")
     if kind and kind not in listing.KINDS:
         raise BadParameter("kind", "it is workspace or prospect")
     if date_field not in listing.DATE_FIELDS:
