@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     and_,
     cast,
+    false,
     func,
     literal,
     or_,
@@ -41,6 +42,7 @@ from dpa_service.counterparties.models import Counterparty
 from dpa_service.errors import DomainError
 from dpa_service.profile import service as profiles
 from dpa_service.subprocessors import service as subprocessors
+from dpa_service.text import has_control_characters
 
 KINDS = ("workspace", "prospect")
 SORTS = ("-created", "created", "company", "-company")
@@ -201,8 +203,16 @@ def _where(filters: Filters, now: datetime, session: Session) -> list[ColumnElem
         clauses_.append(Counterparty.kind == filters.kind)
     if filters.q:
         q = filters.q
-        if _is_uuid(q):  # an agreement's or a prospect's id
-            clauses_.append(or_(Agreement.id == q.lower(), Counterparty.id == q.lower()))
+        if has_control_characters(q):  # in no stored text, and PostgreSQL refuses a NUL
+            clauses_.append(false())
+        elif _is_uuid(q):  # an agreement's, a prospect's or a workspace's id
+            clauses_.append(
+                or_(
+                    Agreement.id == q.lower(),
+                    Counterparty.id == q.lower(),
+                    Counterparty.external_id == q,  # the app's own, as it was given
+                )
+            )
         else:  # on the counterparty alone, so the database filters it before any join
             clauses_.append(
                 or_(
@@ -219,7 +229,7 @@ def _where(filters: Filters, now: datetime, session: Session) -> list[ColumnElem
     }[filters.date_field]
     if filters.since:
         clauses_.append(column >= _day_start(filters.since))
-    if filters.until:
+    if filters.until and filters.until < date.max:  # the last day there is bounds nothing
         clauses_.append(column < _day_start(filters.until + timedelta(days=1)))
     if filters.template:
         key, number = filters.template
@@ -255,12 +265,16 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
         made_for, value, agreement_id = json.loads(raw)
         if not isinstance(agreement_id, str) or not isinstance(value, str):
             raise ValueError
+        # never given out: a NUL (PostgreSQL text holds none) or a lone surrogate (no UTF-8;
+        # encode() raises UnicodeEncodeError, a ValueError)
+        if "\x00" in (value + agreement_id).encode().decode():
+            raise ValueError
         if sort.endswith("created"):
             parsed: Any = datetime.fromisoformat(value)
             if parsed.tzinfo is None:
                 raise ValueError
-            value = parsed
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+            value = parsed.astimezone(UTC)  # OverflowError: a time with no UTC equivalent
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise BadParameter("cursor", "not a cursor this list gave out") from None
     if made_for != sort:
         raise BadParameter("cursor", f"it was given for sort={made_for}, not sort={sort}")

@@ -41,7 +41,9 @@ STAFF = ("legal", "sales", "admin")
 PDF_METHODS = [HttpMethod.GET, HttpMethod.HEAD]  # HEAD: the headers (hash, size) alone
 _TEMPLATE = re.compile(r"^((?:[a-z]{2}/)?[a-z_]{1,40}):([1-9][0-9]{0,8})$")
 # A day as the OpenAPI schema gives it (the handler checks that it exists, 2026-02-30 does not)
-_DAY = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+# (years 0001-9999: Python has no year 0)
+_YEAR = r"([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_DAY = r"^$|^" + _YEAR + r"-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
 
 def _day(name: str, value: str | None) -> date | None:
@@ -109,6 +111,7 @@ def list_filters(
             description="Made from this template version, `key:version`: `security:2`, "
             "`lv/master:1`",
             max_length=60,
+            # both alternatives anchored: a pattern matches anywhere in the value
             schema_extra={"pattern": "^$|" + _TEMPLATE.pattern},
         ),
     ] = None,

@@ -105,13 +105,20 @@ def _is_page(request: Request[Any, Any, Any]) -> bool:
 
 
 def _back(request: Request[Any, Any, Any]) -> str | None:
-    """Where a staff form sends the browser after a refusal, if its handler says."""
-    if not request.url.path.startswith("/staff") or request.method != "POST":
+    """Where a staff form sends the browser after a refusal, if its handler says (a page read
+    with GET only when it says `back_on_get`, and once: a page sent back that fails again is an
+    error page, never a redirect loop)."""
+    if not request.url.path.startswith("/staff"):
         return None
     try:
-        back = request.route_handler.opt.get("back")
+        opt = request.route_handler.opt
     except Exception:  # no route matched
         return None
+    if request.method != "POST" and (
+        not opt.get("back_on_get") or "error" in request.query_params  # sent back already
+    ):
+        return None
+    back = opt.get("back")
     return str(back).format(**request.path_params) if back else None
 
 

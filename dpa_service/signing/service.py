@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from dpa_service import audit
 from dpa_service.agreements import lifecycle
 from dpa_service.agreements.models import Agreement, AgreementVersion
-from dpa_service.agreements.service import get_version
+from dpa_service.agreements.service import ApprovedWords, get_version
 from dpa_service.clock import iso, utcnow
 from dpa_service.config import Settings
 from dpa_service.counterparties.models import Counterparty
@@ -112,6 +112,13 @@ def create_link(
     if version.number != newest:
         raise Conflict(f"version {number} is not the newest version ({newest})")
     require_confirmed(version)
+    if version.state == "draft" and ApprovedWords.now(session).outdate(version):
+        # The next request replaces this draft (agreements.service.request_dpa_for): sending it
+        # would hand out words, a subprocessor list or a profile that are no longer approved.
+        raise Conflict(
+            f"version {number} was made from a template, subprocessor list or processor profile "
+            "that is no longer the approved one; request the DPA again for a new version"
+        )
     if version.state == "draft":
         lifecycle.transition(
             session=session,

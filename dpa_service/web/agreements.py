@@ -49,6 +49,7 @@ HOME = "/staff/agreements"
 STAFF = ("legal", "sales", "admin")
 SENDERS = ("sales", "admin")  # void, resend, remind, new links: as the API allows them
 BACK = {"back": HOME + "/{agreement_id}"}
+LIST_BACK = {"back": HOME, "back_on_get": True}
 PAGE_SIZE = 50
 # What the staff pages call each method of countersigning (the certificate prints it).
 STAFF_COUNTERSIGNATURE = N_("Legal user (staff web UI)")
@@ -178,7 +179,9 @@ class AgreementPages(Controller):
     include_in_schema = False
     guards = [roles(*STAFF)]
 
-    @get("/", sync_to_thread=True, dependencies=FILTERS)
+    # A filter that cannot be used (until before since, say): back to the unfiltered list, which
+    # says why, with the form to correct it, rather than a bare error page.
+    @get("/", sync_to_thread=True, dependencies=FILTERS, opt=LIST_BACK)
     def list_page(
         self,
         request: Request[Any, Any, Any],
@@ -210,7 +213,7 @@ class AgreementPages(Controller):
             },
         )
 
-    @get("/export.csv", dependencies=FILTERS)
+    @get("/export.csv", dependencies=FILTERS, opt=LIST_BACK)
     async def export(self, state: State, filters: NamedDependency[Filters]) -> Stream:
         """Every agreement the filters select (not just one page), as CSV, streamed."""
         stamp = utcnow().strftime("%Y%m%d-%H%M")
@@ -273,14 +276,17 @@ class AgreementPages(Controller):
         user: NamedDependency[Principal],
         agreement_id: FromPath[UUID],
         number: VersionNumber,
-    ) -> Template:
+    ) -> Template | Redirect:
         """The document and its hash first, then the countersigner's name and title."""
         agreement, party = service.get_agreement(session=db, agreement_id=str(agreement_id))
         version = service.get_version(session=db, agreement_id=agreement.id, number=number)
         if version.state != "signed":
-            raise Conflict(
-                f"version {number} is {version.state}; only a version the controller has "
-                "signed can be countersigned"
+            # Also where a refused countersignature comes back (a second tab, a double click,
+            # a version voided meanwhile): the agreement page shows its state and what to do.
+            return back_with(
+                f"{HOME}/{agreement.id}",
+                error=f"Version {number} is {version.state}; only a version the controller has "
+                "signed can be countersigned.",
             )
         controller = signing.signatures_of(session=db, version_id=version.id).get("controller")
         return Template(
@@ -457,6 +463,10 @@ def _agreement_page(db: Session, user: Principal, agreement_id: str) -> Template
     versions = list(agreement.versions)
     latest = versions[-1]
     approved = listing.Approved.now(db)
+    outdated = approved.outdates(latest)
+    actions = _actions(user.role, party.kind, latest, newest=True)
+    # A stale draft gets no link (signing.service.create_link): the next request replaces it.
+    actions["new_link"] = actions["new_link"] and not (outdated and latest.state == "draft")
     return Template(
         "staff/agreement.html",
         context={
@@ -465,9 +475,9 @@ def _agreement_page(db: Session, user: Principal, agreement_id: str) -> Template
             "d": party.details,
             "versions": list(reversed(versions)),
             "v": latest,
-            "outdated": approved.outdates(latest),
+            "outdated": outdated,
             "documents": listing.documents(session=db, agreement_id=agreement.id),
             "events": listing.timeline(session=db, agreement_id=agreement.id),
-            "actions": _actions(user.role, party.kind, latest, newest=True),
+            "actions": actions,
         },
     )

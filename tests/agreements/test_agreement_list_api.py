@@ -7,6 +7,9 @@ expectations are worked out from those rows in Python, independently of the SQL.
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -302,3 +305,86 @@ def test_the_openapi_schema_documents_the_filters(api: Api) -> None:
         "limit",
         "cursor",
     } <= names
+
+
+def _forged_cursor(sort: str, value: str) -> str:
+    raw = json.dumps([sort, value, str(uuid.uuid4())]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"until": "9999-12-31"},
+        {"since": "9999-12-31", "until": "9999-12-31"},
+        {"cursor": _forged_cursor("-created", "0001-01-01T00:00:00+14:00")},
+        {"cursor": _forged_cursor("-created", "9999-12-31T23:59:59-14:00")},
+    ],
+)
+def test_the_edges_of_the_calendar_are_answered_not_a_server_error(
+    api: Api, params: dict[str, str]
+) -> None:
+    """The last day there is, and a forged cursor whose time has no UTC equivalent."""
+    r = api.client.get("/api/v1/agreements", params=params, headers=api.headers("legal"))
+    assert r.status_code in (200, 400), r.text
+
+
+def test_a_workspace_whose_id_is_a_uuid_is_found_by_it(api: Api) -> None:
+    """The Klusaro app may name workspaces by UUID: `q` finds "a whole workspace id" then too."""
+    workspace_id = str(uuid.uuid4()).upper()
+    assert api.put_workspace(workspace_id).status_code == 201
+    dpa = api.request_dpa(workspace_id)
+    assert dpa.status_code == 201, dpa.text
+    r = api.client.get(
+        "/api/v1/agreements", params={"q": workspace_id}, headers=api.headers("legal")
+    )
+    assert r.status_code == 200, r.text
+    assert [i["agreement_id"] for i in r.json()["items"]] == [dpa.json()["agreement_id"]]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "SIA\x00"},
+        {"q": "\x00"},
+        {"sort": "company", "cursor": _forged_cursor("company", "sia\x00")},
+        {"sort": "company", "cursor": _forged_cursor("company", "\ud800")},
+    ],
+)
+def test_a_nul_or_a_lone_surrogate_is_answered_not_a_server_error(
+    api: Api, params: dict[str, str]
+) -> None:
+    """PostgreSQL text holds no NUL, UTF-8 no lone surrogate: a search or a forged cursor
+    with one is no server error."""
+    r = api.client.get("/api/v1/agreements", params=params, headers=api.headers("legal"))
+    assert r.status_code in (200, 400), r.text
+    r = api.client.get("/api/v1/prospects", params=params, headers=api.headers("sales"))
+    assert r.status_code in (200, 400, 422), r.text
+
+
+def test_the_schemas_template_pattern_refuses_what_the_handler_refuses(api: Api) -> None:
+    """An OpenAPI pattern matches anywhere in the value: "x+security:2" fitted the schema's
+    unanchored alternative, and the handler answered 400 to a request the schema allowed."""
+    schema = api.client.get("/schema/openapi.json").json()
+    operation = schema["paths"]["/api/v1/agreements"]["get"]
+    (template,) = [p for p in operation["parameters"] if p["name"] == "template"]
+    pattern = template["schema"].get("pattern") or next(
+        s["pattern"] for s in template["schema"]["oneOf"] if "pattern" in s
+    )
+    for value in ("x+security:2", "+¸çot/qg:131017714"):
+        assert re.search(pattern, value) is None, value
+    for value in ("", "security:2", "lv/master:1"):
+        assert re.search(pattern, value), value
+
+
+def test_the_schemas_day_pattern_has_no_year_zero(api: Api) -> None:
+    """Year 0000 fitted the schema's pattern for since and until, and the handler refused it."""
+    schema = api.client.get("/schema/openapi.json").json()
+    operation = schema["paths"]["/api/v1/agreements"]["get"]
+    for name in ("since", "until"):
+        (param,) = [p for p in operation["parameters"] if p["name"] == name]
+        pattern = param["schema"].get("pattern") or next(
+            s["pattern"] for s in param["schema"]["oneOf"] if "pattern" in s
+        )
+        assert re.search(pattern, "0000-01-01") is None
+        assert re.search(pattern, "0001-01-01") and re.search(pattern, "2026-12-02")

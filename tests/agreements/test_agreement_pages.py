@@ -251,3 +251,46 @@ def test_countersigning_needs_the_tick_the_shown_hash_and_a_plain_name(by_hand: 
             select(AgreementVersion).where(AgreementVersion.agreement_id == issued.agreement_id)
         )
         assert version is not None and version.state == "signed"
+
+
+def test_a_second_countersign_from_another_tab_says_it_is_done(by_hand: Api) -> None:
+    """A refused countersignature comes back to the agreement page, not to a 409 page."""
+    issued = issue(by_hand, f"ws-{uuid.uuid4().hex[:10]}")
+    assert sign(by_hand, issued).status_code == 303
+    client = _client(by_hand, "legal")
+    form_page = f"/staff/agreements/{issued.agreement_id}/versions/1/countersign"
+    form = {
+        "name": "Marta Zariņa",
+        "title": "Head of Legal",
+        "sha256": issued.sha256,
+        "confirm": "yes",
+    }
+    token = csrf_of(client.get(form_page).text)
+    first = client.post(form_page, data={**form, "_csrf_token": token}, follow_redirects=False)
+    assert first.status_code == 303 and "countersigned" in unquote(first.headers["location"])
+    # the same form again (a double click, a second tab): back on the agreement page, which
+    # says the version is completed, not on an error page of its own
+    second = client.post(form_page, data={**form, "_csrf_token": token})
+    assert second.status_code == 200, second.text
+    assert second.url.path == f"/staff/agreements/{issued.agreement_id}"
+    assert 'id="state">completed<' in second.text
+    assert "Version 1 is completed" in second.text
+
+
+def test_a_filter_that_cannot_be_used_comes_back_to_the_list_with_the_reason(api: Api) -> None:
+    """Until before since (typed in the date boxes) or a cursor of another sort: the list page
+    says why, with its form, rather than a bare error page."""
+    client = _client(api, "sales")
+    for path in ("/staff/agreements/", "/staff/agreements/export.csv"):
+        r = client.get(path, params={**EMPTY_FORM, "since": "2026-12-05", "until": "2026-12-01"})
+        assert r.status_code == 200, r.text
+        assert r.url.path.rstrip("/") == "/staff/agreements"
+        assert 'id="error"' in r.text and "until: it is before since" in r.text
+        assert 'id="apply"' in r.text
+    # sent back once: a page that fails again is an error page, never a redirect loop
+    again = client.get(
+        "/staff/agreements/",
+        params={"error": "x", "since": "2026-12-05", "until": "2026-12-01"},
+        follow_redirects=False,
+    )
+    assert again.status_code == 400

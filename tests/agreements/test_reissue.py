@@ -47,6 +47,7 @@ from tests.conftest import (
 )
 from tests.pdf_text import pdf_text
 from tests.signing.helpers import issue, sign, version_state
+from tests.staff import make_user, staff_client
 
 NEW_ENTRY = EntryIn(
     name="Mailgun Technologies, Inc.",
@@ -386,3 +387,43 @@ def test_an_unsent_draft_from_an_older_list_is_replaced_on_the_next_request(
     kept = api.request_dpa(sent_id)
     assert kept.status_code == 200
     assert (kept.json()["version"], kept.json()["state"]) == (sent.version, "sent")
+
+
+def test_a_draft_from_an_older_list_gets_no_signing_link(fresh_api: Api) -> None:
+    """A signing link (the app's, or the staff page's "New signing link") would hand out the
+    stale draft the next request replaces: it is refused until the DPA is requested again."""
+    api = fresh_api
+    workspace_id = f"ws-stale-link-{new_id()[:8]}"
+    assert api.put_workspace(workspace_id, workspace()).status_code in (200, 201)
+    first = api.request_dpa(workspace_id).json()
+    added = msgspec.structs.replace(NEW_ENTRY, name=f"Stale Link Mail {new_id()[:6]}")
+    with api.session() as s:
+        approve_new_subprocessor_list(s, api.settings, added)
+        s.commit()
+
+    def link(version: int) -> Any:
+        return api.client.post(
+            f"/api/v1/agreements/{first['agreement_id']}/versions/{version}/signing-links",
+            json={"embedded": True, "workspace_id": workspace_id},
+            headers=api.headers(),
+        )
+
+    sales = staff_client(api, *make_user(api, "sales"))
+    page = sales.get(f"/staff/agreements/{first['agreement_id']}").text
+    assert 'id="outdated"' in page and 'id="new-link-button"' not in page
+    refused = link(first["version"])
+    assert refused.status_code == 409, refused.text
+    assert "request the DPA again" in refused.json()["detail"]
+    with api.session() as s:
+        assert (
+            s.scalar(
+                select(AgreementVersion.state).where(
+                    AgreementVersion.agreement_id == first["agreement_id"],
+                    AgreementVersion.number == first["version"],
+                )
+            )
+            == "draft"
+        )
+    again = api.request_dpa(workspace_id)
+    assert again.status_code == 201, again.text
+    assert link(again.json()["version"]).status_code == 201
