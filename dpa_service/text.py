@@ -9,6 +9,10 @@ from typing import Any
 _LINE_BREAKS = frozenset("\n\r\t")
 # What `has_control_characters` refuses, as a pattern for the OpenAPI schema.
 NO_CONTROLS = r"^[^\x00-\x1f\x7f-\x9f]*$"
+# The same for text that may hold line breaks and tabs (notes, comments, reasons), and for such
+# text that must say something (not only spaces).
+MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+SAID = r"^(?=[\s\S]*\S)[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 
 
 def has_control_characters(text: str, *, multiline: bool = False) -> bool:

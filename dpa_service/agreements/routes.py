@@ -9,6 +9,7 @@ from uuid import UUID
 
 from litestar import Controller, HttpMethod, Response, get, post, route
 from litestar.di import NamedDependency, Provide
+from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.orm import Session
@@ -212,6 +213,7 @@ class AgreementController(Controller):
         "/api/v1/workspaces/{workspace_id:str}/agreements",
         guards=[roles("app", "admin")],
         sync_to_thread=True,
+        responses={200: ResponseSpec(data_container=VersionOut, description="The current version")},
     )
     def request_dpa(
         self,

@@ -15,6 +15,7 @@ from dpa_service.clauses.models import TemplateVersion
 from dpa_service.clauses.package import MAX_UPLOAD_BYTES, TemplateRejected
 from dpa_service.clauses.schemas import (
     DiffOut,
+    RejectRequest,
     ReviewRequest,
     TemplateEventOut,
     TemplateOut,
@@ -290,7 +291,7 @@ class TemplateController(Controller):
         db: NamedDependency[Session],
         settings: NamedDependency[Settings],
         user: NamedDependency[Principal],
-        data: JSONBody[ReviewRequest | None] = None,
+        data: JSONBody[RejectRequest],
         language: Language = "en",
     ) -> TemplateVersionOut:
         """in_review → rejected, with a comment (required), by a legal user other than the author."""
@@ -302,7 +303,7 @@ class TemplateController(Controller):
             language,
             service.reject,
             reviewer=user,
-            comment=data.comment if data else "",
+            comment=data.comment,
         )
 
     @post(f"{VERSION}/retire", sync_to_thread=True, status_code=200)

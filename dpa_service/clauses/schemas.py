@@ -12,6 +12,7 @@ from litestar.datastructures import UploadFile
 from dpa_service.clauses.diff import DiffOp, summary
 from dpa_service.clauses.models import TemplateEvent, TemplateVersion
 from dpa_service.clock import iso, iso_or_none
+from dpa_service.text import SAID
 
 
 @dataclass
@@ -24,6 +25,14 @@ class TemplateUpload:
 
 class ReviewRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     comment: Annotated[str, msgspec.Meta(max_length=5000)] = ""
+
+
+class RejectRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A rejection says what to change (not only spaces)."""
+
+    comment: Annotated[
+        str, msgspec.Meta(max_length=5000, extra_json_schema={"extra": {"pattern": SAID}})
+    ]
 
 
 class TemplateVersionOut(msgspec.Struct, kw_only=True):

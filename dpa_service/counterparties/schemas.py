@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal, get_args
 
 import msgspec
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from dpa_service.rendering.context import DATA_CATEGORIES, DATA_SUBJECTS, country_name
 from dpa_service.text import check_printable
@@ -16,11 +17,23 @@ LINE = r"^(?=.*\S)[^\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]+$"
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=LINE)]
 ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=LINE)]
-# An address email-validator accepts (checked in __post_init__, which also normalises it).
+# An address email-validator accepts (checked in __post_init__, which also normalises it): the
+# schema says so, and that a special-use domain (.local, .test, localhost …) is refused.
+_SPECIAL_USE = "|".join(re.escape(name) for name in sorted(SPECIAL_USE_DOMAIN_NAMES))
 Email = Annotated[
     str,
-    msgspec.Meta(min_length=3, max_length=254, extra_json_schema={"extra": {"format": "email"}}),
+    msgspec.Meta(
+        min_length=3,
+        max_length=254,
+        extra_json_schema={
+            "extra": {
+                "format": "email",
+                "pattern": rf"^(?![\s\S]*@(?:[^@]*\.)?(?:{_SPECIAL_USE})\.?$)",
+            }
+        },
+    ),
 ]
+_UNIQUE: dict[str, Any] = {"extra": {"unique_items": True}}
 COUNTRY_CODE = r"^[A-Z]{2}$"
 CountryCode = Annotated[str, msgspec.Meta(pattern=COUNTRY_CODE)]
 WorkspaceId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")]
@@ -89,8 +102,12 @@ class CounterpartyDetails(Strict):
     registration_number: ShortText
     address: Address
     signatory: Signatory
-    data_categories: Annotated[list[DataCategory], msgspec.Meta(min_length=1, max_length=9)]
-    data_subjects: Annotated[list[DataSubject], msgspec.Meta(min_length=1, max_length=5)]
+    data_categories: Annotated[
+        list[DataCategory], msgspec.Meta(min_length=1, max_length=9, extra_json_schema=_UNIQUE)
+    ]
+    data_subjects: Annotated[
+        list[DataSubject], msgspec.Meta(min_length=1, max_length=5, extra_json_schema=_UNIQUE)
+    ]
     vat_number: ShortText | None = None
     dpo: Dpo | None = None
     language: Literal["en", "lv"] = "en"

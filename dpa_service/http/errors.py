@@ -152,6 +152,8 @@ def on_validation_error(request: Request[Any, Any, Any], exc: ValidationExceptio
     # Litestar says 400 for a body that does not fit the schema; we say 422 Unprocessable Content,
     # and name the first problem in the detail.
     first = next((e.get("message") for e in errors if isinstance(e, dict)), None)
+    if first == "'data'":  # Litestar's word for a required body that is missing
+        first = "this operation needs a JSON body"
     detail = "the request does not match the schema" + (f": {first}" if first else "")
     return problem(422, detail, extra=exc.extra)
 

@@ -43,7 +43,7 @@ from litestar.openapi.spec import (
 from dpa_service.counterparties.schemas import COUNTRY_CODE, LINE
 from dpa_service.idempotency.service import KEY_SHAPE as IDEMPOTENCY_KEY_SHAPE
 from dpa_service.subprocessors.schemas import PLACE
-from dpa_service.text import printable_class
+from dpa_service.text import SAID, printable_class
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -198,6 +198,14 @@ def _exact_text_rules(schemas: dict[str, Schema]) -> None:
         link.description = (
             "An embedded link (`embedded: true`) needs the workspace_id it is bound to."
         )
+    upload = schemas.get("TemplateUpload")
+    if isinstance(upload, Schema) and upload.properties:
+        # clauses/routes refuses an upload without a change note (with its own message, so the
+        # form's field keeps its empty default)
+        upload.required = sorted({*(upload.required or []), "change_note"})
+        note = upload.properties.get("change_note")
+        if isinstance(note, Schema):
+            note.pattern = SAID
     line = Reference(ref="#/components/schemas/PrintableLine")
     country = Reference(ref="#/components/schemas/Country")
     for name, component in list(schemas.items()):

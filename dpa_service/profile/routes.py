@@ -14,6 +14,7 @@ from dpa_service.profile import service
 from dpa_service.profile.schemas import (
     ProfileDraftCreate,
     ProfileDraftUpdate,
+    ProfileReject,
     ProfileReview,
     ProfileVersionOut,
     version_out,
@@ -120,7 +121,7 @@ class ProcessorProfileApi(Controller):
         number: VersionNumber,
         db: NamedDependency[Session],
         user: NamedDependency[Principal],
-        data: JSONBody[ProfileReview],
+        data: JSONBody[ProfileReject],
     ) -> ProfileVersionOut:
         """In review → rejected, with a comment."""
         row = service.reject(session=db, number=number, reviewer=user, comment=data.comment)

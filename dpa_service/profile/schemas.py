@@ -9,8 +9,11 @@ import msgspec
 from dpa_service.clock import iso, iso_or_none
 from dpa_service.profile.models import ProcessorProfileVersion
 from dpa_service.rendering.facts import unconfirmed_fields
+from dpa_service.text import MULTILINE, SAID
 
-ChangeNote = Annotated[str, msgspec.Meta(max_length=2000)]
+ChangeNote = Annotated[
+    str, msgspec.Meta(max_length=2000, extra_json_schema={"extra": {"pattern": MULTILINE}})
+]
 
 
 class ProfileDraftCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -27,6 +30,14 @@ class ProfileDraftUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
 
 class ProfileReview(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     comment: Annotated[str, msgspec.Meta(max_length=5000)] = ""
+
+
+class ProfileReject(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A rejection says why (not only spaces)."""
+
+    comment: Annotated[
+        str, msgspec.Meta(max_length=5000, extra_json_schema={"extra": {"pattern": SAID}})
+    ]
 
 
 class ProfileChange(msgspec.Struct):

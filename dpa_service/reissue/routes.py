@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
@@ -15,10 +15,13 @@ from dpa_service.accounts.service import Principal
 from dpa_service.http.auth import roles
 from dpa_service.http.idempotency import Idempotency
 from dpa_service.reissue import service as reissue
+from dpa_service.text import SAID
 
 
 class ReissueRequest(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str
+    reason: Annotated[
+        str, msgspec.Meta(max_length=1000, extra_json_schema={"extra": {"pattern": SAID}})
+    ]
 
 
 class ReissueApi(Controller):

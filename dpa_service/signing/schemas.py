@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 
 from dpa_service.counterparties.schemas import Email, Strict, Text, WorkspaceId, check_email
-from dpa_service.text import check_printable
+from dpa_service.text import SAID, check_printable
 
 
 class LinkRequest(Strict):
@@ -42,4 +42,7 @@ class CountersignRequest(Strict):
 
 
 class VoidRequest(Strict):
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    reason: Annotated[
+        str,
+        msgspec.Meta(min_length=1, max_length=1000, extra_json_schema={"extra": {"pattern": SAID}}),
+    ]

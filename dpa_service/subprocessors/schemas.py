@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from dpa_service.counterparties.schemas import COUNTRY_CODE, LINE, DataCategory, Strict
-from dpa_service.text import check_printable
+from dpa_service.text import MULTILINE, check_printable
 
 MAX_ENTRIES = 200
 
@@ -17,7 +17,9 @@ Purpose = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=LINE
 # entry carried over unchanged from the approved list keep the wording it was approved with).
 Location = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=LINE)]
 Safeguard = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=LINE)]
-ChangeNote = Annotated[str, msgspec.Meta(max_length=2000)]
+ChangeNote = Annotated[
+    str, msgspec.Meta(max_length=2000, extra_json_schema={"extra": {"pattern": MULTILINE}})
+]
 Comment = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
 

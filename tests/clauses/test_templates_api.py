@@ -143,7 +143,7 @@ def test_four_eyes_reject_with_comment_and_states(gov: Api) -> None:
     assert act(gov, "confidentiality", n, "reject", "legal", comment="mine").status_code == 403
 
     r = act(gov, "confidentiality", n, "reject", "legal2")
-    assert r.status_code == 422 and "needs a comment" in r.json()["detail"]
+    assert r.status_code == 422 and "needs a JSON body" in r.json()["detail"]
     r = act(gov, "confidentiality", n, "reject", "legal2", comment="   ")
     assert r.status_code == 422
     r = act(gov, "confidentiality", n, "reject", "legal2", comment="Clause 9.2 is too broad.")
