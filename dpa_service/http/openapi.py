@@ -9,8 +9,8 @@ is made (`complete_openapi`):
 - a path naming something that does not exist: 404;
 - a body or query that does not fit (http/errors.on_validation_error, and the domain's own
   checks): 422 — and 400 for a body that is no JSON at all or nested too deeply;
-- a state change the current state does not allow, or an Idempotency-Key reused with another
-  body: 409;
+- a state change the current state does not allow, or a request racing another one with the same
+  Idempotency-Key: 409 (an Idempotency-Key reused for a different request: 422);
 - an upload over the size limit: 413;
 - the rate limit on the public routes: 429 with Retry-After;
 - the database, archive or converter unavailable for a moment: 503 with Retry-After.
@@ -68,10 +68,11 @@ _DESCRIPTIONS = {
     401: "No valid API token (Authorization: Bearer <token>).",
     403: "The token's role may not use this operation.",
     404: "Nothing with this id or number (or not visible to this token).",
-    409: "The current state does not allow this (or the Idempotency-Key was used with another "
-    "request).",
+    409: "The current state does not allow this (or another request with this Idempotency-Key "
+    "finished first: send it again for its answer).",
     413: "The upload is larger than allowed.",
-    422: "The request does not fit: the detail names the first problem.",
+    422: "The request does not fit: the detail names the first problem (or its Idempotency-Key "
+    "was used for a different request).",
     429: "Too many requests from this address; wait Retry-After seconds.",
     503: "The database, archive or converter is unavailable for a moment; try again after "
     "Retry-After seconds.",

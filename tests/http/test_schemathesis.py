@@ -10,6 +10,7 @@ reachable. tests/http/schemathesis.toml says what is left out and why (the cover
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from dpa_service.rendering.converter import ConverterPool
 from tests.conftest import Api, own_api, postgres_reachable, serve
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+ROOT = Path(__file__).parents[2]
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
@@ -54,6 +56,12 @@ def test_the_api_answers_as_its_schema_says(
         capture_output=True,
         text=True,
         timeout=600,
+        # A fresh Idempotency-Key for each request, as a client sends (schemathesis_hooks.py).
+        env={
+            **os.environ,
+            "SCHEMATHESIS_HOOKS": "tests.http.schemathesis_hooks",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        },
     )
     summary = re.findall(r"^\s+(\d+ generated.*)$", run.stdout, re.MULTILINE)
     with capsys.disabled():  # the figures, on the terminal in every run
