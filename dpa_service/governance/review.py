@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -19,7 +19,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from dpa_service.accounts.service import Principal, require_person
 from dpa_service.db import changed_rows
 from dpa_service.errors import Conflict, Forbidden, Unprocessable
-from dpa_service.governance.models import Reviewed
 from dpa_service.text import has_control_characters
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -30,6 +29,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "retired": frozenset(),
 }
 MAX_COMMENT = 5000
+
+
+class Reviewed(Protocol):
+    """A reviewed row (governance.models.Reviewed gives a table these columns)."""
+
+    id: Any
+    state: Any
+    author_subject: Any
 
 
 def require_role(principal: Principal, allowed: tuple[str, ...], doing: str) -> None:
@@ -55,7 +62,7 @@ def clean_comment(
     if len(text) > limit:
         raise Unprocessable(f"the {what} is {len(text)} characters; at most {limit}")
     if has_control_characters(text, multiline=True):
-        raise Unprocessable(f"the {what} contains control characters")
+        raise Unprocessable(f"the {what} contains control characters or text-direction marks")
     return text
 
 

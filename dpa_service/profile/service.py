@@ -17,15 +17,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dpa_service.accounts.service import Principal
 from dpa_service.clock import utcnow
-from dpa_service.db import changed_rows
-from dpa_service.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable
+from dpa_service.errors import NotFound, Unprocessable
 from dpa_service.governance import review
+from dpa_service.governance.drafts import Versions
 from dpa_service.profile.models import ProcessorProfileVersion
 from dpa_service.rendering.facts import (
     LANGUAGES,
@@ -144,29 +142,15 @@ def refusal(fields: list[str], version: int) -> str:
 # -- reading ------------------------------------------------------------------------------------
 
 
+VERSIONS = Versions(ProcessorProfileVersion, "processor profile", "profile", AUTHORS, REVIEWERS)
+
+
 def current_approved(*, session: Session) -> ProcessorProfileVersion:
-    row = session.scalars(
-        select(ProcessorProfileVersion)
-        .where(ProcessorProfileVersion.state == "approved")
-        .order_by(ProcessorProfileVersion.version.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        raise ServiceUnavailable("no approved processor profile")
-    return row
+    return VERSIONS.current(session)
 
 
 def get_version(*, session: Session, number: int) -> ProcessorProfileVersion:
-    row = (
-        session.scalar(
-            select(ProcessorProfileVersion).where(ProcessorProfileVersion.version == number)
-        )
-        if 1 <= number <= 2**31 - 1
-        else None
-    )
-    if row is None:
-        raise NotFound(f"processor profile version {number} not found")
-    return row
+    return VERSIONS.get(session, number)
 
 
 def get_by_id(*, session: Session, version_id: str) -> ProcessorProfileVersion:
@@ -177,11 +161,7 @@ def get_by_id(*, session: Session, version_id: str) -> ProcessorProfileVersion:
 
 
 def list_versions(*, session: Session) -> list[ProcessorProfileVersion]:
-    return list(
-        session.scalars(
-            select(ProcessorProfileVersion).order_by(ProcessorProfileVersion.version.desc())
-        )
-    )
+    return VERSIONS.all(session)
 
 
 def diff_against_current(
@@ -194,10 +174,6 @@ def diff_against_current(
 
 
 # -- drafts and review --------------------------------------------------------------------------
-
-
-def _what(version: ProcessorProfileVersion) -> str:
-    return f"processor profile version {version.version}"
 
 
 def _note(text: str) -> str:
@@ -215,7 +191,7 @@ def create_draft(
     review.require_role(author, AUTHORS, "propose a processor profile")
     current = current_approved(session=session)
     data = checked_profile(copy.deepcopy(current.profile) if profile is None else profile)
-    number = (session.scalar(select(func.max(ProcessorProfileVersion.version))) or 0) + 1
+    number = VERSIONS.next_number(session)
     data["version"] = number
     row = ProcessorProfileVersion(
         version=number,
@@ -227,23 +203,9 @@ def create_draft(
         author_subject=author.subject[:100],
         based_on=current.version,
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        raise Conflict("another draft was started at the same moment; try again") from None
+    VERSIONS.add(session, row)
     log.info("processor profile draft %d started by %s", number, author.actor)
     return row
-
-
-def _own_draft(session: Session, number: int, actor: Principal) -> ProcessorProfileVersion:
-    version = get_version(session=session, number=number)
-    if version.state != "draft":
-        raise Conflict(f"version {number} is {version.state}; only a draft can be changed")
-    if version.author_subject != actor.subject:
-        raise Forbidden(f"version {number} is {version.author}'s draft; only they can change it")
-    return version
 
 
 def update_draft(
@@ -255,61 +217,27 @@ def update_draft(
     change_note: str,
 ) -> ProcessorProfileVersion:
     review.require_role(actor, AUTHORS, "change a processor profile")
-    version = _own_draft(session, number, actor)
+    version = VERSIONS.own_draft(session, number, actor)
     data = checked_profile(profile)
     data["version"] = version.version
-    # Compare-and-set: a draft submitted meanwhile is never written over.
-    saved = changed_rows(
+    return VERSIONS.save(
         session,
-        update(ProcessorProfileVersion)
-        .where(
-            ProcessorProfileVersion.id == version.id,
-            ProcessorProfileVersion.state == "draft",
-            ProcessorProfileVersion.author_subject == actor.subject,
-        )
-        .values(profile=data, sha256=sha256_of(data), change_note=_note(change_note)),
+        version,
+        actor,
+        {"profile": data, "sha256": sha256_of(data), "change_note": _note(change_note)},
     )
-    if saved != 1:
-        raise Conflict(f"version {number} is no longer a draft; start a new draft")
-    session.refresh(version)
-    return version
-
-
-def _check_based_on_current(session: Session, version: ProcessorProfileVersion) -> None:
-    current = current_approved(session=session)
-    if version.based_on != current.version:
-        raise Conflict(
-            f"the approved profile is now version {current.version}, but version "
-            f"{version.version} was started from version {version.based_on}; start a new draft "
-            "from the current profile"
-        )
 
 
 def submit(*, session: Session, number: int, actor: Principal) -> ProcessorProfileVersion:
     """Draft → in review. Refused when it changes nothing or the approved profile moved on."""
     review.require_role(actor, AUTHORS, "submit a processor profile")
-    version = _own_draft(session, number, actor)
-    _check_based_on_current(session, version)
-    if not diff(current_approved(session=session).profile, version.profile):
+    version = VERSIONS.own_draft(session, number, actor)
+    current = VERSIONS.require_based_on_current(session, version)
+    if not diff(current.profile, version.profile):
         raise Unprocessable(
             "this draft changes nothing: change or confirm a value before submitting it"
         )
-    review.move(session, version, "in_review", _what(version), {"submitted_at": utcnow()})
-    return version
-
-
-def _in_review(
-    session: Session, number: int, reviewer: Principal, doing: str
-) -> ProcessorProfileVersion:
-    review.require_role(reviewer, REVIEWERS, f"{doing} a processor profile")
-    version = get_version(session=session, number=number)
-    if version.state != "in_review":
-        done = "approved" if doing == "approve" else "rejected"
-        raise Conflict(
-            f"version {number} is {version.state}; only a version in review can be {done}"
-        )
-    review.require_other_person(version, reviewer, _what(version), doing)
-    return version
+    return VERSIONS.submit(session, version)
 
 
 @dataclass(frozen=True)
@@ -322,13 +250,8 @@ def approve(*, session: Session, number: int, reviewer: Principal, comment: str 
     """In review → approved, by a legal user other than the author; the profile it replaces
     retires. New DPAs are made from this one; existing versions keep the one they recorded."""
     text = review.clean_comment(comment) or None
-    version = _in_review(session, number, reviewer, "approve")
-    _check_based_on_current(session, version)
-    previous = current_approved(session=session)
-    now = utcnow()
-    # Compare-and-set on both rows: of two approvals at once, one wins.
-    review.move(session, previous, "retired", _what(previous), {"retired_at": now})
-    review.move(session, version, "approved", _what(version), review.approval(reviewer, now, text))
+    version = VERSIONS.in_review(session, number, reviewer, "approve")
+    previous = VERSIONS.approve(session, version, reviewer, now=utcnow(), comment=text)
     log.info("processor profile version %d approved by %s", number, reviewer.actor)
     return Approval(version, previous)
 
@@ -337,8 +260,5 @@ def reject(
     *, session: Session, number: int, reviewer: Principal, comment: str
 ) -> ProcessorProfileVersion:
     text = review.clean_comment(comment, required="a rejection needs a comment saying why")
-    version = _in_review(session, number, reviewer, "reject")
-    review.move(
-        session, version, "rejected", _what(version), review.verdict(reviewer, utcnow(), text)
-    )
-    return version
+    version = VERSIONS.in_review(session, number, reviewer, "reject")
+    return VERSIONS.reject(session, version, reviewer, text)

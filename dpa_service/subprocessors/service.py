@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dpa_service.accounts.service import Principal, require_person
@@ -21,13 +20,12 @@ from dpa_service.counterparties.models import Counterparty
 from dpa_service.db import changed_rows
 from dpa_service.errors import (
     Conflict,
-    Forbidden,
     Gone,
     NotFound,
-    ServiceUnavailable,
     Unprocessable,
 )
 from dpa_service.governance import review
+from dpa_service.governance.drafts import Versions
 from dpa_service.subprocessors import entries as entry_values
 from dpa_service.subprocessors.models import (
     SubprocessorChange,
@@ -48,37 +46,19 @@ TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32): 2
 # -- reading ------------------------------------------------------------------------------------
 
 
+VERSIONS = Versions(SubprocessorListVersion, "subprocessor list", "list", reviewers=REVIEWERS)
+
+
 def current_approved(*, session: Session) -> SubprocessorListVersion:
-    row = session.scalars(
-        select(SubprocessorListVersion)
-        .where(SubprocessorListVersion.state == "approved")
-        .order_by(SubprocessorListVersion.version.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        raise ServiceUnavailable("no approved subprocessor list")
-    return row
+    return VERSIONS.current(session)
 
 
 def get_version(*, session: Session, number: int) -> SubprocessorListVersion:
-    row = (
-        session.scalar(
-            select(SubprocessorListVersion).where(SubprocessorListVersion.version == number)
-        )
-        if 1 <= number <= 2**31 - 1  # beyond any integer column: not found, not an error
-        else None
-    )
-    if row is None:
-        raise NotFound(f"subprocessor list version {number} not found")
-    return row
+    return VERSIONS.get(session, number)
 
 
 def list_versions(*, session: Session) -> list[SubprocessorListVersion]:
-    return list(
-        session.scalars(
-            select(SubprocessorListVersion).order_by(SubprocessorListVersion.version.desc())
-        )
-    )
+    return VERSIONS.all(session)
 
 
 def diff_against_current(
@@ -108,7 +88,7 @@ def create_draft(
         if entries is None
         else entry_values.validate(entries, current.entries)
     )
-    number = (session.scalar(select(func.max(SubprocessorListVersion.version))) or 0) + 1
+    number = VERSIONS.next_number(session)
     row = SubprocessorListVersion(
         version=number,
         state="draft",
@@ -119,23 +99,9 @@ def create_draft(
         author_subject=author.subject,
         based_on=current.version,
     )
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict("another draft was started at the same moment; try again") from None
+    VERSIONS.add(session, row)
     log.info("subprocessor list draft %d started by %s", number, author.actor)
     return row
-
-
-def _own_draft(session: Session, number: int, actor: Principal) -> SubprocessorListVersion:
-    version = get_version(session=session, number=number)
-    if version.state != "draft":
-        raise Conflict(f"version {number} is {version.state}; only a draft can be changed")
-    if version.author_subject != actor.subject:
-        raise Forbidden(f"version {number} is {version.author}'s draft; only they can change it")
-    return version
 
 
 def update_draft(
@@ -146,70 +112,31 @@ def update_draft(
     entries: Sequence[EntryIn],
     change_note: str,
 ) -> SubprocessorListVersion:
-    version = _own_draft(session, number, actor)
+    version = VERSIONS.own_draft(session, number, actor)
     base = get_version(session=session, number=version.based_on) if version.based_on else None
     stored = entry_values.validate(entries, base.entries if base else [])
-    # Compare-and-set: a draft submitted or approved meanwhile is never written over.
-    saved = changed_rows(
+    return VERSIONS.save(
         session,
-        update(SubprocessorListVersion)
-        .where(
-            SubprocessorListVersion.id == version.id,
-            SubprocessorListVersion.state == "draft",
-            SubprocessorListVersion.author_subject == actor.subject,
-        )
-        .values(
-            entries=stored,
-            sha256=entry_values.sha256_of(stored),
-            change_note=review.clean_comment(change_note, "change note", limit=REASON_MAX),
-        ),
+        version,
+        actor,
+        {
+            "entries": stored,
+            "sha256": entry_values.sha256_of(stored),
+            "change_note": review.clean_comment(change_note, "change note", limit=REASON_MAX),
+        },
     )
-    if saved != 1:
-        raise Conflict(f"version {number} is no longer a draft; start a new draft")
-    session.refresh(version)
-    return version
-
-
-def _check_based_on_current(session: Session, version: SubprocessorListVersion) -> None:
-    current = current_approved(session=session)
-    if version.based_on != current.version:
-        raise Conflict(
-            f"the approved list is now version {current.version}, but version {version.version} "
-            f"was started from version {version.based_on}; start a new draft from the current list"
-        )
-
-
-def _what(version: SubprocessorListVersion) -> str:
-    return f"subprocessor list version {version.version}"
 
 
 def submit(*, session: Session, number: int, actor: Principal) -> SubprocessorListVersion:
     """Draft → in review. Refused when it changes nothing or the approved list moved on."""
     require_person(actor, "submit a subprocessor list")
-    version = _own_draft(session, number, actor)
-    _check_based_on_current(session, version)
-    if entry_values.is_empty(
-        entry_values.diff(current_approved(session=session).entries, version.entries)
-    ):
+    version = VERSIONS.own_draft(session, number, actor)
+    current = VERSIONS.require_based_on_current(session, version)
+    if entry_values.is_empty(entry_values.diff(current.entries, version.entries)):
         raise Unprocessable(
             "this draft changes nothing: add, remove or edit a subprocessor before submitting it"
         )
-    review.move(session, version, "in_review", _what(version), {"submitted_at": utcnow()})
-    return version
-
-
-def _in_review(
-    session: Session, number: int, reviewer: Principal, doing: str
-) -> SubprocessorListVersion:
-    review.require_role(reviewer, REVIEWERS, f"{doing} a subprocessor list")
-    version = get_version(session=session, number=number)
-    if version.state != "in_review":
-        raise Conflict(
-            f"version {number} is {version.state}; only a version in review can be "
-            + ("approved" if doing == "approve" else "rejected")
-        )
-    review.require_other_person(version, reviewer, _what(version), doing)
-    return version
+    return VERSIONS.submit(session, version)
 
 
 def reject(
@@ -218,10 +145,8 @@ def reject(
     text = review.clean_comment(
         comment, limit=REASON_MAX, required="a rejection needs a comment saying why"
     )
-    version = _in_review(session, number, reviewer, "reject")
-    review.move(
-        session, version, "rejected", _what(version), review.verdict(reviewer, utcnow(), text)
-    )
+    version = VERSIONS.in_review(session, number, reviewer, "reject")
+    VERSIONS.reject(session, version, reviewer, text)
     log.info("subprocessor list version %d rejected by %s", number, reviewer.actor)
     return version
 
@@ -244,18 +169,15 @@ def approve(
     """In review → approved, by a legal user other than the author; the list it replaces retires,
     and the change is recorded with its objection deadline (`notice_days` from now). Telling the
     counterparties is the workflow's part (`subprocessors.changes`)."""
-    version = _in_review(session, number, reviewer, "approve")
-    _check_based_on_current(session, version)
-    previous = current_approved(session=session)
+    version = VERSIONS.in_review(session, number, reviewer, "approve")
     now = now or utcnow()
-    # Compare-and-set on both rows: of two approvals at once, one wins and the other is refused.
-    review.move(session, previous, "retired", _what(previous), {"retired_at": now})
-    review.move(
+    previous = VERSIONS.approve(
         session,
         version,
-        "approved",
-        _what(version),
-        {"sha256": entry_values.sha256_of(version.entries), **review.approval(reviewer, now, None)},
+        reviewer,
+        now=now,
+        comment=None,
+        values={"sha256": entry_values.sha256_of(version.entries)},
     )
     change = SubprocessorChange(
         version_id=version.id,
@@ -337,7 +259,7 @@ def record_objection(
     if len(reason) > REASON_MAX:
         raise Unprocessable(f"the reason is longer than {REASON_MAX} characters")
     if has_control_characters(reason, multiline=True):
-        raise Unprocessable("the reason contains control characters")
+        raise Unprocessable("the reason contains control characters or text-direction marks")
     taken = changed_rows(
         session,
         update(SubprocessorNotice)
