@@ -8,17 +8,23 @@ from typing import Any
 
 _LINE_BREAKS = frozenset("\n\r\t")
 # What `has_control_characters` refuses, as a pattern for the OpenAPI schema.
-NO_CONTROLS = r"^[^\x00-\x1f\x7f-\x9f]*$"
+NO_CONTROLS = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
 # The same for text that may hold line breaks and tabs (notes, comments, reasons), and for such
 # text that must say something (not only spaces).
-MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
-SAID = r"^(?=[\s\S]*\S)[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+SAID = r"^(?=[\s\S]*\S)[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
 
 
 def has_control_characters(text: str, *, multiline: bool = False) -> bool:
-    """C0 and C1 controls and DEL; `multiline` text (comments, reasons) may hold line breaks."""
+    """C0 and C1 controls and DEL, and the bidi embeddings, overrides and isolates (U+202A-U+202E,
+    U+2066-U+2069), which make text show in another order than it was typed (a reason or a note
+    read on a staff page could say the opposite of what was stored); `multiline` text (comments,
+    reasons) may hold line breaks."""
     return any(
-        (ord(c) < 32 and not (multiline and c in _LINE_BREAKS)) or 0x7F <= ord(c) < 0xA0
+        (ord(c) < 32 and not (multiline and c in _LINE_BREAKS))
+        or 0x7F <= ord(c) < 0xA0
+        or 0x202A <= ord(c) <= 0x202E
+        or 0x2066 <= ord(c) <= 0x2069
         for c in text
     )
 

@@ -182,7 +182,7 @@ def void(*, session: Session, prospect_id: str, reason: str, actor: str) -> Agre
     if not reason or len(reason) > 1000:
         raise Unprocessable("give a reason for voiding (1-1000 characters)")
     if has_control_characters(reason):
-        raise Unprocessable("the reason may not contain control characters")
+        raise Unprocessable("the reason may not contain control characters or text-direction marks")
     prospect = counterparties.get_open_prospect(session=session, prospect_id=prospect_id)
     version = latest_version(session, prospect.id)
     if version is None:

@@ -54,7 +54,9 @@ def board(
     if state and state not in BOARD_STATES:
         raise Unprocessable(f"state must be one of {', '.join(BOARD_STATES)}")
     if has_control_characters(owner or "") or has_control_characters(q or ""):
-        raise Unprocessable("owner and q may not contain control characters")
+        raise Unprocessable(
+            "owner and q may not contain control characters or text-direction marks"
+        )
     query = select(Counterparty).where(
         (Counterparty.kind == counterparties.PROSPECT) | Counterparty.converted_at.is_not(None)
     )

@@ -464,7 +464,9 @@ def decline(
     *, session: Session, access: LinkAccess, reason: str, ip: str | None, user_agent: str | None
 ) -> None:
     if has_control_characters(reason, multiline=True):
-        raise SigningRefused("the reason may not contain control characters")
+        raise SigningRefused(
+            N_("The reason may not contain control characters or text-direction marks.")
+        )
     reason = " ".join(reason.split())
     if not reason or len(reason) > 1000:
         raise SigningRefused(N_("Please give a reason (at most 1000 characters)."))
@@ -486,7 +488,7 @@ def void(
     *, session: Session, agreement_id: str, number: int, reason: str, actor: str
 ) -> AgreementVersion:
     if has_control_characters(reason, multiline=True):
-        raise Unprocessable("the reason may not contain control characters")
+        raise Unprocessable("the reason may not contain control characters or text-direction marks")
     version = get_version(session=session, agreement_id=agreement_id, number=number)
     now = utcnow()
     lifecycle.transition(

@@ -138,6 +138,31 @@ def test_decline_with_a_reason(api: Api, workspace_id: str) -> None:
     assert "declined" in again.text
 
 
+def test_a_reason_that_would_show_reordered_is_refused_and_changes_nothing(
+    api: Api, workspace_id: str
+) -> None:
+    # U+202E makes "we agree to clause 13" show as something else on the staff agreement page.
+    spoof = "We object \u202e31 esualc ot eerga ew"
+    issued = issue(api, workspace_id)
+    _, csrf = open_page(api, issued)
+    declined = api.client.post(
+        f"{issued.path}/decline", data={"_csrf_token": csrf, "reason": spoof}
+    )
+    assert declined.status_code == 422 and "text-direction marks" in declined.text
+    voided = api.client.post(
+        f"{issued.version_path}/void", json={"reason": "duplicate\u2067"}, headers=api.headers()
+    )
+    assert voided.status_code == 422 and "text-direction" in voided.text, voided.text
+    note = api.client.post(
+        "/api/v1/subprocessors/versions",
+        json={"change_note": "adds \u202dAWS"},
+        headers=api.headers("legal"),
+    )
+    assert note.status_code == 422 and "text-direction" in note.text, note.text
+    assert version_state(api, issued)["state"] == "viewed"  # neither declined nor void
+    assert sign(api, issued, csrf).status_code == 303  # the link still works
+
+
 def test_used_expired_revoked_and_forged_links_get_a_clear_page(
     api: Api, workspace_id: str
 ) -> None:
