@@ -25,6 +25,7 @@ from dpa_service.errors import NotFound, Unprocessable
 from dpa_service.governance import review
 from dpa_service.governance.drafts import Versions
 from dpa_service.profile.models import ProcessorProfileVersion
+from dpa_service.rendering.countries import country_name, is_country_code
 from dpa_service.rendering.facts import (
     LANGUAGES,
     ProfileError,
@@ -99,24 +100,30 @@ def nodes(profile: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     return out
 
 
-def value_text(node: Mapping[str, Any]) -> str:
-    """A value as one line for people: wording in every language, a figure with its unit."""
+COUNTRY_PATH = "address.country"
+
+
+def value_text(node: Mapping[str, Any], path: str = "") -> str:
+    """A value as one line for people: wording in every language, a figure with its unit, a
+    country by its name (with the code the profile stores)."""
     value = node.get("value")
     if value is None:
         return "(unknown)"
     if isinstance(value, dict):
         return " / ".join(f"{lang}: {value.get(lang, '')}" for lang in LANGUAGES)
+    if path == COUNTRY_PATH and isinstance(value, str) and is_country_code(value):
+        return f"{country_name(value)} ({value})"
     unit = node.get("unit")
     return f"{value} {unit}" if unit else str(value)
 
 
-def _described(node: Mapping[str, Any] | None) -> str:
+def _described(node: Mapping[str, Any] | None, path: str) -> str:
     if node is None:
         return "(none)"
     mark = "" if node.get("confirmed") else " [not confirmed]"
     title = node.get("title")
     prefix = f"{title.get('en')}: " if isinstance(title, dict) else ""
-    return f"{prefix}{value_text(node)}{mark}"
+    return f"{prefix}{value_text(node, path)}{mark}"
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -126,7 +133,9 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, 
     for path in [*old, *(p for p in new if p not in old)]:
         a, b = old.get(path), new.get(path)
         if a != b:
-            changes.append({"path": path, "before": _described(a), "after": _described(b)})
+            changes.append(
+                {"path": path, "before": _described(a, path), "after": _described(b, path)}
+            )
     return changes
 
 

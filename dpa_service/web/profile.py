@@ -45,9 +45,9 @@ def _fields(profile: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "value": value if not isinstance(value, dict) else None,
                 "words": value if isinstance(value, dict) else {},
                 "unit": node.get("unit"),
-                "country": path == "address.country",
+                "country": path == service.COUNTRY_PATH,
                 "confirmed": bool(node.get("confirmed")),
-                "shown": service.value_text(node),
+                "shown": service.value_text(node, path),
             }
         )
     return rows

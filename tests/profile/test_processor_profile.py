@@ -288,6 +288,7 @@ def test_legal_confirms_values_on_the_staff_pages(fresh: Api) -> None:
     assert "another legal user must approve" in page.text and 'id="approve"' not in page.text
     page = reviewer.get(review)
     assert "security.backup_retention" in page.text and 'id="approve"' in page.text
+    assert "<td>Latvia (LV)</td>" in page.text  # the country by its name, not only its code
     assert 'id="approve-comment" name="comment"' in page.text  # as the API takes one
     r = post_form(reviewer, review, f"{review}/approve", {"comment": "Checked with ops"})
     assert r.status_code == 303
