@@ -105,7 +105,12 @@ def email_completed_copy(
         )
         base = settings.public_url.rstrip("/")
         subject, text, body = completed_message(
-            version, name, f"{base}/sign/{secret}/done", link.expires_at, language, f"{base}/verify"
+            version,
+            name,
+            f"{base}/sign/{secret}/done",
+            link.expires_at,
+            language,
+            f"{base}/verify?lang={language}",  # the page in the recipient's language
         )
         messages.append(
             outbox.enqueue(

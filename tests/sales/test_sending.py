@@ -308,7 +308,7 @@ def test_a_latvian_signatory_gets_the_completed_copy_in_latvian(sales: Sales) ->
     assert sign(sales.api, issued, typed_name="Ēriks Kalniņš").status_code == 303
     [copy] = sales.mail_to(signatory)
     text, _ = parts(copy)
-    verify_url = f"{sales.api.settings.public_url.rstrip('/')}/verify"
+    verify_url = f"{sales.api.settings.public_url.rstrip('/')}/verify?lang=lv"  # page in Latvian
     assert f"Ikviens var pārbaudīt kopiju pārbaudes lapā:\n{verify_url}" in text.replace("\r", "")
     page = sales.client.get(path_of(link_in(copy))).text
     assert "Jūs parakstījāt" in page and "You signed" not in page

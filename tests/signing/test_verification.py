@@ -166,6 +166,28 @@ def test_verify_page_and_cli(
     assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4}, \d{2}:\d{2} UTC", completed), completed
     assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", result.text)
 
+    # the page speaks Latvian to a Latvian reader (?lang=, as the completed copy's e-mail links
+    # it, or Accept-Language), the verdict included; nothing English is left on it
+    form = api.client.get("/verify?lang=lv")
+    assert form.status_code == 200 and "Pārbaudīt personas datu apstrādes līgumu" in form.text
+    assert '<html lang="lv">' in form.text
+    latvian = api.client.post(
+        "/verify",
+        data={"_csrf_token": token},
+        files={"file": ("dpa.pdf", pdf, "application/pdf")},
+        headers={"Accept-Language": "lv-LV,lv;q=0.9,en;q=0.5"},
+    )
+    summary = latvian.text.split('<p id="summary">', 1)[1].split("</p>", 1)[0]
+    assert latvian.status_code == 200 and "<h2>Īsts</h2>" in latvian.text
+    assert summary.startswith(f"Īsts: līgums {issued.agreement_id}, {issued.version}. versija")
+    assert not re.search(r"Genuine|Completed|Seal|sealed|January|December", latvian.text)
+    refused = api.client.post(
+        "/verify?lang=lv",
+        data={"_csrf_token": token},
+        files={"file": ("x.pdf", b"not a pdf", "application/pdf")},
+    )
+    assert refused.status_code == 422 and "Fails nav PDF." in refused.text
+
     good = tmp_path / "good.pdf"
     good.write_bytes(pdf)
     bad = tmp_path / "bad.pdf"
