@@ -5,9 +5,16 @@ client that keeps to the schema is not refused, and one that does not is told so
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
 from typing import Any
 
-from dpa_service.text import MULTILINE, SAID
+import pytest
+
+from dpa_service.text import MULTILINE, NO_CONTROLS, SAID, has_control_characters
 from tests.conftest import Api
 
 FREE_TEXT = {"comment", "reason", "change_note"}
@@ -63,3 +70,54 @@ def test_a_subprocessor_rejection_the_schema_refuses_is_refused(api: Api) -> Non
             headers=api.headers("legal"),
         )
         assert r.status_code == 422, (comment, r.text)
+
+
+# What each pattern stands for: the handler's own check.
+CHECKS: dict[str, Callable[[str], bool]] = {
+    NO_CONTROLS: lambda text: not has_control_characters(text),
+    MULTILINE: lambda text: not has_control_characters(text, multiline=True),
+    SAID: lambda text: bool(text.strip()) and not has_control_characters(text, multiline=True),
+}
+TEXTS = [chr(point) for point in range(0x10000) if not 0xD800 <= point <= 0xDFFF] + [
+    "a line\n",  # Python's `$` also matches before a final line break
+    "two\nlines",
+    " \ufeff ",  # ECMA-262's \s has U+FEFF; Python's (and str.strip) has not
+    "says \u2028 something",
+    "\u2028\u2029",
+]
+ECMA = """
+const [patterns, texts] = JSON.parse(require("fs").readFileSync(0, "utf8"));
+console.log(JSON.stringify(patterns.map((p) => texts.map((t) => new RegExp(p).test(t)))));
+"""
+
+
+def _python(patterns: list[str]) -> list[list[bool]]:
+    return [[re.search(p, t) is not None for t in TEXTS] for p in patterns]
+
+
+def _ecma(patterns: list[str]) -> list[list[bool]]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node to run the patterns as ECMA-262 regular expressions")
+    run = subprocess.run(
+        [node, "-e", ECMA],
+        input=json.dumps([patterns, TEXTS]),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return list(json.loads(run.stdout))
+
+
+@pytest.mark.parametrize("engine", ["python", "ecma"])
+def test_the_text_patterns_mean_what_the_handlers_check_in_either_regex_engine(
+    engine: str,
+) -> None:
+    # JSON Schema reads a pattern as ECMA-262; Python tools (jsonschema, schemathesis) with re.
+    patterns = list(CHECKS)
+    verdicts = (_python if engine == "python" else _ecma)(patterns)
+    for pattern, allowed in zip(patterns, verdicts, strict=True):
+        check = CHECKS[pattern]
+        differ = [t for t, ok in zip(TEXTS, allowed, strict=True) if ok != check(t)]
+        assert differ == [], (pattern, differ[:10])
