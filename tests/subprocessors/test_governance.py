@@ -345,3 +345,26 @@ def test_a_draft_whose_request_fails_afterwards_is_not_kept(
     assert r.status_code == 409, r.text
     assert "Idempotency-Key" in r.json()["detail"]
     assert _count_versions(g) == before
+
+
+def test_the_staff_page_keeps_a_change_note_whole_or_refuses_it(governance: Governance) -> None:
+    # The API refuses a change note over 2,000 characters; the edit page cut it to 2,000 and
+    # saved the rest of it silently. A browser's textarea counts a line break once
+    # (maxlength="2000") but sends it as CRLF: such a note is kept whole, with its line breaks.
+    g = governance
+    author = staff_client(g.api, *make_user(g.api, "legal", name="Long Note"))
+    r = post_form(author, "/staff/subprocessors", "/staff/subprocessors/drafts", {})
+    edit = r.headers["location"]
+    number = int(edit.split("/versions/")[1].split("/")[0])
+    form = {**_rows(g.current()["entries"]), "action": "save"}
+
+    long = "Why: " + "x" * 4996
+    r = post_form(author, edit, edit, {**form, "change_note": long})
+    assert r.status_code == 422 and "5001 characters; at most 2000" in r.text, r.text[:500]
+    assert long in r.text  # shown again as typed
+    assert g.get(f"/versions/{number}").json()["change_note"] == ""
+
+    lines = "\r\n".join(["y" * 99] * 20)  # 20 lines: 1,999 characters as the textarea counts
+    r = post_form(author, edit, edit, {**form, "change_note": lines})
+    assert r.status_code == 303, r.text[:500]
+    assert g.get(f"/versions/{number}").json()["change_note"] == lines.replace("\r\n", "\n")
