@@ -489,6 +489,9 @@ def void(
 ) -> AgreementVersion:
     if has_control_characters(reason, multiline=True):
         raise Unprocessable("the reason may not contain control characters or text-direction marks")
+    reason = reason.strip()
+    if not reason or len(reason) > 1000:  # as VoidRequest's pattern and the staff page say
+        raise Unprocessable("give a reason for voiding (1-1000 characters)")
     version = get_version(session=session, agreement_id=agreement_id, number=number)
     now = utcnow()
     lifecycle.transition(
