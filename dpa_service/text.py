@@ -11,16 +11,16 @@ _LINE_BREAKS = frozenset("\n\r\t")
 # use nothing the two read differently: `(?![\s\S])` ends the text (Python's `$` also matches
 # before a final line break), and "not a space" is the explicit complement of what str.isspace
 # (and so str.strip, which the handlers use) calls a space (ECMA's \s also has U+FEFF).
-_END = r"(?![\s\S])"
+END = r"(?![\s\S])"
 _NOT_SPACE = r"[^\t-\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 # What `has_control_characters` refuses, as a pattern for the OpenAPI schema.
-NO_CONTROLS = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*" + _END
+NO_CONTROLS = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*" + END
 # The same for text that may hold line breaks and tabs (notes, comments, reasons), and for such
 # text that must say something (not only spaces).
-MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*" + _END
+MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*" + END
 SAID = (
     rf"^(?=[\s\S]*{_NOT_SPACE})"
-    r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*" + _END
+    r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*" + END
 )
 
 

@@ -121,3 +121,13 @@ def test_the_text_patterns_mean_what_the_handlers_check_in_either_regex_engine(
         check = CHECKS[pattern]
         differ = [t for t, ok in zip(TEXTS, allowed, strict=True) if ok != check(t)]
         assert differ == [], (pattern, differ[:10])
+
+
+def test_a_printable_line_ends_where_the_text_ends(api: Api) -> None:
+    # PrintableLine, read with Python's re, let "Acme GmbH\n" through (its `$` also matches
+    # before a final line break); the handlers refuse the line break.
+    pattern = api.client.get("/schema/openapi.json").json()["components"]["schemas"][
+        "PrintableLine"
+    ]["pattern"]
+    assert re.search(pattern, "Acme GmbH") is not None
+    assert re.search(pattern, "Acme GmbH\n") is None
