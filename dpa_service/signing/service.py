@@ -378,15 +378,17 @@ def sign(
             ),
             409,
         )
-    name = " ".join(typed_name.split())
-    if not name or len(name) > 300 or has_control_characters(typed_name):
-        raise SigningRefused(N_("Please type your full name (at most 300 characters)."))
+    # The character first: has_control_characters refuses bidi controls too, and the signer
+    # is told which character to leave out rather than to type their name.
     for field, text in (("your name", typed_name), ("your title", title or "")):
         if (char := refused_character(text)) is not None:
             raise SigningRefused(
                 f"{field} contains {describe_character(char)}, which cannot be printed as "
                 "typed; please type it again without it"
             )
+    name = " ".join(typed_name.split())
+    if not name or len(name) > 300 or has_control_characters(typed_name):
+        raise SigningRefused(N_("Please type your full name (at most 300 characters)."))
     if access.link.require_code and not code_verified:
         raise SigningRefused(N_("Enter the one-time code we e-mailed you first."), 403)
     if shown_sha256 != version.draft_pdf_sha256:
