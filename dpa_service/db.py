@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event, make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    SessionTransaction,
+    mapped_column,
+    sessionmaker,
+)
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.types import TypeDecorator
 
@@ -158,6 +165,19 @@ def make_session_factory(engine: Engine) -> sessionmaker:  # type: ignore[type-a
     event.listen(factory, "after_commit", _forget_writes)
     event.listen(factory, "after_rollback", _forget_writes)
     return factory
+
+
+def savepoint(session: Session) -> SessionTransaction:
+    """`session.begin_nested()`, a savepoint inside the unit of work on every backend. pysqlite
+    opens its transaction only before the first write: a SAVEPOINT taken before it would be the
+    transaction itself, and its release would commit what it holds, whatever became of the
+    request afterwards. So on SQLite the transaction is begun first."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        dbapi = connection.connection.dbapi_connection
+        if dbapi is not None and not getattr(dbapi, "in_transaction", True):
+            connection.exec_driver_sql("BEGIN")
+    return session.begin_nested()
 
 
 def changed_rows(session: Session, statement: Executable) -> int:

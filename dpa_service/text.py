@@ -7,12 +7,21 @@ import unicodedata
 from typing import Any
 
 _LINE_BREAKS = frozenset("\n\r\t")
+# The patterns below are read by JSON Schema as ECMA-262 and by Python tools with `re`, so they
+# use nothing the two read differently: `(?![\s\S])` ends the text (Python's `$` also matches
+# before a final line break), and "not a space" is the explicit complement of what str.isspace
+# (and so str.strip, which the handlers use) calls a space (ECMA's \s also has U+FEFF).
+END = r"(?![\s\S])"
+_NOT_SPACE = r"[^\t-\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 # What `has_control_characters` refuses, as a pattern for the OpenAPI schema.
-NO_CONTROLS = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+NO_CONTROLS = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*" + END
 # The same for text that may hold line breaks and tabs (notes, comments, reasons), and for such
 # text that must say something (not only spaces).
-MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
-SAID = r"^(?=[\s\S]*\S)[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*" + END
+SAID = (
+    rf"^(?=[\s\S]*{_NOT_SPACE})"
+    r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*" + END
+)
 
 
 def has_control_characters(text: str, *, multiline: bool = False) -> bool:

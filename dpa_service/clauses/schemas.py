@@ -12,7 +12,7 @@ from litestar.datastructures import UploadFile
 from dpa_service.clauses.diff import DiffOp, summary
 from dpa_service.clauses.models import TemplateEvent, TemplateVersion
 from dpa_service.clock import iso, iso_or_none
-from dpa_service.text import SAID
+from dpa_service.text import MULTILINE, SAID
 
 
 @dataclass
@@ -24,7 +24,9 @@ class TemplateUpload:
 
 
 class ReviewRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    comment: Annotated[str, msgspec.Meta(max_length=5000)] = ""
+    comment: Annotated[
+        str, msgspec.Meta(max_length=5000, extra_json_schema={"extra": {"pattern": MULTILINE}})
+    ] = ""
 
 
 class RejectRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -33,6 +33,7 @@ from dpa_service.clauses.sample import sample_context
 from dpa_service.clauses.validation import ValidatedTemplate, validate_template
 from dpa_service.clock import utcnow
 from dpa_service.config import Settings
+from dpa_service.db import savepoint
 from dpa_service.errors import (
     Conflict,
     NotFound,
@@ -366,7 +367,7 @@ def upload_version(
         created_at=now,
     )
     try:
-        with session.begin_nested():
+        with savepoint(session):
             session.add(row)
             session.flush()
     except IntegrityError:

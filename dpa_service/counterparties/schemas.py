@@ -10,7 +10,7 @@ import msgspec
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from dpa_service.rendering.context import DATA_CATEGORIES, DATA_SUBJECTS, country_name
-from dpa_service.text import check_printable
+from dpa_service.text import END, check_printable
 
 # One line of printable text: no control characters and nothing XML 1.0 cannot carry.
 LINE = r"^(?=.*\S)[^\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]+$"
@@ -36,7 +36,9 @@ Email = Annotated[
 _UNIQUE: dict[str, Any] = {"extra": {"unique_items": True}}
 COUNTRY_CODE = r"^[A-Z]{2}$"
 CountryCode = Annotated[str, msgspec.Meta(pattern=COUNTRY_CODE)]
-WorkspaceId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")]
+# (END, not $: Python's $ would let a final line break through, making "ws-1\n" a workspace)
+WORKSPACE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}" + END
+WorkspaceId = Annotated[str, msgspec.Meta(pattern=WORKSPACE_ID)]
 DataCategory = Literal[
     "leads",
     "contacts",

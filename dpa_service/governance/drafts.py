@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from dpa_service.accounts.service import Principal
 from dpa_service.clock import utcnow
-from dpa_service.db import changed_rows
+from dpa_service.db import changed_rows, savepoint
 from dpa_service.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
 from dpa_service.governance import review
 
@@ -88,7 +88,7 @@ class Versions(Generic[V]):
         """Store a new draft; 409 when another draft took its number at the same moment (in a
         savepoint, so the rest of the request's unit of work stands)."""
         try:
-            with session.begin_nested():
+            with savepoint(session):
                 session.add(row)
                 session.flush()
         except IntegrityError:

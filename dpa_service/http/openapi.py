@@ -43,7 +43,7 @@ from litestar.openapi.spec import (
 from dpa_service.counterparties.schemas import COUNTRY_CODE, LINE
 from dpa_service.idempotency.service import KEY_SHAPE as IDEMPOTENCY_KEY_SHAPE
 from dpa_service.subprocessors.schemas import PLACE
-from dpa_service.text import SAID, printable_class
+from dpa_service.text import END, SAID, printable_class
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -173,7 +173,7 @@ def _exact_text_rules(schemas: dict[str, Schema]) -> None:
     must be one ISO 3166-1 knows (`Country`)."""
     schemas["PrintableLine"] = Schema(
         type=OpenAPIType.STRING,
-        pattern=r"^(?=.*\S)" + printable_class() + "+$",
+        pattern=r"^(?=.*\S)" + printable_class() + "+" + END,
         description="One line of printable text: letters, marks, digits, punctuation, symbols "
         "and spaces in any script, not only spaces; no control, invisible, bidirectional, "
         "private-use or emoji characters.",

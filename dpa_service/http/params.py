@@ -6,11 +6,11 @@ from typing import Annotated
 
 from litestar.params import PathParameter
 
+from dpa_service.counterparties.schemas import WORKSPACE_ID
+
 WorkspaceIdParam = Annotated[
     str,
-    PathParameter(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$", description="The Klusaro workspace id"
-    ),
+    PathParameter(pattern=WORKSPACE_ID, description="The Klusaro workspace id"),
 ]
 
 # Version numbers are database integers: a number beyond them names nothing (404, see

@@ -29,7 +29,9 @@ class ProfileDraftUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
 
 
 class ProfileReview(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    comment: Annotated[str, msgspec.Meta(max_length=5000)] = ""
+    comment: Annotated[
+        str, msgspec.Meta(max_length=5000, extra_json_schema={"extra": {"pattern": MULTILINE}})
+    ] = ""
 
 
 class ProfileReject(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -378,15 +378,17 @@ def sign(
             ),
             409,
         )
-    name = " ".join(typed_name.split())
-    if not name or len(name) > 300 or has_control_characters(typed_name):
-        raise SigningRefused(N_("Please type your full name (at most 300 characters)."))
+    # The character first: has_control_characters refuses bidi controls too, and the signer
+    # is told which character to leave out rather than to type their name.
     for field, text in (("your name", typed_name), ("your title", title or "")):
         if (char := refused_character(text)) is not None:
             raise SigningRefused(
                 f"{field} contains {describe_character(char)}, which cannot be printed as "
                 "typed; please type it again without it"
             )
+    name = " ".join(typed_name.split())
+    if not name or len(name) > 300 or has_control_characters(typed_name):
+        raise SigningRefused(N_("Please type your full name (at most 300 characters)."))
     if access.link.require_code and not code_verified:
         raise SigningRefused(N_("Enter the one-time code we e-mailed you first."), 403)
     if shown_sha256 != version.draft_pdf_sha256:
@@ -489,6 +491,9 @@ def void(
 ) -> AgreementVersion:
     if has_control_characters(reason, multiline=True):
         raise Unprocessable("the reason may not contain control characters or text-direction marks")
+    reason = reason.strip()
+    if not reason or len(reason) > 1000:  # as VoidRequest's pattern and the staff page say
+        raise Unprocessable("give a reason for voiding (1-1000 characters)")
     version = get_version(session=session, agreement_id=agreement_id, number=number)
     now = utcnow()
     lifecycle.transition(

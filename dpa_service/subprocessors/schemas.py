@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from dpa_service.counterparties.schemas import COUNTRY_CODE, LINE, DataCategory, Strict
-from dpa_service.text import MULTILINE, check_printable
+from dpa_service.text import MULTILINE, SAID, check_printable
 
 MAX_ENTRIES = 200
 
@@ -20,7 +20,10 @@ Safeguard = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=LI
 ChangeNote = Annotated[
     str, msgspec.Meta(max_length=2000, extra_json_schema={"extra": {"pattern": MULTILINE}})
 ]
-Comment = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+# A rejection says why: not only spaces (governance.review.clean_comment refuses it too).
+Comment = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=2000, extra_json_schema={"extra": {"pattern": SAID}})
+]
 
 
 Country = Annotated[str, msgspec.Meta(pattern=COUNTRY_CODE)]

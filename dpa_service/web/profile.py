@@ -152,7 +152,9 @@ class ProcessorProfilePages(Controller):
         data: Annotated[dict[str, Any], FORM],
     ) -> Redirect:
         row = service.get_version(session=db, number=number)
-        note = _first(data, "change_note")[:2000]
+        # whole (the service refuses one too long, as the API does); a browser sends the line
+        # breaks its textarea counted once (maxlength) as CRLF
+        note = _first(data, "change_note").replace("\r\n", "\n")
         action = _first(data, "action") or "save"
         try:
             profile = profile_from_form(row.profile, data)

@@ -467,7 +467,9 @@ class StaffSubprocessorPages(Controller):
         version = service.get_version(session=db, number=number)
         rows, problems, typed = _form_rows(data)
         note_raw = data.get("change_note", "")
-        note = str(note_raw[0] if isinstance(note_raw, list) else note_raw)[:2000]
+        # whole (the service refuses one too long, as the API does); a browser sends the line
+        # breaks its textarea counted once (maxlength) as CRLF
+        note = str(note_raw[0] if isinstance(note_raw, list) else note_raw).replace("\r\n", "\n")
         action = str(data.get("action", "save"))
         try:
             if problems:

@@ -320,3 +320,43 @@ def test_routes_are_in_the_openapi_schema(gov: Api) -> None:
         "/api/v1/templates/{template_key}/versions/{number}/preview.pdf",
     ):
         assert path in paths, path
+
+
+def test_an_upload_refused_after_its_version_was_added_leaves_nothing(
+    gov: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A twin with the same Idempotency-Key keeps its answer first: this upload is refused with
+    # 409 after its version was added, and must leave neither the version nor its event (on
+    # SQLite the savepoint, taken before the request's first write, was the transaction and
+    # its release committed the version).
+    from dpa_service.idempotency import service as idempotency_service
+
+    real_earlier = idempotency_service.earlier
+
+    def twin_finishes_first(**kwargs: Any) -> Any:
+        found = real_earlier(**kwargs)
+        with gov.session() as s:
+            idempotency_service.remember(
+                session=s,
+                subject=kwargs["subject"],
+                key=kwargs["key"],
+                request_fingerprint=kwargs["request_fingerprint"],
+                status_code=201,
+                media_type="application/json",
+                body=b"{}",
+            )
+            s.commit()
+        return found
+
+    monkeypatch.setattr(idempotency_service, "earlier", twin_finishes_first)
+    before = counts(gov)
+    r = gov.client.post(
+        "/api/v1/templates/security/versions",
+        files={
+            "file": ("security.docx", f.with_jinja("Twin wording."), "application/octet-stream")
+        },
+        data={"change_note": "the twin was first"},
+        headers={**gov.headers("legal"), "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 409 and "Idempotency-Key" in r.json()["detail"], r.text
+    assert counts(gov) == before

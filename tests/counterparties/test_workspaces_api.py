@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 from sqlalchemy import func, select
 
 from dpa_service.counterparties.models import Counterparty
+from dpa_service.counterparties.schemas import WorkspaceId
 from tests.conftest import WORKSPACE, Api, workspace
 
 
@@ -148,3 +150,16 @@ def test_revoked_token_is_401(api: Api, workspace_id: str) -> None:
 def test_invalid_workspace_id_in_path(api: Api) -> None:
     r = api.put_workspace("bad id with spaces")
     assert r.status_code in (404, 422)
+
+
+def test_a_workspace_id_with_a_final_line_break_is_refused(api: Api, workspace_id: str) -> None:
+    # Python's `$` matches before a final line break: "ws-…\n" passed the id's pattern and
+    # became a second workspace beside "ws-…" (the schema, read as ECMA-262, refused it).
+    before = _count(api)
+    r = api.put_workspace(f"{workspace_id}%0A")
+    assert r.status_code in (400, 404, 422), r.text
+    assert _count(api) == before
+    # the same id in a body (a prospect converted to a workspace, an embedded link)
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert(f"{workspace_id}\n", WorkspaceId)
+    assert msgspec.convert(workspace_id, WorkspaceId) == workspace_id

@@ -298,3 +298,53 @@ def test_legal_confirms_values_on_the_staff_pages(fresh: Api) -> None:
     assert "security.backup_retention" not in current["unconfirmed"]
     retention = current["profile"]["security"]["backup_retention"]
     assert retention == {**retention, "value": 30, "confirmed": True}
+
+
+def _form_of(profile: dict[str, Any]) -> dict[str, Any]:
+    """The edit form of `profile` as the page fills it in."""
+    data: dict[str, Any] = {}
+    for section in ("identity", "address", "privacy_contact", "signatory", "security"):
+        for name, node in profile[section].items():
+            if not isinstance(node, dict) or "confirmed" not in node:
+                continue
+            path, value = f"{section}.{name}", node["value"]
+            if isinstance(value, dict):
+                data.update({f"v:{path}:{lang}": text for lang, text in value.items()})
+            else:
+                data[f"v:{path}"] = "" if value is None else str(value)
+            if node["confirmed"]:
+                data[f"c:{path}"] = "yes"
+    for heading, items in profile["measures"].items():
+        for i, item in enumerate(items):
+            data.update(
+                {f"v:measures.{heading}[{i}]:{lang}": t for lang, t in item["value"].items()}
+            )
+            if item["confirmed"]:
+                data[f"c:measures.{heading}[{i}]"] = "yes"
+    return data
+
+
+def test_the_staff_page_keeps_a_change_note_whole_or_refuses_it(fresh: Api) -> None:
+    # As the API: a note over 2,000 characters is refused (the page cut it and saved the
+    # rest silently); a note whose line breaks the browser sent as CRLF is kept whole.
+    api = fresh
+    author = staff_client(api, *make_user(api, "legal", name="Long Note"))
+    r = post_form(author, "/staff/processor-profile", "/staff/processor-profile/drafts", {})
+    edit = r.headers["location"]
+    number = int(edit.split("/versions/")[1].split("/")[0])
+    shown = f"{PROFILE}/versions/{number}"
+    profile = api.client.get(shown, headers=api.headers("legal")).json()["profile"]
+    form = {**_form_of(profile), "action": "save"}
+
+    long = "Why: " + "x" * 4996
+    r = post_form(author, edit, edit, {**form, "change_note": long})
+    assert r.status_code == 422 and "5001 characters; at most 2000" in r.text, r.text[:500]
+    assert long in r.text  # shown again as typed
+    assert api.client.get(shown, headers=api.headers("legal")).json()["change_note"] == ""
+
+    lines = "\r\n".join(["y" * 99] * 20)  # 20 lines: 1,999 characters as the textarea counts
+    r = post_form(author, edit, edit, {**form, "change_note": lines})
+    assert r.status_code == 303, r.text[:500]
+    saved = api.client.get(shown, headers=api.headers("legal")).json()
+    assert saved["change_note"] == lines.replace("\r\n", "\n")
+    assert saved["profile"] == {**profile, "version": number}

@@ -163,6 +163,26 @@ def test_a_reason_that_would_show_reordered_is_refused_and_changes_nothing(
     assert sign(api, issued, csrf).status_code == 303  # the link still works
 
 
+def test_a_void_reason_of_only_spaces_is_refused_as_the_schema_says(
+    api: Api, workspace_id: str
+) -> None:
+    # VoidRequest's pattern (SAID) and the staff page refuse a reason that says nothing; the
+    # API voided the version with "   " as its reason.
+    issued = issue(api, workspace_id)
+    for reason in ("   ", "\n\t "):
+        voided = api.client.post(
+            f"{issued.version_path}/void", json={"reason": reason}, headers=api.headers()
+        )
+        assert voided.status_code == 422, (reason, voided.text)
+    assert version_state(api, issued)["state"] == "sent"
+    voided = api.client.post(
+        f"{issued.version_path}/void", json={"reason": "  sent too early \n"}, headers=api.headers()
+    )
+    assert voided.status_code == 200, voided.text
+    state = version_state(api, issued)
+    assert state["state"] == "voided" and state["state_reason"] == "sent too early"
+
+
 def test_used_expired_revoked_and_forged_links_get_a_clear_page(
     api: Api, workspace_id: str
 ) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from dpa_service.idempotency import service as idempotency_service
 from dpa_service.subprocessors.models import SubprocessorListVersion
 from dpa_service.webhooks.models import WebhookEvent
 from tests.pdf_text import pdf_text
@@ -305,3 +307,64 @@ def test_staff_pages_for_unknown_versions_are_404_pages(governance: Governance) 
     for path in ("/staff/subprocessors/versions/99999", "/staff/subprocessors/changes/nope"):
         r = legal.get(path)
         assert r.status_code == 404 and "text/html" in r.headers["content-type"], path
+
+
+def test_a_draft_whose_request_fails_afterwards_is_not_kept(
+    governance: Governance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two requests with one Idempotency-Key at once: the twin keeps the key first, so this one
+    # is refused with 409 when it keeps its own answer, after its draft was added. A key has its
+    # answer and its effect or neither: the refused request leaves no draft behind (on SQLite
+    # the draft's savepoint, taken before the request's first write, had been the transaction
+    # itself, and releasing it committed the draft).
+    g = governance
+    real_earlier = idempotency_service.earlier
+
+    def twin_finishes_first(**kwargs: Any) -> Any:
+        found = real_earlier(**kwargs)
+        with g.api.session() as s:
+            idempotency_service.remember(
+                session=s,
+                subject=kwargs["subject"],
+                key=kwargs["key"],
+                request_fingerprint=kwargs["request_fingerprint"],
+                status_code=201,
+                media_type="application/json",
+                body=b"{}",
+            )
+            s.commit()
+        return found
+
+    monkeypatch.setattr(idempotency_service, "earlier", twin_finishes_first)
+    before = _count_versions(g)
+    r = g.api.client.post(
+        "/api/v1/subprocessors/versions",
+        json={"change_note": "the twin was first"},
+        headers={**g.headers("legal"), "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 409, r.text
+    assert "Idempotency-Key" in r.json()["detail"]
+    assert _count_versions(g) == before
+
+
+def test_the_staff_page_keeps_a_change_note_whole_or_refuses_it(governance: Governance) -> None:
+    # The API refuses a change note over 2,000 characters; the edit page cut it to 2,000 and
+    # saved the rest of it silently. A browser's textarea counts a line break once
+    # (maxlength="2000") but sends it as CRLF: such a note is kept whole, with its line breaks.
+    g = governance
+    author = staff_client(g.api, *make_user(g.api, "legal", name="Long Note"))
+    r = post_form(author, "/staff/subprocessors", "/staff/subprocessors/drafts", {})
+    edit = r.headers["location"]
+    number = int(edit.split("/versions/")[1].split("/")[0])
+    form = {**_rows(g.current()["entries"]), "action": "save"}
+
+    long = "Why: " + "x" * 4996
+    r = post_form(author, edit, edit, {**form, "change_note": long})
+    assert r.status_code == 422 and "5001 characters; at most 2000" in r.text, r.text[:500]
+    assert long in r.text  # shown again as typed
+    assert g.get(f"/versions/{number}").json()["change_note"] == ""
+
+    lines = "\r\n".join(["y" * 99] * 20)  # 20 lines: 1,999 characters as the textarea counts
+    r = post_form(author, edit, edit, {**form, "change_note": lines})
+    assert r.status_code == 303, r.text[:500]
+    assert g.get(f"/versions/{number}").json()["change_note"] == lines.replace("\r\n", "\n")
