@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from dpa_service.accounts.models import STAFF_ROLES, LoginThrottle, StaffSession, User
 from dpa_service.accounts.service import Principal
 from dpa_service.clock import utcnow
+from dpa_service.db import savepoint
 from dpa_service.text import describe_character, refused_character
 
 MIN_PASSWORD = 12
@@ -142,7 +143,7 @@ def _count_failure(
     ).scalar_one_or_none()
     if failures is None:
         try:
-            with session.begin_nested():
+            with savepoint(session):
                 session.add(LoginThrottle(email=email, ip=ip, failures=1, last_failure_at=now))
             failures = 1
         except IntegrityError:  # a parallel failure made the row first

@@ -16,7 +16,7 @@ from dpa_service import audit
 from dpa_service.archive.base import Archive, ArchiveError, ObjectExists, ObjectMissing, version_key
 from dpa_service.archive.models import FAILED, PENDING, STORED, ArchiveObject
 from dpa_service.clock import utcnow
-from dpa_service.db import changed_rows, queue_work
+from dpa_service.db import changed_rows, queue_work, savepoint
 from dpa_service.errors import NotFound, ServiceUnavailable
 from dpa_service.rendering.pdf import sha256_hex
 from dpa_service.webhooks import events as webhook_events
@@ -286,7 +286,7 @@ def _report_integrity_failure(
     finding = (found_version_id if problem == "replaced" else found_sha256) or "missing"
     with Session(bind=session.get_bind()) as own:
         try:
-            with own.begin_nested():
+            with savepoint(own):
                 webhook_events.emit(
                     session=own,
                     event="archive.integrity_failed",

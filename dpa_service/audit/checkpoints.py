@@ -24,6 +24,7 @@ from dpa_service.archive.base import Archive, ArchiveError
 from dpa_service.archive.models import PENDING, ArchiveObject
 from dpa_service.audit.models import AuditCheckpoint, AuditEvent
 from dpa_service.clock import iso, utcnow
+from dpa_service.db import savepoint
 from dpa_service.errors import DomainError
 from dpa_service.jobs.context import JobContext
 from dpa_service.rendering.pdf import sha256_hex
@@ -139,7 +140,7 @@ def write_checkpoint(
         events=totals["events"],
     )
     try:
-        with session.begin_nested():
+        with savepoint(session):
             session.add(row)
             session.flush()
     except IntegrityError:

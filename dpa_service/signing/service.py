@@ -23,7 +23,7 @@ from dpa_service.agreements.service import ApprovedWords, get_version
 from dpa_service.clock import iso, utcnow
 from dpa_service.config import Settings
 from dpa_service.counterparties.models import Counterparty
-from dpa_service.db import changed_rows
+from dpa_service.db import changed_rows, savepoint
 from dpa_service.errors import Conflict, DomainError, NotFound, Unprocessable
 from dpa_service.i18n import N_, gettext_for, language_of
 from dpa_service.metrics import SIGNING_SECONDS
@@ -517,7 +517,7 @@ def expire_due(*, session: Session, now: datetime | None = None) -> list[str]:
         try:
             # A savepoint: the state change, its audit event and the revoked links stay
             # together even when one expiry in this sweep loses a race to another writer.
-            with session.begin_nested():
+            with savepoint(session):
                 lifecycle.transition(
                     session=session, version=version, to="expired", actor="system", now=now
                 )

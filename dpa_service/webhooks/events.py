@@ -16,6 +16,7 @@ from dpa_service.agreements.models import Agreement, AgreementVersion
 from dpa_service.archive.models import STORED, ArchiveObject
 from dpa_service.clock import iso, iso_or_none, utcnow
 from dpa_service.counterparties.models import Counterparty
+from dpa_service.db import savepoint
 from dpa_service.ids import new_id
 from dpa_service.webhooks.models import PENDING, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -214,7 +215,7 @@ def emit_archived_if_complete(
             data["final_pdf_sha256"] = row.final_pdf_sha256
             data["artifacts"] = {a: sha for a, _, sha in sorted(artifacts)}
             try:
-                with session.begin_nested():
+                with savepoint(session):
                     emit(
                         session=session,
                         event="agreement.archived",
