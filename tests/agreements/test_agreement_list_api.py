@@ -28,13 +28,16 @@ from tests.agreements.test_reissue import approve_new_subprocessor_list
 from tests.conftest import Api, own_api
 
 N = 60
+RNG_SEED = 11
 
 
 @pytest.fixture(scope="module")
 def seeded(api: Api) -> dict[str, Any]:
     """N agreements named "Listtest <run> …"; their latest versions, by agreement id."""
     prefix = f"Listtest {uuid.uuid4().hex[:8]}"
-    seed(api.session, N, name_prefix=prefix, rng_seed=int(uuid.uuid4().int % 1000))
+    # A fixed seed: the same mix of states and dates (relative to now) every run. With a random
+    # one, about one run in eighteen had no version expiring within seven days.
+    seed(api.session, N, name_prefix=prefix, rng_seed=RNG_SEED)
     with api.session() as s:
         rows = s.execute(
             select(Agreement.id, Agreement.created_at, Counterparty, AgreementVersion)
