@@ -194,6 +194,32 @@ def approve_profile(session: Any, profile: dict[str, Any], note: str = "confirme
     return draft.version
 
 
+def twin_keeps_the_key_first(monkeypatch: pytest.MonkeyPatch, session_factory: Any) -> None:
+    """The next request with an Idempotency-Key meets a twin that keeps the same key first (in
+    its own transaction, just after this request looked): this one is refused with 409 when it
+    keeps its own answer, after it has made what it makes."""
+    from dpa_service.idempotency import service as idempotency_service
+
+    real_earlier = idempotency_service.earlier
+
+    def twin_finishes_first(**kwargs: Any) -> Any:
+        found = real_earlier(**kwargs)
+        with session_factory() as s:
+            idempotency_service.remember(
+                session=s,
+                subject=kwargs["subject"],
+                key=kwargs["key"],
+                request_fingerprint=kwargs["request_fingerprint"],
+                status_code=201,
+                media_type="application/json",
+                body=b"{}",
+            )
+            s.commit()
+        return found
+
+    monkeypatch.setattr(idempotency_service, "earlier", twin_finishes_first)
+
+
 def make_api(
     backend: str,
     url: str,

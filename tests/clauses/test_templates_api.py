@@ -15,7 +15,7 @@ from dpa_service.agreements.models import AgreementVersion
 from dpa_service.clauses.models import TemplateVersion
 from tests.clauses import docx_files as f
 from tests.clauses.conftest import act, counts, current, upload
-from tests.conftest import Api
+from tests.conftest import Api, twin_keeps_the_key_first
 from tests.pdf_text import pdf_text
 
 HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
@@ -329,26 +329,7 @@ def test_an_upload_refused_after_its_version_was_added_leaves_nothing(
     # 409 after its version was added, and must leave neither the version nor its event (on
     # SQLite the savepoint, taken before the request's first write, was the transaction and
     # its release committed the version).
-    from dpa_service.idempotency import service as idempotency_service
-
-    real_earlier = idempotency_service.earlier
-
-    def twin_finishes_first(**kwargs: Any) -> Any:
-        found = real_earlier(**kwargs)
-        with gov.session() as s:
-            idempotency_service.remember(
-                session=s,
-                subject=kwargs["subject"],
-                key=kwargs["key"],
-                request_fingerprint=kwargs["request_fingerprint"],
-                status_code=201,
-                media_type="application/json",
-                body=b"{}",
-            )
-            s.commit()
-        return found
-
-    monkeypatch.setattr(idempotency_service, "earlier", twin_finishes_first)
+    twin_keeps_the_key_first(monkeypatch, gov.session)
     before = counts(gov)
     r = gov.client.post(
         "/api/v1/templates/security/versions",

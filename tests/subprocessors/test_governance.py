@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from dpa_service.idempotency import service as idempotency_service
 from dpa_service.subprocessors.models import SubprocessorListVersion
 from dpa_service.webhooks.models import WebhookEvent
+from tests.conftest import twin_keeps_the_key_first
 from tests.pdf_text import pdf_text
 from tests.staff import make_user, post_form, staff_client
 from tests.subprocessors.conftest import Governance, new_entry, unique
@@ -318,24 +318,7 @@ def test_a_draft_whose_request_fails_afterwards_is_not_kept(
     # the draft's savepoint, taken before the request's first write, had been the transaction
     # itself, and releasing it committed the draft).
     g = governance
-    real_earlier = idempotency_service.earlier
-
-    def twin_finishes_first(**kwargs: Any) -> Any:
-        found = real_earlier(**kwargs)
-        with g.api.session() as s:
-            idempotency_service.remember(
-                session=s,
-                subject=kwargs["subject"],
-                key=kwargs["key"],
-                request_fingerprint=kwargs["request_fingerprint"],
-                status_code=201,
-                media_type="application/json",
-                body=b"{}",
-            )
-            s.commit()
-        return found
-
-    monkeypatch.setattr(idempotency_service, "earlier", twin_finishes_first)
+    twin_keeps_the_key_first(monkeypatch, g.api.session)
     before = _count_versions(g)
     r = g.api.client.post(
         "/api/v1/subprocessors/versions",
