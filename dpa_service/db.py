@@ -167,6 +167,11 @@ def make_session_factory(engine: Engine) -> sessionmaker:  # type: ignore[type-a
     return factory
 
 
+# The largest value of an integer column (PostgreSQL's integer): a version number beyond it names
+# nothing, so it is not found rather than sent to the database to fail there.
+MAX_INTEGER = 2**31 - 1
+
+
 def savepoint(session: Session) -> SessionTransaction:
     """`session.begin_nested()`, a savepoint inside the unit of work on every backend. pysqlite
     opens its transaction only before the first write: a SAVEPOINT taken before it would be the

@@ -30,6 +30,7 @@ from dpa_service.archive import service as archive_service
 from dpa_service.archive.base import Archive
 from dpa_service.clock import iso
 from dpa_service.config import Settings
+from dpa_service.db import MAX_INTEGER
 from dpa_service.errors import NotFound
 from dpa_service.http.auth import roles
 from dpa_service.http.downloads import archived_pdf
@@ -171,7 +172,7 @@ def list_filters(
         if not match:
             raise BadParameter("template", "give key:version, e.g. security:2 or lv/master:1")
         made_from = (match.group(1), int(match.group(2)))
-    if subprocessor_list_version and not 1 <= int(subprocessor_list_version) <= 2**31 - 1:
+    if subprocessor_list_version and not 1 <= int(subprocessor_list_version) <= MAX_INTEGER:
         raise BadParameter("subprocessor_list_version", "it is a version number (1, 2, …)")
     start, end = _day("since", since), _day("until", until)
     if start and end and end < start:

@@ -33,7 +33,7 @@ from dpa_service.clauses.sample import sample_context
 from dpa_service.clauses.validation import ValidatedTemplate, validate_template
 from dpa_service.clock import utcnow
 from dpa_service.config import Settings
-from dpa_service.db import savepoint
+from dpa_service.db import MAX_INTEGER, savepoint
 from dpa_service.errors import (
     Conflict,
     NotFound,
@@ -47,7 +47,6 @@ from dpa_service.rendering.converter import ConverterPool
 from dpa_service.rendering.pipeline import render_pdf
 from dpa_service.subprocessors import service as subprocessors
 
-MAX_VERSION = 2**31 - 1
 MAX_CHANGE_NOTE = 5000
 UPLOADERS = ("legal",)
 REVIEWERS = ("legal",)
@@ -220,7 +219,7 @@ def find_version(
                 TemplateVersion.version == number,
             )
         )
-        if 1 <= number <= MAX_VERSION
+        if 1 <= number <= MAX_INTEGER
         else None  # beyond any integer column: not found, rather than a database error
     )
     if row is None:

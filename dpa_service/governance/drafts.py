@@ -21,11 +21,9 @@ from sqlalchemy.orm import Session
 
 from dpa_service.accounts.service import Principal
 from dpa_service.clock import utcnow
-from dpa_service.db import changed_rows, savepoint
+from dpa_service.db import MAX_INTEGER, changed_rows, savepoint
 from dpa_service.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
 from dpa_service.governance import review
-
-MAX_NUMBER = 2**31 - 1  # beyond any integer column: not found, not an error
 
 
 class Drafted(review.Reviewed, Protocol):
@@ -68,7 +66,7 @@ class Versions(Generic[V]):
     def get(self, session: Session, number: int) -> V:
         row = (
             session.scalar(select(self._t).where(self._t.version == number))
-            if 1 <= number <= MAX_NUMBER
+            if 1 <= number <= MAX_INTEGER
             else None
         )
         if row is None:

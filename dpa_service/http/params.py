@@ -7,6 +7,7 @@ from typing import Annotated
 from litestar.params import PathParameter
 
 from dpa_service.counterparties.schemas import WORKSPACE_ID
+from dpa_service.db import MAX_INTEGER
 
 WorkspaceIdParam = Annotated[
     str,
@@ -15,7 +16,6 @@ WorkspaceIdParam = Annotated[
 
 # Version numbers are database integers: a number beyond them names nothing (404, see
 # http/errors.on_validation_error), rather than reaching the database and failing there.
-MAX_NUMBER = 2**31 - 1
 VersionNumber = Annotated[
-    int, PathParameter(ge=1, le=MAX_NUMBER, description="A version number (1, 2, …)")
+    int, PathParameter(ge=1, le=MAX_INTEGER, description="A version number (1, 2, …)")
 ]
