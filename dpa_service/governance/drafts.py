@@ -42,7 +42,6 @@ class Versions(Generic[V]):
     table: type[V]
     noun: str  # "subprocessor list": "subprocessor list version 3"
     short: str  # "list": "the approved list is now version 4"
-    authors: tuple[str, ...] = ("legal",)
     reviewers: tuple[str, ...] = ("legal",)
 
     @property

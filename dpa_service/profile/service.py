@@ -151,7 +151,7 @@ def refusal(fields: list[str], version: int) -> str:
 # -- reading ------------------------------------------------------------------------------------
 
 
-VERSIONS = Versions(ProcessorProfileVersion, "processor profile", "profile", AUTHORS, REVIEWERS)
+VERSIONS = Versions(ProcessorProfileVersion, "processor profile", "profile", REVIEWERS)
 
 
 def current_approved(*, session: Session) -> ProcessorProfileVersion:
