@@ -80,8 +80,9 @@ def _language(access: LinkAccess) -> str:
     return language_of(access.version.counterparty_snapshot)
 
 
-def _visitor(request: Request[Any, Any, Any]) -> str:
-    """The language of someone whose link we do not know: ?lang=, else Accept-Language."""
+def visitor_language(request: Request[Any, Any, Any]) -> str:
+    """The language of someone we know nothing about (no link, or not yet a valid one): ?lang=,
+    else Accept-Language. The verification page uses it too."""
     return negotiate(request.headers.get("accept-language"), request.query_params.get("lang"))
 
 
@@ -92,7 +93,7 @@ def _message(heading: str, message: str, status: int, language: str) -> Template
 
 
 def _refused(exc: LinkRefused, request: Request[Any, Any, Any]) -> Template:
-    language = exc.language or _visitor(request)
+    language = exc.language or visitor_language(request)
     heading = HEADINGS.get(exc.reason, N_("This link cannot be used"))
     return _message(heading, exc.detail, exc.status_code, language)
 
@@ -245,7 +246,7 @@ class SigningPages(Controller):
                     N_("Already signed"),
                     N_("This agreement has already been signed or closed."),
                     409,
-                    exc.language or _visitor(request),
+                    exc.language or visitor_language(request),
                 )
             return _refused(exc, request)
         if not _code_ok(request, access, settings):

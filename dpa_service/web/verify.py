@@ -15,7 +15,7 @@ from litestar.response import Template
 from sqlalchemy.orm import Session
 
 from dpa_service.errors import DomainError
-from dpa_service.i18n import N_, gettext_for, negotiate, template_words
+from dpa_service.i18n import N_, gettext_for, template_words
 from dpa_service.rendering.context import format_timestamp
 from dpa_service.signing.seal import Sealer
 from dpa_service.signing.untrusted_pdf import (
@@ -24,6 +24,7 @@ from dpa_service.signing.untrusted_pdf import (
     parser_warnings_contained,
 )
 from dpa_service.signing.verification import MAX_PDF_BYTES, Verdict, verify_pdf
+from dpa_service.web.signing import visitor_language
 
 MULTIPART = Body(media_type=RequestEncodingType.MULTI_PART)
 
@@ -60,11 +61,6 @@ async def _read_pdf(upload: Any) -> bytes:
     return data
 
 
-def _page_language(request: Request[Any, Any, Any]) -> str:
-    """?lang= (the completed copy's e-mail links the recipient's), else Accept-Language."""
-    return negotiate(request.headers.get("accept-language"), request.query_params.get("lang"))
-
-
 def _page(language: str, status_code: int = 200, **context: Any) -> Template:
     return Template(
         "verify.html",
@@ -79,7 +75,7 @@ class VerifyPage(Controller):
 
     @get("/")
     async def form(self, request: Request[Any, Any, Any]) -> Template:
-        return _page(_page_language(request))
+        return _page(visitor_language(request))
 
     @post("/", status_code=200)
     async def check(
@@ -89,7 +85,7 @@ class VerifyPage(Controller):
         sealer: NamedDependency[Sealer],
         data: Annotated[dict[str, Any], MULTIPART],
     ) -> Template:
-        language = _page_language(request)
+        language = visitor_language(request)
         try:
             pdf = await _read_pdf(data.get("file"))
         except UnprocessableUpload as exc:
